@@ -1,0 +1,52 @@
+//! Command-line interface: every action of the app has a scriptable twin here.
+//!
+//! Each command lives in its own file with an `Args` struct and a `run` function.
+
+mod config_cmd;
+
+use clap::{Parser, Subcommand};
+
+use storyscore::config::{Config, Dirs};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "storyscore",
+    version,
+    about = "Find music that matches the emotion of a story",
+    long_about = "Find music that matches the emotion of a story.\n\n\
+        With no command, opens the terminal app on the configured music library \
+        (default: the built-in Wesnoth soundtrack installed by scripts/setup).",
+    after_help = "Exit codes: 0 ok, 2 usage error, 1 any other error."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show or create the configuration file and the directories in use.
+    Config(config_cmd::Args),
+}
+
+/// What every command gets: the resolved directories and the loaded config.
+pub struct Context {
+    pub dirs: Dirs,
+    pub config: Config,
+}
+
+impl Context {
+    pub fn load() -> anyhow::Result<Self> {
+        let dirs = Dirs::resolve()?;
+        let config = Config::load(&dirs.config_file)?;
+        Ok(Self { dirs, config })
+    }
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<()> {
+    let ctx = Context::load()?;
+    match cli.command {
+        None => anyhow::bail!("the terminal app is not built yet"),
+        Some(Command::Config(args)) => config_cmd::run(&ctx, args),
+    }
+}

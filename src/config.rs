@@ -1,0 +1,181 @@
+//! Configuration file and directories.
+//!
+//! Directories follow the XDG layout through `directories::ProjectDirs`, with overrides:
+//! `STORYSCORE_DATA` (data dir: models, vectors, indexes), `STORYSCORE_CONFIG` (config file path),
+//! `STORYSCORE_CACHE` (cache dir: logs, mel cache).
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+/// Where Debian's `wesnoth-1.16-music` installs its tracks: the built-in default library.
+pub const DEFAULT_LIBRARY: &str = "/usr/share/games/wesnoth/1.16/data/core/music";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("no home directory found; set STORYSCORE_DATA and STORYSCORE_CONFIG")]
+    NoHome,
+    #[error("cannot read config file {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("invalid config file {path}: {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+/// The directories storyscore reads and writes.
+#[derive(Debug, Clone)]
+pub struct Dirs {
+    pub data: PathBuf,
+    pub config_file: PathBuf,
+    pub cache: PathBuf,
+}
+
+impl Dirs {
+    pub fn resolve() -> Result<Self, ConfigError> {
+        let proj = directories::ProjectDirs::from("", "", "storyscore");
+        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let data = env("STORYSCORE_DATA")
+            .or_else(|| proj.as_ref().map(|p| p.data_dir().to_path_buf()))
+            .ok_or(ConfigError::NoHome)?;
+        let config_file = env("STORYSCORE_CONFIG")
+            .or_else(|| proj.as_ref().map(|p| p.config_dir().join("config.toml")))
+            .ok_or(ConfigError::NoHome)?;
+        let cache = env("STORYSCORE_CACHE")
+            .or_else(|| proj.as_ref().map(|p| p.cache_dir().to_path_buf()))
+            .ok_or(ConfigError::NoHome)?;
+        Ok(Self { data, config_file, cache })
+    }
+
+    /// all-MiniLM-L6-v2 as installed by scripts/setup (Hugging Face layout).
+    pub fn minilm(&self) -> PathBuf {
+        self.data.join("models/all-MiniLM-L6-v2")
+    }
+
+    /// GloVe 6B 50-d as installed by scripts/setup (`vectors.npy` + `vocab.txt`).
+    pub fn glove(&self) -> PathBuf {
+        self.data.join("vectors/glove-6b-50d")
+    }
+
+    /// Default place for library indexes.
+    pub fn indexes(&self) -> PathBuf {
+        self.data.join("indexes")
+    }
+
+    /// Directory for the config file's siblings (themes, keys).
+    pub fn config_dir(&self) -> PathBuf {
+        self.config_file.parent().map(Path::to_path_buf).unwrap_or_default()
+    }
+
+    pub fn log_file(&self) -> PathBuf {
+        self.cache.join("storyscore.log")
+    }
+}
+
+/// The TOML config file. Every field has a default; a missing file means all defaults.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Music folders shown in the app and indexed by default.
+    pub library: Vec<PathBuf>,
+    /// Colour theme: a name from `themes/` (dark, light, mono) or a path to a theme file.
+    pub theme: String,
+    /// Audio output device name (as listed by `storyscore devices`); empty means the system default.
+    pub audio_device: String,
+    /// Playback volume, 0.0 to 1.0.
+    pub volume: f32,
+    /// Threads for libtorch and the parallel loaders; 0 means all cores.
+    pub threads: usize,
+    /// `cpu`, `cuda` or `auto` (CUDA when libtorch sees a GPU).
+    pub device: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            library: vec![PathBuf::from(DEFAULT_LIBRARY)],
+            theme: "dark".into(),
+            audio_device: String::new(),
+            volume: 0.8,
+            threads: 0,
+            device: "auto".into(),
+        }
+    }
+}
+
+impl Config {
+    /// Loads the config file; a missing file yields the defaults.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
+            Err(source) => return Err(ConfigError::Read { path: path.into(), source }),
+        };
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })
+    }
+
+    /// The documented default file, as written by `storyscore config --init`.
+    pub fn default_toml() -> String {
+        let mut out =
+            String::from("# storyscore configuration. Every key is optional; shown with its default.\n");
+        out.push_str(&toml::to_string_pretty(&Self::default()).unwrap_or_default());
+        out
+    }
+
+    /// The libtorch device this config asks for, falling back to CPU without a GPU.
+    pub fn tch_device(&self) -> tch::Device {
+        match self.device.as_str() {
+            "cpu" => tch::Device::Cpu,
+            _ => tch::Device::cuda_if_available(),
+        }
+    }
+}
+
+/// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, then rename.
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+    {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_file_round_trips() {
+        let parsed: Config = toml::from_str(&Config::default_toml()).unwrap();
+        assert_eq!(parsed, Config::default());
+    }
+
+    #[test]
+    fn unknown_key_is_an_error_naming_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("config.toml");
+        std::fs::write(&p, "colour = 'red'\n").unwrap();
+        let err = Config::load(&p).unwrap_err().to_string();
+        assert!(err.contains("config.toml") && err.contains("colour"), "{err}");
+    }
+
+    #[test]
+    fn missing_file_means_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Config::load(&dir.path().join("none.toml")).unwrap(), Config::default());
+    }
+
+    #[test]
+    fn atomic_write_replaces_whole_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("a.json");
+        write_atomic(&p, b"first").unwrap();
+        write_atomic(&p, b"second").unwrap();
+        assert_eq!(std::fs::read(&p).unwrap(), b"second");
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 1);
+    }
+}

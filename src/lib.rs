@@ -1,0 +1,8 @@
+//! storyscore: match music to the emotion of a story.
+//!
+//! Data flows one way: files → datasets → front ends (mel, tokens) → models → embeddings →
+//! index → search and the terminal app. The method is Won et al., "Emotion Embedding Spaces
+//! for Matching Music to Stories" (ISMIR 2021).
+
+pub mod config;
+pub mod logging;

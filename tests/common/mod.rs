@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::PathBuf;
+
+/// The `../shared` folder beside the checkout (override with `STORYSCORE_SHARED`).
+pub fn shared_root() -> PathBuf {
+    match std::env::var_os("STORYSCORE_SHARED") {
+        Some(p) => PathBuf::from(p),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"),
+    }
+}
+
+/// Path of `rel` under the shared folder, or `None` (with a printed reason) when it is missing.
+/// With `STORYSCORE_REQUIRE_SHARED=1` (as in CI) a missing file fails the test instead.
+pub fn shared(rel: &str) -> Option<PathBuf> {
+    let p = shared_root().join(rel);
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("STORYSCORE_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("required shared data missing: {} (STORYSCORE_REQUIRE_SHARED=1)", p.display());
+    }
+    eprintln!("skipping: shared data not found at {}", p.display());
+    None
+}
+
+/// Directory holding the Debian wesnoth-1.16-music tracks, if installed.
+pub fn wesnoth_music() -> Option<PathBuf> {
+    let p = PathBuf::from(storyscore::config::DEFAULT_LIBRARY);
+    if p.is_dir() {
+        return Some(p);
+    }
+    if std::env::var("STORYSCORE_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("built-in library missing at {} (run scripts/setup)", p.display());
+    }
+    eprintln!("skipping: built-in library not found at {}", p.display());
+    None
+}
+
+/// The MiniLM model directory installed by scripts/setup.
+pub fn minilm_dir() -> Option<PathBuf> {
+    let p = storyscore::config::Dirs::resolve().ok()?.minilm();
+    if p.join("model.safetensors").exists() {
+        return Some(p);
+    }
+    if std::env::var("STORYSCORE_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("MiniLM missing at {} (run scripts/setup)", p.display());
+    }
+    eprintln!("skipping: MiniLM not found at {}", p.display());
+    None
+}
