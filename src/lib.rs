@@ -5,4 +5,5 @@
 //! for Matching Music to Stories" (ISMIR 2021).
 
 pub mod config;
+pub mod index;
 pub mod logging;

@@ -1,0 +1,3 @@
+//! Library indexing, the embedding store, top-k search, story search and soundtracks.
+
+pub mod topk;
