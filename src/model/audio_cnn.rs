@@ -1,0 +1,198 @@
+//! The original audio CNN (Won et al. 2021, `MyModel.spec_to_embedding` up to the max over time):
+//! `spec_bn`, `layer1`..`layer8` with the original parameter names.
+
+use tch::nn::{self, ModuleT};
+use tch::Tensor;
+
+use super::error::{expect_rank, ModelError, Result};
+
+/// Sizes of the audio trunk; defaults are the paper's.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct AudioCnnConfig {
+    /// Base channel width ("ndim"): layers use ndim, 2·ndim and 4·ndim channels.
+    pub ndim: i64,
+    /// Mel bins of the input; the seven pools of 2 along mel must leave exactly one row.
+    pub n_mels: i64,
+}
+
+impl Default for AudioCnnConfig {
+    fn default() -> Self {
+        Self { ndim: 64, n_mels: 128 }
+    }
+}
+
+/// Pooling (mel, time) after each of layer1..layer7.
+const POOLS: [(i64, i64); 7] = [(2, 2), (2, 2), (2, 2), (2, 2), (2, 2), (2, 3), (2, 3)];
+
+impl AudioCnnConfig {
+    /// Channels of the trunk's output (the song head's input).
+    pub fn out_dim(&self) -> i64 {
+        self.ndim * 4
+    }
+
+    /// Fewest frames that survive the time pools (288 with the paper's pools).
+    pub fn min_frames(&self) -> i64 {
+        POOLS.iter().map(|p| p.1).product()
+    }
+
+    pub fn validate(&self) -> Result<(), String> {
+        let mel_pool: i64 = POOLS.iter().map(|p| p.0).product();
+        if self.ndim <= 0 {
+            return Err(format!("audio.ndim must be positive, got {}", self.ndim));
+        }
+        if self.n_mels / mel_pool != 1 {
+            return Err(format!(
+                "audio.n_mels must be in {mel_pool}..{} so the mel axis pools to one row, got {}",
+                2 * mel_pool - 1,
+                self.n_mels
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn conv3x3(p: nn::Path, cin: i64, cout: i64) -> nn::Conv2D {
+    nn::conv2d(p, cin, cout, 3, nn::ConvConfig { padding: 1, ..Default::default() })
+}
+
+fn max_pool(xs: &Tensor, pool: (i64, i64)) -> Tensor {
+    let k = [pool.0, pool.1];
+    xs.max_pool2d(k, k, [0, 0], [1, 1], false)
+}
+
+/// `Conv_2d`: conv 3×3 → BN → ReLU → max-pool. [B, cin, F, T] → [B, cout, F/pf, T/pt]
+#[derive(Debug)]
+struct ConvBlock {
+    conv: nn::Conv2D,
+    bn: nn::BatchNorm,
+    pool: (i64, i64),
+}
+
+impl ConvBlock {
+    fn new(p: nn::Path, cin: i64, cout: i64, pool: (i64, i64)) -> Self {
+        Self {
+            conv: conv3x3(&p / "conv", cin, cout),
+            bn: nn::batch_norm2d(&p / "bn", cout, Default::default()),
+            pool,
+        }
+    }
+}
+
+impl ModuleT for ConvBlock {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        max_pool(&self.bn.forward_t(&xs.apply(&self.conv), train).relu(), self.pool)
+    }
+}
+
+/// `Res_2d_mp`: x + BN(conv(ReLU(BN(conv(x))))) → ReLU → max-pool. [B, C, F, T] → [B, C, F/pf, T/pt]
+#[derive(Debug)]
+struct ResBlock {
+    conv_1: nn::Conv2D,
+    bn_1: nn::BatchNorm,
+    conv_2: nn::Conv2D,
+    bn_2: nn::BatchNorm,
+    pool: (i64, i64),
+}
+
+impl ResBlock {
+    fn new(p: nn::Path, ch: i64, pool: (i64, i64)) -> Self {
+        Self {
+            conv_1: conv3x3(&p / "conv_1", ch, ch),
+            bn_1: nn::batch_norm2d(&p / "bn_1", ch, Default::default()),
+            conv_2: conv3x3(&p / "conv_2", ch, ch),
+            bn_2: nn::batch_norm2d(&p / "bn_2", ch, Default::default()),
+            pool,
+        }
+    }
+}
+
+impl ModuleT for ResBlock {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        let h = self.bn_1.forward_t(&xs.apply(&self.conv_1), train).relu();
+        let h = self.bn_2.forward_t(&h.apply(&self.conv_2), train);
+        max_pool(&(xs + h).relu(), self.pool)
+    }
+}
+
+/// `Conv_emb`: conv 1×1 → BN → ReLU (no pooling).
+#[derive(Debug)]
+struct ConvEmb {
+    conv: nn::Conv2D,
+    bn: nn::BatchNorm,
+}
+
+impl ConvEmb {
+    fn new(p: nn::Path, cin: i64, cout: i64) -> Self {
+        Self {
+            conv: nn::conv2d(&p / "conv", cin, cout, 1, Default::default()),
+            bn: nn::batch_norm2d(&p / "bn", cout, Default::default()),
+        }
+    }
+}
+
+impl ModuleT for ConvEmb {
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        self.bn.forward_t(&xs.apply(&self.conv), train).relu()
+    }
+}
+
+/// The convolutional trunk: log-mel [B, n_mels, T] → [B, 4·ndim] (max over time).
+#[derive(Debug)]
+pub struct AudioCnn {
+    config: AudioCnnConfig,
+    spec_bn: nn::BatchNorm,
+    blocks: Vec<Box<dyn ModuleT>>,
+    layer8: ConvEmb,
+}
+
+impl AudioCnn {
+    /// Builds the trunk under `p` (`p / "spec_bn"`, `p / "layer1"`, …).
+    pub fn new(p: &nn::Path, config: AudioCnnConfig) -> Self {
+        let (c1, c2, c4) = (config.ndim, config.ndim * 2, config.ndim * 4);
+        let blocks: Vec<Box<dyn ModuleT>> = vec![
+            Box::new(ConvBlock::new(p / "layer1", 1, c1, POOLS[0])),
+            Box::new(ResBlock::new(p / "layer2", c1, POOLS[1])),
+            Box::new(ConvBlock::new(p / "layer3", c1, c2, POOLS[2])),
+            Box::new(ResBlock::new(p / "layer4", c2, POOLS[3])),
+            Box::new(ResBlock::new(p / "layer5", c2, POOLS[4])),
+            Box::new(ResBlock::new(p / "layer6", c2, POOLS[5])),
+            Box::new(ConvBlock::new(p / "layer7", c2, c4, POOLS[6])),
+        ];
+        Self {
+            config,
+            spec_bn: nn::batch_norm2d(p / "spec_bn", 1, Default::default()),
+            blocks,
+            layer8: ConvEmb::new(p / "layer8", c4, c4),
+        }
+    }
+
+    pub fn config(&self) -> &AudioCnnConfig {
+        &self.config
+    }
+
+    /// Checks a log-mel batch before it reaches libtorch (which would panic on a bad shape).
+    pub fn check_input(&self, mel: &Tensor) -> Result<()> {
+        let expected = format!("[batch, {}, frames ≥ {}]", self.config.n_mels, self.config.min_frames());
+        let size = expect_rank(mel, 3, "log-mel batch", &expected)?;
+        if size[0] < 1 || size[1] != self.config.n_mels || size[2] < self.config.min_frames() {
+            return Err(ModelError::Shape { what: "log-mel batch".into(), expected, got: size });
+        }
+        Ok(())
+    }
+
+    /// Feature map before the max over time: [B, n_mels, T] → [B, 4·ndim, T'].
+    pub fn feature_map_t(&self, mel: &Tensor, train: bool) -> Tensor {
+        let mut x = self.spec_bn.forward_t(&mel.unsqueeze(1), train);
+        for block in &self.blocks {
+            x = block.forward_t(&x, train);
+        }
+        self.layer8.forward_t(&x, train).squeeze_dim(2)
+    }
+}
+
+impl ModuleT for AudioCnn {
+    /// [B, n_mels, T] → [B, 4·ndim]
+    fn forward_t(&self, mel: &Tensor, train: bool) -> Tensor {
+        self.feature_map_t(mel, train).amax([-1i64].as_slice(), false)
+    }
+}
