@@ -7,3 +7,4 @@
 pub mod config;
 pub mod index;
 pub mod logging;
+pub mod model;
