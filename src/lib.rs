@@ -4,7 +4,15 @@
 //! index → search and the terminal app. The method is Won et al., "Emotion Embedding Spaces
 //! for Matching Music to Stories" (ISMIR 2021).
 
+pub mod audio;
 pub mod config;
+pub mod data;
+pub mod emotion;
+pub mod eval;
 pub mod index;
 pub mod logging;
 pub mod model;
+pub mod monitor;
+pub mod text;
+pub mod train;
+pub mod tui;
