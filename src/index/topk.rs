@@ -67,7 +67,13 @@ pub fn rank_order(a: &Hit, b: &Hit) -> Ordering {
 }
 
 /// The `k` best rows of `matrix` (`[N, dim]`, row-major) for `query` (`[dim]`), best first.
-pub fn top_k(matrix: &[f32], dim: usize, query: &[f32], k: usize, metric: Metric) -> Result<Vec<Hit>, TopKError> {
+pub fn top_k(
+    matrix: &[f32],
+    dim: usize,
+    query: &[f32],
+    k: usize,
+    metric: Metric,
+) -> Result<Vec<Hit>, TopKError> {
     check(matrix, dim, query.len())?;
     if k == 0 || matrix.is_empty() {
         return Ok(Vec::new());

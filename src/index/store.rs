@@ -1,0 +1,424 @@
+//! `ClipIndex`: the on-disk embedding store of a music library.
+//!
+//! A directory with
+//! - `embeddings.npy`: float32 `[N, D]`, C order (unit-norm rows for cosine spaces), row i = clip i;
+//! - `clips.json`: per clip its path, size, mtime, header hash, duration, tags and model id;
+//! - `index.toml`: model id, space, dimension and creation time.
+//!
+//! Embeddings live in one contiguous `Vec<f32>` read with one call, so an index of N clips costs
+//! about `N·D·4` bytes plus the clip records. Every file is written to a temp file and renamed.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::{Path, PathBuf};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use ndarray::{Array2, ArrayView2};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use serde::{Deserialize, Serialize};
+
+use super::topk::{self, Hit, Metric};
+use crate::config::write_atomic;
+use crate::model::{Similarity, Space};
+
+pub const EMBEDDINGS_FILE: &str = "embeddings.npy";
+pub const CLIPS_FILE: &str = "clips.json";
+pub const META_FILE: &str = "index.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("no index at {dir}: {META_FILE} is missing (build one with `storyscore index --model DIR LIBRARY --out {dir}`)")]
+    Missing { dir: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error(
+        "index {dir} holds embeddings of model {index_model:?}, not {model:?}; \
+         embeddings of different models cannot be mixed: use another --out directory or delete {dir}"
+    )]
+    ModelMismatch { dir: PathBuf, index_model: String, model: String },
+    #[error("clip {path}: embedding has {got} values, the index dimension is {dim}")]
+    EmbeddingDim { path: PathBuf, got: usize, dim: usize },
+    #[error("clip {path}: embedding contains NaN or infinity")]
+    NonFinite { path: PathBuf },
+    #[error("index search: {0}")]
+    TopK(#[from] topk::TopKError),
+}
+
+/// `index.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexMeta {
+    /// Identifies the model (weights) that produced the embeddings.
+    pub model_id: String,
+    pub space: Space,
+    pub dim: usize,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    pub clips: usize,
+}
+
+/// One clip of the library, with what is needed to tell whether its file changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipRecord {
+    pub path: PathBuf,
+    pub size: u64,
+    /// Modification time in nanoseconds since the Unix epoch.
+    pub mtime_ns: u64,
+    /// SHA-1 (hex) of the file's first 64 KiB.
+    pub header_hash: String,
+    pub duration_s: f64,
+    /// Tags as the file states them (`title`, `artist`, …), in file order.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    pub model_id: String,
+}
+
+impl ClipRecord {
+    /// The title tag, else the file name.
+    pub fn title(&self) -> String {
+        self.tags
+            .iter()
+            .find(|(k, v)| k == "title" && !v.trim().is_empty())
+            .map(|(_, v)| v.clone())
+            .or_else(|| self.path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
+#[derive(Serialize, Deserialize)]
+struct ClipsFile {
+    clips: Vec<ClipRecord>,
+}
+
+/// The embeddings of a library's clips in one model's space.
+#[derive(Debug, Clone)]
+pub struct ClipIndex {
+    meta: IndexMeta,
+    clips: Vec<ClipRecord>,
+    /// `[clips.len(), meta.dim]`, row-major.
+    embeddings: Vec<f32>,
+}
+
+impl ClipIndex {
+    /// An empty index for `model_id`'s `space` of dimension `dim`.
+    pub fn new(model_id: &str, space: Space, dim: usize) -> Self {
+        let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
+        let meta = IndexMeta { model_id: model_id.into(), space, dim, created, clips: 0 };
+        Self { meta, clips: Vec::new(), embeddings: Vec::new() }
+    }
+
+    pub fn meta(&self) -> &IndexMeta {
+        &self.meta
+    }
+
+    pub fn model_id(&self) -> &str {
+        &self.meta.model_id
+    }
+
+    pub fn space(&self) -> Space {
+        self.meta.space
+    }
+
+    pub fn dim(&self) -> usize {
+        self.meta.dim
+    }
+
+    pub fn len(&self) -> usize {
+        self.clips.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.clips.is_empty()
+    }
+
+    pub fn clips(&self) -> &[ClipRecord] {
+        &self.clips
+    }
+
+    /// All embeddings, `[len, dim]` row-major.
+    pub fn embeddings(&self) -> &[f32] {
+        &self.embeddings
+    }
+
+    /// The stored embedding of clip `i`, `[dim]`.
+    pub fn embedding(&self, i: usize) -> Option<&[f32]> {
+        self.embeddings.get(i * self.meta.dim..(i + 1) * self.meta.dim)
+    }
+
+    /// The position of the clip stored for `path`.
+    pub fn position(&self, path: &Path) -> Option<usize> {
+        self.clips.iter().position(|c| c.path == path)
+    }
+
+    /// How rows are ranked in this index's space.
+    pub fn metric(&self) -> Metric {
+        metric_of(self.meta.space)
+    }
+
+    /// Adds a clip (normalising the embedding in cosine spaces), replacing one with the same path.
+    pub fn insert(&mut self, clip: ClipRecord, embedding: &[f32]) -> Result<(), IndexError> {
+        if clip.model_id != self.meta.model_id {
+            return Err(IndexError::ModelMismatch {
+                dir: clip.path.clone(),
+                index_model: self.meta.model_id.clone(),
+                model: clip.model_id,
+            });
+        }
+        if embedding.len() != self.meta.dim {
+            return Err(IndexError::EmbeddingDim {
+                path: clip.path,
+                got: embedding.len(),
+                dim: self.meta.dim,
+            });
+        }
+        if embedding.iter().any(|x| !x.is_finite()) {
+            return Err(IndexError::NonFinite { path: clip.path });
+        }
+        let row = self.prepare(embedding);
+        match self.position(&clip.path) {
+            Some(i) => {
+                self.embeddings[i * self.meta.dim..(i + 1) * self.meta.dim].copy_from_slice(&row);
+                self.clips[i] = clip;
+            }
+            None => {
+                self.embeddings.extend_from_slice(&row);
+                self.clips.push(clip);
+            }
+        }
+        self.meta.clips = self.clips.len();
+        Ok(())
+    }
+
+    /// Keeps only the clips for which `keep` is true, in order.
+    pub fn retain(&mut self, mut keep: impl FnMut(&ClipRecord) -> bool) {
+        let dim = self.meta.dim;
+        let mut write = 0;
+        for read in 0..self.clips.len() {
+            if keep(&self.clips[read]) {
+                if write != read {
+                    self.clips.swap(write, read);
+                    self.embeddings.copy_within(read * dim..(read + 1) * dim, write * dim);
+                }
+                write += 1;
+            }
+        }
+        self.clips.truncate(write);
+        self.embeddings.truncate(write * dim);
+        self.meta.clips = write;
+    }
+
+    /// A query vector as this index compares it (unit-norm in cosine spaces).
+    pub fn prepare(&self, v: &[f32]) -> Vec<f32> {
+        match self.meta.space.similarity() {
+            Similarity::Cosine => unit(v),
+            Similarity::InnerProduct | Similarity::NegEuclidean => v.to_vec(),
+        }
+    }
+
+    /// The `k` clips nearest to `query` (`[dim]`, as the model emits it), best first. Scores are
+    /// cosine, inner product, or negative Euclidean distance depending on the space.
+    pub fn search(&self, query: &[f32], k: usize) -> Result<Vec<Hit>, IndexError> {
+        let q = self.prepare(query);
+        let mut hits = topk::top_k(&self.embeddings, self.meta.dim, &q, k, self.metric())?;
+        if self.metric() == Metric::NegSquaredEuclidean {
+            hits.iter_mut().for_each(|h| h.score = -(-h.score).max(0.0).sqrt());
+        }
+        Ok(hits)
+    }
+
+    /// Opens the index in `dir`, checking that its three files agree.
+    pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        let meta_path = dir.join(META_FILE);
+        if !meta_path.is_file() {
+            return Err(IndexError::Missing { dir: dir.to_path_buf() });
+        }
+        let text = std::fs::read_to_string(&meta_path)
+            .map_err(|source| IndexError::Read { path: meta_path.clone(), source })?;
+        let meta: IndexMeta = toml::from_str(&text)
+            .map_err(|e| IndexError::Invalid { path: meta_path.clone(), message: e.to_string() })?;
+        if meta.dim == 0 {
+            return Err(IndexError::Invalid { path: meta_path, message: "dim must be positive".into() });
+        }
+        let clips_path = dir.join(CLIPS_FILE);
+        let file = File::open(&clips_path)
+            .map_err(|source| IndexError::Read { path: clips_path.clone(), source })?;
+        let ClipsFile { clips } = serde_json::from_reader(BufReader::new(file))
+            .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
+        if let Some(c) = clips.iter().find(|c| c.model_id != meta.model_id) {
+            return Err(IndexError::Invalid {
+                path: clips_path,
+                message: format!(
+                    "clip {} was embedded by model {:?} but the index is for {:?}; \
+                     embeddings of different models cannot be mixed (rebuild the index)",
+                    c.path.display(),
+                    c.model_id,
+                    meta.model_id
+                ),
+            });
+        }
+        let embeddings = read_embeddings(&dir.join(EMBEDDINGS_FILE), clips.len(), meta.dim)?;
+        if meta.clips != clips.len() {
+            return Err(IndexError::Invalid {
+                path: meta_path,
+                message: format!("says {} clips but {CLIPS_FILE} lists {}", meta.clips, clips.len()),
+            });
+        }
+        Ok(Self { meta, clips, embeddings })
+    }
+
+    /// Opens `dir` if it holds an index for `model_id`; an empty new index when there is none.
+    pub fn open_or_new(dir: &Path, model_id: &str, space: Space, dim: usize) -> Result<Self, IndexError> {
+        if !dir.join(META_FILE).exists() {
+            return Ok(Self::new(model_id, space, dim));
+        }
+        let index = Self::open(dir)?;
+        if index.meta.model_id != model_id || index.meta.space != space || index.meta.dim != dim {
+            return Err(IndexError::ModelMismatch {
+                dir: dir.to_path_buf(),
+                index_model: format!("{} ({}, {}-d)", index.meta.model_id, index.meta.space, index.meta.dim),
+                model: format!("{model_id} ({space}, {dim}-d)"),
+            });
+        }
+        Ok(index)
+    }
+
+    /// Writes the three files. Embeddings and clips go first, the metadata last, so a reader never
+    /// sees metadata describing files that are not there yet.
+    pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| IndexError::Write { path: dir.to_path_buf(), source })?;
+        write_embeddings(&dir.join(EMBEDDINGS_FILE), &self.embeddings, self.meta.dim)?;
+        let clips = ClipsFile { clips: self.clips.clone() };
+        let clips_path = dir.join(CLIPS_FILE);
+        let json = serde_json::to_vec_pretty(&clips)
+            .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
+        write_atomic(&clips_path, &json).map_err(|source| IndexError::Write { path: clips_path, source })?;
+        let meta_path = dir.join(META_FILE);
+        let text = toml::to_string_pretty(&self.meta)
+            .map_err(|e| IndexError::Invalid { path: meta_path.clone(), message: e.to_string() })?;
+        write_atomic(&meta_path, text.as_bytes())
+            .map_err(|source| IndexError::Write { path: meta_path, source })
+    }
+}
+
+/// The top-k metric that ranks a space's embeddings.
+pub fn metric_of(space: Space) -> Metric {
+    match space.similarity() {
+        Similarity::Cosine | Similarity::InnerProduct => Metric::InnerProduct,
+        Similarity::NegEuclidean => Metric::NegSquaredEuclidean,
+    }
+}
+
+/// `v / max(‖v‖, 1e-8)`, the original's cosine convention.
+pub fn unit(v: &[f32]) -> Vec<f32> {
+    let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-8);
+    v.iter().map(|x| x / norm).collect()
+}
+
+fn read_embeddings(path: &Path, rows: usize, dim: usize) -> Result<Vec<f32>, IndexError> {
+    let invalid = |message: String| IndexError::Invalid { path: path.to_path_buf(), message };
+    let file = File::open(path).map_err(|source| IndexError::Read { path: path.to_path_buf(), source })?;
+    let array = Array2::<f32>::read_npy(BufReader::new(file))
+        .map_err(|e| invalid(format!("not a 2-d float32 .npy array: {e}")))?;
+    if array.dim() != (rows, dim) {
+        return Err(invalid(format!("shape {:?}, expected [{rows}, {dim}] (clips × dim)", array.shape())));
+    }
+    let array = if array.is_standard_layout() { array } else { array.as_standard_layout().into_owned() };
+    let (data, offset) = array.into_raw_vec_and_offset();
+    if offset.unwrap_or(0) != 0 {
+        return Err(invalid("unexpected array layout".into()));
+    }
+    Ok(data)
+}
+
+/// Streams the matrix to a temp file beside `path`, then renames it into place.
+fn write_embeddings(path: &Path, data: &[f32], dim: usize) -> Result<(), IndexError> {
+    let werr = |source: std::io::Error| IndexError::Write { path: path.to_path_buf(), source };
+    let view = ArrayView2::from_shape((data.len() / dim, dim), data)
+        .map_err(|e| IndexError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
+    let tmp = path.with_extension(format!("npy.{}.tmp", std::process::id()));
+    let file = File::create(&tmp).map_err(werr)?;
+    let mut out = BufWriter::new(file);
+    view.write_npy(&mut out)
+        .map_err(|e| IndexError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
+    let file = out.into_inner().map_err(|e| werr(e.into_error()))?;
+    file.sync_all().map_err(werr)?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(werr)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(path: &str, model: &str) -> ClipRecord {
+        ClipRecord {
+            path: path.into(),
+            size: 10,
+            mtime_ns: 1,
+            header_hash: "ab".into(),
+            duration_s: 3.5,
+            tags: vec![("title".into(), format!("T {path}"))],
+            model_id: model.into(),
+        }
+    }
+
+    #[test]
+    fn round_trips_and_searches() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut idx = ClipIndex::new("m1", Space::ThreeBranch, 3);
+        idx.insert(record("a.ogg", "m1"), &[2.0, 0.0, 0.0]).unwrap();
+        idx.insert(record("b.ogg", "m1"), &[0.0, 1.0, 0.0]).unwrap();
+        idx.insert(record("c.ogg", "m1"), &[1.0, 1.0, 0.0]).unwrap();
+        idx.save(dir.path()).unwrap();
+        let back = ClipIndex::open(dir.path()).unwrap();
+        assert_eq!(back.meta(), idx.meta());
+        assert_eq!(back.clips(), idx.clips());
+        assert_eq!(back.embeddings(), idx.embeddings());
+        assert_eq!(back.embedding(0).unwrap(), &[1.0, 0.0, 0.0]);
+        let hits = back.search(&[5.0, 0.1, 0.0], 2).unwrap();
+        assert_eq!(hits.iter().map(|h| h.index).collect::<Vec<_>>(), vec![0, 2]);
+        assert!((hits[0].score - 0.9998).abs() < 1e-3);
+    }
+
+    #[test]
+    fn va_space_ranks_by_distance() {
+        let mut idx = ClipIndex::new("m", Space::Va, 2);
+        idx.insert(record("far", "m"), &[0.9, 0.9]).unwrap();
+        idx.insert(record("near", "m"), &[0.2, 0.1]).unwrap();
+        let hits = idx.search(&[0.2, 0.2], 2).unwrap();
+        assert_eq!(hits[0].index, 1);
+        assert!((hits[0].score + 0.1).abs() < 1e-6, "{hits:?}");
+    }
+
+    #[test]
+    fn insert_replaces_and_retain_compacts() {
+        let mut idx = ClipIndex::new("m", Space::Va, 2);
+        for (i, p) in ["a", "b", "c"].iter().enumerate() {
+            idx.insert(record(p, "m"), &[i as f32, 0.0]).unwrap();
+        }
+        idx.insert(record("b", "m"), &[9.0, 9.0]).unwrap();
+        assert_eq!(idx.len(), 3);
+        idx.retain(|c| c.path != Path::new("a"));
+        assert_eq!(idx.embeddings(), &[9.0, 9.0, 2.0, 0.0]);
+        assert_eq!(idx.meta().clips, 2);
+    }
+
+    #[test]
+    fn refuses_other_models_bad_dims_and_nan() {
+        let mut idx = ClipIndex::new("m1", Space::TwoBranch, 2);
+        let err = idx.insert(record("a", "m2"), &[1.0, 0.0]).unwrap_err().to_string();
+        assert!(err.contains("m1") && err.contains("m2") && err.contains("cannot be mixed"), "{err}");
+        assert!(matches!(idx.insert(record("a", "m1"), &[1.0]), Err(IndexError::EmbeddingDim { .. })));
+        assert!(matches!(idx.insert(record("a", "m1"), &[f32::NAN, 0.0]), Err(IndexError::NonFinite { .. })));
+        let dir = tempfile::tempdir().unwrap();
+        idx.insert(record("a", "m1"), &[1.0, 0.0]).unwrap();
+        idx.save(dir.path()).unwrap();
+        let err = ClipIndex::open_or_new(dir.path(), "m9", Space::TwoBranch, 2).unwrap_err().to_string();
+        assert!(err.contains("m1") && err.contains("m9"), "{err}");
+    }
+}
