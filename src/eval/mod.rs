@@ -1,0 +1,3 @@
+//! Evaluation: the paper's metrics, baselines and the table `storyscore eval` prints.
+
+pub mod metrics;

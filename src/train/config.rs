@@ -1,0 +1,142 @@
+//! The full training configuration, stored as `config.toml` in the run directory.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// The five emotion spaces a run can train.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SpaceKind {
+    ThreeBranch,
+    TwoBranch,
+    Va,
+    W2v,
+    Classify,
+}
+
+impl SpaceKind {
+    pub const NAMES: [&'static str; 5] = ["three-branch", "two-branch", "va", "w2v", "classify"];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::ThreeBranch => "three-branch",
+            Self::TwoBranch => "two-branch",
+            Self::Va => "va",
+            Self::W2v => "w2v",
+            Self::Classify => "classify",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::NAMES
+            .iter()
+            .position(|n| *n == name)
+            .map(|i| [Self::ThreeBranch, Self::TwoBranch, Self::Va, Self::W2v, Self::Classify][i])
+    }
+}
+
+/// Everything that defines a training run; defaults are the paper's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrainConfig {
+    pub space: SpaceKind,
+    /// Text dataset as `KIND:PATH`.
+    pub text: String,
+    /// Music dataset as `KIND:PATH`.
+    pub music: String,
+    /// Stop after this many epochs (passes over the text training items).
+    pub epochs: u64,
+    /// Stop after this many optimiser steps in total (overrides `epochs` when smaller).
+    pub max_steps: Option<u64>,
+    /// `cpu` or `cuda`.
+    pub device: String,
+    /// Keep the text encoder frozen (and its outputs cached); false fine-tunes it.
+    pub freeze_text: bool,
+    pub batch_size: usize,
+    pub learning_rate: f64,
+    pub weight_decay: f64,
+    /// Cosine triplet margin.
+    pub margin: f64,
+    /// Audio chunk length at 16 kHz.
+    pub chunk_samples: usize,
+    /// Chunks averaged per clip in validation and evaluation.
+    pub eval_chunks: usize,
+    /// Validate every this many steps (0: once per epoch).
+    pub eval_every: u64,
+    /// Write a checkpoint every this many steps (0: once per epoch).
+    pub checkpoint_every: u64,
+    /// How many step checkpoints to keep.
+    pub keep_checkpoints: usize,
+    /// Audio decoding threads feeding the trainer.
+    pub loader_threads: usize,
+    /// Batches decoded ahead of the step.
+    pub prefetch_batches: usize,
+    pub seed: u64,
+    /// Sentence encoder directory (MiniLM or DistilBERT, Hugging Face layout).
+    pub text_encoder: PathBuf,
+    /// Word vectors of the mood words (`vectors.npy` + `vocab.txt` directory).
+    pub word_vectors: PathBuf,
+    /// Text → song-mood mapper used to pair training positives (`w2v` or `va`).
+    pub train_mapper: String,
+}
+
+impl TrainConfig {
+    /// A config with the paper's defaults for the given data.
+    pub fn new(
+        space: SpaceKind,
+        text: &str,
+        music: &str,
+        text_encoder: PathBuf,
+        word_vectors: PathBuf,
+    ) -> Self {
+        Self {
+            space,
+            text: text.into(),
+            music: music.into(),
+            epochs: 200,
+            max_steps: None,
+            device: "cpu".into(),
+            freeze_text: true,
+            batch_size: 32,
+            learning_rate: 1e-4,
+            weight_decay: 1e-4,
+            margin: 0.2,
+            chunk_samples: 80_000,
+            eval_chunks: 16,
+            eval_every: 0,
+            checkpoint_every: 0,
+            keep_checkpoints: 3,
+            loader_threads: 2,
+            prefetch_batches: 4,
+            seed: 2021,
+            text_encoder,
+            word_vectors,
+            train_mapper: "w2v".into(),
+        }
+    }
+
+    pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
+        toml::to_string_pretty(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn space_names_round_trip() {
+        for name in SpaceKind::NAMES {
+            assert_eq!(SpaceKind::parse(name).map(SpaceKind::name), Some(name));
+        }
+        assert_eq!(SpaceKind::parse("four-branch"), None);
+    }
+
+    #[test]
+    fn config_round_trips_through_toml() {
+        let c = TrainConfig::new(SpaceKind::Va, "isear:a", "4q:b", "enc".into(), "vec".into());
+        let back: TrainConfig = toml::from_str(&c.to_toml().unwrap()).unwrap();
+        assert_eq!(back, c);
+    }
+}

@@ -1,0 +1,36 @@
+//! Training: the configuration, the run directory and its metrics log, and the background trainer.
+
+mod config;
+mod metrics_log;
+mod run_dir;
+
+use std::path::{Path, PathBuf};
+
+pub use config::{SpaceKind, TrainConfig};
+pub use metrics_log::{read_metrics, MetricsLog, MetricsRecord, RunWatcher};
+pub use run_dir::{
+    read_splits, CheckpointState, RunDir, RunSplits, BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE, SPLITS_FILE,
+};
+
+/// Errors of the run directory and the trainer.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("{path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Format { path: PathBuf, message: String },
+    #[error("{0} already holds a training run (config.toml exists); pass --resume to continue it")]
+    Exists(PathBuf),
+    #[error("weights: {0}")]
+    Weights(String),
+}
+
+impl RunError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io { path: path.into(), source }
+    }
+
+    pub(crate) fn format(path: &Path, e: impl std::fmt::Display) -> Self {
+        Self::Format { path: path.into(), message: e.to_string() }
+    }
+}
