@@ -9,3 +9,9 @@ pub mod weights;
 pub use audio_cnn::{AudioCnn, AudioCnnConfig};
 pub use error::{ModelError, Result};
 pub use head::Head;
+pub mod losses;
+pub mod space;
+pub mod triplet;
+
+pub use space::{Similarity, Space};
+pub use triplet::{sample_negatives, three_branch_loss, triplet_loss, two_branch_loss, PairGroup};
