@@ -14,6 +14,8 @@ use rayon::prelude::*;
 
 /// Rows per parallel task: large enough to amortise scheduling, small enough to balance two cores.
 const BLOCK_ROWS: usize = 8192;
+/// Below this many rows waking the thread pool costs more than it saves.
+const SEQUENTIAL_ROWS: usize = 2 * BLOCK_ROWS;
 /// Rows scored against every query of a batch while they are hot in cache.
 const BATCH_TILE_ROWS: usize = 256;
 /// Accumulator lanes of the dot product: independent sums the compiler keeps in vector registers.
@@ -45,12 +47,13 @@ pub enum TopKError {
     QueryDim { got: usize, dim: usize },
 }
 
-/// The score of `row` against `query` under `metric`; the same function the search uses.
-#[inline]
+/// The score of `row` against `query` under `metric`, bit for bit what the search computes.
+/// Zero is always +0.0, so `>` on scores agrees with the ranking's total order.
+#[inline(always)]
 pub fn score(metric: Metric, row: &[f32], query: &[f32]) -> f32 {
     match metric {
-        Metric::InnerProduct => dot(row, query),
-        Metric::NegSquaredEuclidean => -squared_distance(row, query),
+        Metric::InnerProduct => dot(row, query) + 0.0,
+        Metric::NegSquaredEuclidean => 0.0 - squared_distance(row, query),
     }
 }
 
@@ -62,8 +65,16 @@ pub fn ranks_before(a: &Hit, b: &Hit) -> bool {
 
 /// Total order of hits, best first (`Less` = `a` before `b`).
 pub fn rank_order(a: &Hit, b: &Hit) -> Ordering {
-    let key = |s: f32| if s.is_nan() { f32::NEG_INFINITY } else { s };
-    key(b.score).total_cmp(&key(a.score)).then(a.index.cmp(&b.index))
+    rank_key(b.score).total_cmp(&rank_key(a.score)).then(a.index.cmp(&b.index))
+}
+
+#[inline(always)]
+fn rank_key(score: f32) -> f32 {
+    if score.is_nan() {
+        f32::NEG_INFINITY
+    } else {
+        score
+    }
 }
 
 /// The `k` best rows of `matrix` (`[N, dim]`, row-major) for `query` (`[dim]`), best first.
@@ -78,18 +89,20 @@ pub fn top_k(
     if k == 0 || matrix.is_empty() {
         return Ok(Vec::new());
     }
-    let merged = matrix
-        .par_chunks(BLOCK_ROWS * dim)
-        .enumerate()
-        .map(|(block, rows)| {
-            let mut best = BoundedHeap::new(k);
-            let base = block * BLOCK_ROWS;
-            for (i, row) in rows.chunks_exact(dim).enumerate() {
-                best.offer(base + i, score(metric, row, query));
-            }
-            best
-        })
-        .reduce(|| BoundedHeap::new(k), BoundedHeap::merge);
+    let scan_block = |(block, rows): (usize, &[f32])| {
+        let mut best = BoundedHeap::new(k);
+        scan(metric, rows, dim, query, block * BLOCK_ROWS, &mut best);
+        best
+    };
+    let merged = if matrix.len() <= SEQUENTIAL_ROWS * dim {
+        scan_block((0, matrix))
+    } else {
+        matrix
+            .par_chunks(BLOCK_ROWS * dim)
+            .enumerate()
+            .map(scan_block)
+            .reduce(|| BoundedHeap::new(k), BoundedHeap::merge)
+    };
     Ok(merged.into_sorted())
 }
 
@@ -118,9 +131,7 @@ pub fn top_k_batch(
             for (tile_no, tile) in rows.chunks(BATCH_TILE_ROWS * dim).enumerate() {
                 let tile_base = base + tile_no * BATCH_TILE_ROWS;
                 for (query, heap) in queries.chunks_exact(dim).zip(best.iter_mut()) {
-                    for (i, row) in tile.chunks_exact(dim).enumerate() {
-                        heap.offer(tile_base + i, score(metric, row, query));
-                    }
+                    scan(metric, tile, dim, query, tile_base, heap);
                 }
             }
             best
@@ -130,6 +141,41 @@ pub fn top_k_batch(
             |a, b| a.into_iter().zip(b).map(|(x, y)| x.merge(y)).collect(),
         );
     Ok(merged.into_iter().map(BoundedHeap::into_sorted).collect())
+}
+
+/// Offers rows `[n, dim]` (row `i` has index `base + i`) to `best`, with AVX2 where the CPU has it.
+/// Every lane does the same IEEE operations in the same order on both paths, so scores agree
+/// bit for bit with [`score`].
+fn scan(metric: Metric, rows: &[f32], dim: usize, query: &[f32], base: usize, best: &mut BoundedHeap) {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        // SAFETY: the CPU supports AVX2, checked just above.
+        unsafe { scan_avx2(metric, rows, dim, query, base, best) };
+        return;
+    }
+    scan_rows(metric, rows, dim, query, base, best);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn scan_avx2(metric: Metric, rows: &[f32], dim: usize, query: &[f32], base: usize, best: &mut BoundedHeap) {
+    scan_rows(metric, rows, dim, query, base, best);
+}
+
+#[inline(always)]
+fn scan_rows(metric: Metric, rows: &[f32], dim: usize, query: &[f32], base: usize, best: &mut BoundedHeap) {
+    match metric {
+        Metric::InnerProduct => {
+            for (i, row) in rows.chunks_exact(dim).enumerate() {
+                best.offer_in_order(base + i, dot(row, query) + 0.0);
+            }
+        }
+        Metric::NegSquaredEuclidean => {
+            for (i, row) in rows.chunks_exact(dim).enumerate() {
+                best.offer_in_order(base + i, 0.0 - squared_distance(row, query));
+            }
+        }
+    }
 }
 
 fn check(matrix: &[f32], dim: usize, query_len: usize) -> Result<(), TopKError> {
@@ -145,7 +191,7 @@ fn check(matrix: &[f32], dim: usize, query_len: usize) -> Result<(), TopKError> 
     Ok(())
 }
 
-#[inline]
+#[inline(always)]
 fn dot(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -158,7 +204,7 @@ fn dot(a: &[f32], b: &[f32]) -> f32 {
     reduce_lanes(acc) + tail
 }
 
-#[inline]
+#[inline(always)]
 fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
     let mut acc = [0f32; LANES];
     let (ca, cb) = (a.chunks_exact(LANES), b.chunks_exact(LANES));
@@ -173,7 +219,7 @@ fn squared_distance(a: &[f32], b: &[f32]) -> f32 {
 }
 
 /// Pairwise sum of the lanes (keeps the reduction vectorised and its rounding fixed).
-#[inline]
+#[inline(always)]
 fn reduce_lanes(mut acc: [f32; LANES]) -> f32 {
     let mut width = LANES / 2;
     while width > 0 {
@@ -210,11 +256,26 @@ impl Ord for Worst {
 struct BoundedHeap {
     k: usize,
     heap: BinaryHeap<Worst>,
+    /// Rank key of the worst kept hit once full (NaN as -inf); -inf before.
+    threshold: f32,
 }
 
 impl BoundedHeap {
     fn new(k: usize) -> Self {
-        Self { k, heap: BinaryHeap::with_capacity(k.saturating_add(1).min(1 << 16)) }
+        Self {
+            k,
+            heap: BinaryHeap::with_capacity(k.saturating_add(1).min(1 << 16)),
+            threshold: f32::NEG_INFINITY,
+        }
+    }
+
+    /// [`Self::offer`] for rows visited in increasing index order (and after every hit already
+    /// kept): a score equal to the worst kept one then never wins on index, so one `>` decides.
+    #[inline(always)]
+    fn offer_in_order(&mut self, index: usize, score: f32) {
+        if self.heap.len() < self.k || score > self.threshold {
+            self.offer(index, score);
+        }
     }
 
     #[inline]
@@ -226,6 +287,9 @@ impl BoundedHeap {
             if ranks_before(&hit, &worst.0) {
                 *worst = Worst(hit);
             }
+        }
+        if self.heap.len() == self.k {
+            self.threshold = self.heap.peek().map_or(f32::NEG_INFINITY, |w| rank_key(w.0.score));
         }
     }
 
