@@ -15,3 +15,10 @@ pub mod triplet;
 
 pub use space::{Similarity, Space};
 pub use triplet::{sample_negatives, three_branch_loss, triplet_loss, two_branch_loss, PairGroup};
+pub mod config;
+pub mod emotion_model;
+pub mod lightning;
+pub mod model_dir;
+
+pub use config::{FrontEndSettings, ModelConfig, TextSettings};
+pub use emotion_model::EmotionModel;

@@ -29,12 +29,24 @@ pub fn copy_into(
     source_prefix: &str,
     path: &Path,
 ) -> Result<usize> {
+    copy_matching(vs, tensors, path, |name| {
+        name.strip_prefix(prefix).map(|rest| format!("{source_prefix}{rest}"))
+    })
+}
+
+/// Copies into every variable for which `source` names a tensor of the file (`None` skips the
+/// variable); errors as [`copy_into`].
+pub fn copy_matching(
+    vs: &VarStore,
+    tensors: &NamedTensors,
+    path: &Path,
+    source: impl Fn(&str) -> Option<String>,
+) -> Result<usize> {
     let mut copied = 0;
     let mut vars: Vec<(String, Tensor)> = vs.variables().into_iter().collect();
     vars.sort_by(|a, b| a.0.cmp(&b.0));
     for (name, mut var) in vars {
-        let Some(rest) = name.strip_prefix(prefix) else { continue };
-        let source = format!("{source_prefix}{rest}");
+        let Some(source) = source(&name) else { continue };
         let src = tensors
             .get(&source)
             .ok_or_else(|| ModelError::MissingTensor { path: path.into(), name: source.clone() })?;
@@ -52,7 +64,7 @@ pub fn copy_into(
     Ok(copied)
 }
 
-/// The variables of `vs` whose names start with `prefix`, plus a zero int64
+/// The variables of `vs` that `keep` accepts, plus a zero int64
 /// `num_batches_tracked` beside every BatchNorm `running_mean`, so the file loads strictly into
 /// the PyTorch reference modules.
 pub fn state_dict(vs: &VarStore, keep: impl Fn(&str) -> bool) -> Vec<(String, Tensor)> {
@@ -82,4 +94,22 @@ pub fn write_safetensors(path: &Path, tensors: &[(String, Tensor)]) -> Result<()
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
     Tensor::write_safetensors(tensors, &tmp).map_err(|e| err(e.to_string()))?;
     std::fs::rename(&tmp, path).map_err(|e| err(e.to_string()))
+}
+
+/// A short content hash of `config_text` and the float tensors of `tensors`.
+pub fn content_id(config_text: &str, tensors: &[(String, Tensor)]) -> Result<String> {
+    use sha1::{Digest, Sha1};
+    let mut h = Sha1::new();
+    h.update(config_text.as_bytes());
+    for (name, t) in tensors {
+        if !t.is_floating_point() {
+            continue;
+        }
+        h.update(name.as_bytes());
+        h.update(format!("{:?}", t.size()).as_bytes());
+        let values = Vec::<f32>::try_from(t.to_kind(Kind::Float).flatten(0, -1))?;
+        let bytes: Vec<u8> = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        h.update(&bytes);
+    }
+    Ok(h.finalize().iter().take(8).map(|b| format!("{b:02x}")).collect())
 }

@@ -1,0 +1,347 @@
+//! `EmotionModel`: the branches of one emotion space, as the indexer, search, trainer,
+//! evaluator and app use them.
+
+use std::path::Path;
+
+use tch::nn::{self, ModuleT};
+use tch::{Device, Kind, Tensor};
+
+use super::audio_cnn::AudioCnn;
+use super::config::ModelConfig;
+use super::error::{expect_rank, ModelError, Result};
+use super::head::Head;
+use super::space::Space;
+use super::weights::{copy_matching, read_safetensors};
+use crate::text::{EncoderConfig, Pooling, TextEncoder, TextTokenizer, TokenBatch};
+
+/// Texts per encoder forward pass in [`EmotionModel::embed_texts`].
+const TEXT_BATCH: usize = 32;
+/// Where the text encoder's variables live in the var store (the original's `model.bert`).
+pub const ENCODER_PREFIX: &str = "bert.";
+
+/// One model of one space. Variables carry the PyTorch reference names (`layer1.conv.weight`,
+/// `song_fc1.weight`, `text_fc1.weight`, `tag_fc1.weight`, `bert.…`).
+#[derive(Debug)]
+pub struct EmotionModel {
+    pub(crate) config: ModelConfig,
+    pub(crate) vs: nn::VarStore,
+    audio: AudioCnn,
+    song_head: Head,
+    pub(crate) encoder_config: EncoderConfig,
+    encoder: TextEncoder,
+    text_head: Head,
+    tag_head: Option<Head>,
+    tokenizer: TextTokenizer,
+    pooling: Pooling,
+    /// Classification retrieval: text label → song mood weights, rows summing to 1. [K, M]
+    label_to_mood: Tensor,
+    pub(crate) id: String,
+}
+
+impl EmotionModel {
+    /// A fresh model: random heads and CNN; the encoder's pretrained weights from its directory
+    /// (unless `text.fine_tuned`, whose weights come with the model's own file).
+    pub fn new(config: ModelConfig, device: Device) -> Result<Self> {
+        let mut model = Self::build(config, device, None)?;
+        model.id = model.compute_id()?;
+        Ok(model)
+    }
+
+    /// Builds the variables; `model_dir` anchors relative encoder and tokenizer paths.
+    pub(crate) fn build(config: ModelConfig, device: Device, model_dir: Option<&Path>) -> Result<Self> {
+        config.validate(model_dir.unwrap_or(Path::new("model config")))?;
+        let text_err = |e: crate::text::TextError| ModelError::Text(e.to_string());
+        let encoder_dir = config.resolve_dir(&config.text.encoder, model_dir)?;
+        let tokenizer_dir = match config.text.tokenizer.as_str() {
+            "" => encoder_dir.clone(),
+            name => config.resolve_dir(name, model_dir)?,
+        };
+        let encoder_config = EncoderConfig::from_file(&encoder_dir.join("config.json")).map_err(text_err)?;
+        let vs = nn::VarStore::new(device);
+        let root = vs.root();
+        let (song_out, text_out) = config.output_dims();
+        let audio = AudioCnn::new(&root, config.audio);
+        let song_head = Head::new(&root, "song", config.audio.out_dim(), config.head_hidden, song_out);
+        let encoder = TextEncoder::new(&root / "bert", &encoder_config).map_err(text_err)?;
+        let text_head = Head::new(&root, "text", encoder.hidden_size(), config.head_hidden, text_out);
+        let tag_head = config
+            .space
+            .has_tag_branch()
+            .then(|| Head::new(&root, "tag", config.tag_dim, config.head_hidden, config.embed_dim));
+        let mut tokenizer = TextTokenizer::from_model_dir(&tokenizer_dir).map_err(text_err)?;
+        let limit = usize::try_from(encoder.max_len()).unwrap_or(usize::MAX);
+        if tokenizer.max_len() > limit {
+            tokenizer = TextTokenizer::from_file(tokenizer.path(), limit).map_err(text_err)?;
+        }
+        if tokenizer.vocab_size() as i64 > encoder.vocab_size() {
+            return Err(ModelError::Text(format!(
+                "tokenizer {} has {} tokens, the encoder only {}",
+                tokenizer.path().display(),
+                tokenizer.vocab_size(),
+                encoder.vocab_size()
+            )));
+        }
+        let pooling = config.text.pooling.parse::<Pooling>().map_err(ModelError::Text)?;
+        let label_to_mood = label_to_mood(&config).to_device(device);
+        let model = Self {
+            config,
+            vs,
+            audio,
+            song_head,
+            encoder_config,
+            encoder,
+            text_head,
+            tag_head,
+            tokenizer,
+            pooling,
+            label_to_mood,
+            id: String::new(),
+        };
+        if !model.config.text.fine_tuned {
+            model.load_pretrained_encoder(&encoder_dir.join("model.safetensors"))?;
+        }
+        model.set_text_trainable(model.config.text.fine_tuned);
+        Ok(model)
+    }
+
+    /// Copies a Hugging Face checkpoint (names with or without `bert.`/`distilbert.`) into the
+    /// encoder.
+    fn load_pretrained_encoder(&self, path: &Path) -> Result<()> {
+        let tensors = read_safetensors(path)?;
+        let prefix = ["", "bert.", "distilbert."]
+            .into_iter()
+            .find(|p| tensors.contains_key(&format!("{p}embeddings.word_embeddings.weight")))
+            .unwrap_or("");
+        copy_matching(&self.vs, &tensors, path, |name| {
+            name.strip_prefix(ENCODER_PREFIX).map(|rest| format!("{prefix}{rest}"))
+        })?;
+        Ok(())
+    }
+
+    pub fn config(&self) -> &ModelConfig {
+        &self.config
+    }
+
+    pub fn space(&self) -> Space {
+        self.config.space
+    }
+
+    /// Content hash of config and weights as last built, loaded or saved (the index refuses to
+    /// mix embeddings of different ids).
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
+    pub fn device(&self) -> Device {
+        self.vs.device()
+    }
+
+    /// Width of the embeddings `embed_*` return.
+    pub fn embed_dim(&self) -> i64 {
+        match self.config.space {
+            Space::Classify => self.config.moods.len() as i64,
+            _ => self.config.output_dims().0,
+        }
+    }
+
+    /// All variables (heads, CNN, encoder) under their reference names.
+    pub fn var_store(&self) -> &nn::VarStore {
+        &self.vs
+    }
+
+    pub fn var_store_mut(&mut self) -> &mut nn::VarStore {
+        &mut self.vs
+    }
+
+    /// Whether the encoder trains with the heads (`freeze_text` is the opposite).
+    pub fn set_text_trainable(&self, trainable: bool) {
+        for (name, t) in self.vs.variables() {
+            if name.starts_with(ENCODER_PREFIX) {
+                let _ = t.set_requires_grad(trainable);
+            }
+        }
+    }
+
+    pub fn text_trainable(&self) -> bool {
+        self.vs.variables().iter().any(|(n, t)| n.starts_with(ENCODER_PREFIX) && t.requires_grad())
+    }
+
+    /// The variables an optimizer should update: everything except a frozen encoder.
+    pub fn trainable_variables(&self) -> Vec<Tensor> {
+        self.vs.trainable_variables().into_iter().filter(|t| t.requires_grad()).collect()
+    }
+
+    pub fn tokenizer(&self) -> &TextTokenizer {
+        &self.tokenizer
+    }
+
+    pub fn encoder_hidden_size(&self) -> i64 {
+        self.encoder.hidden_size()
+    }
+}
+
+impl EmotionModel {
+    /// Raw song-head outputs (embeddings; logits for classify): log-mel [B, n_mels, T] → [B, D].
+    pub fn audio_outputs(&self, mel: &Tensor, train: bool) -> Result<Tensor> {
+        self.audio.check_input(mel)?;
+        check_batch(mel, train, "log-mel batch")?;
+        Ok(self.song_head.forward_t(&self.audio.forward_t(&mel.to_device(self.device()), train), train))
+    }
+
+    /// Song embeddings in the space: log-mel [B, n_mels, T] → [B, D]. For evaluation, a clip's 16
+    /// chunks go through as one batch `[16, 128, 313]` (under `tch::no_grad`).
+    pub fn embed_audio_mel(&self, mel: &Tensor, train: bool) -> Result<Tensor> {
+        let out = self.audio_outputs(mel, train)?;
+        Ok(match self.config.space {
+            Space::Classify => out.sigmoid(),
+            _ => out,
+        })
+    }
+
+    /// Encoder features of a token batch (pooled per `text.pooling`): → [B, H]. A frozen encoder
+    /// runs in eval mode without gradient, as in the peer's training step.
+    pub fn text_features(&self, batch: &TokenBatch, train: bool) -> Result<Tensor> {
+        let ids = batch.ids.to_device(self.device());
+        let mask = batch.attention_mask.to_device(self.device());
+        let size = expect_rank(&ids, 2, "token ids", "[B, L]")?;
+        if size[1] > self.encoder.max_len() || size[1] < 1 {
+            let expected = format!("[B, 1..={}]", self.encoder.max_len());
+            return Err(ModelError::Shape { what: "token ids".into(), expected, got: size });
+        }
+        let run = |train| self.pooling.pool(&self.encoder.forward_t(&ids, &mask, train), &mask);
+        Ok(if self.text_trainable() { run(train) } else { tch::no_grad(|| run(false)) })
+    }
+
+    /// Raw text-head outputs (embeddings; logits over text labels for classify): [B, H] → [B, D].
+    pub fn text_outputs(&self, features: &Tensor, train: bool) -> Result<Tensor> {
+        let size = expect_rank(features, 2, "text features", "[B, hidden]")?;
+        if size[1] != self.text_head.in_dim() {
+            let expected = format!("[B, {}]", self.text_head.in_dim());
+            return Err(ModelError::Shape { what: "text features".into(), expected, got: size });
+        }
+        check_batch(features, train, "text features")?;
+        Ok(self.text_head.forward_t(&features.to_device(self.device()), train))
+    }
+
+    /// Text embeddings in the space from encoder features `hidden_cls` [B, H] → [B, D]
+    /// (classify: label probabilities mapped onto the song moods).
+    pub fn embed_text_features(&self, hidden_cls: &Tensor, train: bool) -> Result<Tensor> {
+        let out = self.text_outputs(hidden_cls, train)?;
+        Ok(match self.config.space {
+            Space::Classify => out.softmax(-1, Kind::Float).matmul(&self.label_to_mood),
+            _ => out,
+        })
+    }
+
+    /// Mood-word (tag) branch of the three-branch space: word vectors [B, tag_dim] → [B, D].
+    pub fn embed_tags(&self, vectors: &Tensor, train: bool) -> Result<Tensor> {
+        let head = self
+            .tag_head
+            .as_ref()
+            .ok_or(ModelError::NoBranch { space: self.space().as_str(), branch: "tag" })?;
+        let size = expect_rank(vectors, 2, "tag vectors", "[B, tag_dim]")?;
+        if size[1] != head.in_dim() {
+            let expected = format!("[B, {}]", head.in_dim());
+            return Err(ModelError::Shape { what: "tag vectors".into(), expected, got: size });
+        }
+        check_batch(vectors, train, "tag vectors")?;
+        Ok(head.forward_t(&vectors.to_device(self.device()), train))
+    }
+
+    /// Embeds texts in eval mode: → [N, D] in input order. Texts longer than the tokenizer's limit
+    /// are truncated.
+    pub fn embed_texts(&self, texts: &[&str]) -> Result<Tensor> {
+        let tokens = self.tokenizer.encode_all(texts).map_err(|e| ModelError::Text(e.to_string()))?;
+        let mut order: Vec<usize> = (0..tokens.len()).collect();
+        order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
+        let mut parts = Vec::new();
+        for chunk in order.chunks(TEXT_BATCH) {
+            let seqs: Vec<_> = chunk.iter().map(|&i| &tokens[i]).collect();
+            let batch = TokenBatch::pad(&seqs, self.tokenizer.pad_id(), self.device());
+            let emb = tch::no_grad(|| -> Result<Tensor> {
+                let features = self.text_features(&batch, false)?;
+                self.embed_text_features(&features, false)
+            })?;
+            parts.push(emb);
+        }
+        if parts.is_empty() {
+            return Ok(Tensor::zeros([0, self.embed_dim()], (Kind::Float, self.device())));
+        }
+        let sorted = Tensor::f_cat(&parts, 0)?;
+        let mut inverse = vec![0i64; order.len()];
+        for (row, &i) in order.iter().enumerate() {
+            inverse[i] = row as i64;
+        }
+        Ok(sorted.f_index_select(0, &Tensor::from_slice(&inverse).to_device(self.device()))?)
+    }
+
+    /// The moods and their points in the space, to explain results: tag-branch embeddings of the
+    /// mood vectors (three-branch; the text branch on the mood words when the vectors are
+    /// missing, and for two-branch), the VA points (va), the word vectors (w2v), one-hot rows
+    /// (classify). → (moods, [M, D])
+    pub fn mood_anchors(&self) -> Result<(Vec<String>, Tensor)> {
+        let moods = self.config.moods.clone();
+        let words: Vec<&str> = moods.iter().map(String::as_str).collect();
+        let table = |rows: Vec<Vec<f32>>| {
+            let width = rows.first().map_or(0, Vec::len) as i64;
+            Tensor::from_slice(&rows.concat()).view([rows.len() as i64, width]).to_device(self.device())
+        };
+        let vectors: Option<Vec<Vec<f32>>> =
+            moods.iter().map(|m| self.config.mood_vectors.get(m).cloned()).collect();
+        let anchors = match (self.config.space, vectors) {
+            (Space::ThreeBranch, Some(v)) => tch::no_grad(|| self.embed_tags(&table(v), false))?,
+            (Space::ThreeBranch | Space::TwoBranch, _) => self.embed_texts(&words)?,
+            (Space::W2v, Some(v)) => table(v),
+            (Space::W2v, None) => unreachable_config("mood_vectors")?,
+            (Space::Va, _) => {
+                let dims = self.config.va_dims as usize;
+                let rows: Option<Vec<Vec<f32>>> =
+                    moods.iter().map(|m| self.config.mood_va.get(m).map(|v| v[..dims].to_vec())).collect();
+                table(rows.map_or_else(|| unreachable_config("mood_va"), Ok)?)
+            }
+            (Space::Classify, _) => Tensor::eye(moods.len() as i64, (Kind::Float, self.device())),
+        };
+        Ok((moods, anchors))
+    }
+
+    /// Scores of queries [Q, D] against items [N, D] → [Q, N] (cosine, inner product or negative
+    /// Euclidean distance, per space).
+    pub fn similarity(&self, query: &Tensor, items: &Tensor) -> Result<Tensor> {
+        let q = expect_rank(query, 2, "query embeddings", "[Q, D]")?;
+        let n = expect_rank(items, 2, "item embeddings", "[N, D]")?;
+        if q[1] != n[1] {
+            let expected = format!("[N, {}]", q[1]);
+            return Err(ModelError::Shape { what: "item embeddings".into(), expected, got: n });
+        }
+        Ok(self.space().similarity().scores(&query.to_kind(Kind::Float), &items.to_kind(Kind::Float)))
+    }
+}
+
+/// A validated config always has these tables; reaching here means it was not validated.
+fn unreachable_config<T>(field: &str) -> Result<T> {
+    Err(ModelError::Config { path: "model config".into(), message: format!("{field} lacks a mood") })
+}
+
+/// BatchNorm in train mode needs at least two rows.
+fn check_batch(xs: &Tensor, train: bool, what: &str) -> Result<()> {
+    let size = xs.size();
+    if size.first().copied().unwrap_or(0) < if train { 2 } else { 1 } {
+        let expected = if train { "a batch of at least 2 in train mode" } else { "a batch of at least 1" };
+        return Err(ModelError::Shape { what: what.into(), expected: expected.into(), got: size });
+    }
+    Ok(())
+}
+
+/// [K, M]: row k spreads text label k evenly over the moods its mapping set names.
+fn label_to_mood(config: &ModelConfig) -> Tensor {
+    let (k, m) = (config.text_labels.len(), config.moods.len());
+    let mut w = vec![0f32; k * m];
+    for (i, label) in config.text_labels.iter().enumerate() {
+        let set = config.label_mapping.get(label).map(Vec::as_slice).unwrap_or_default();
+        let hits: Vec<usize> = set.iter().filter_map(|s| config.moods.iter().position(|x| x == s)).collect();
+        for &j in &hits {
+            w[i * m + j] = 1.0 / hits.len() as f32;
+        }
+    }
+    Tensor::from_slice(&w).view([k as i64, m as i64])
+}
