@@ -3,6 +3,7 @@
 //! Each command lives in its own file with an `Args` struct and a `run` function.
 
 mod config_cmd;
+mod monitor_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Show or create the configuration file and the directories in use.
     Config(config_cmd::Args),
+    /// Follow a training run directory in the dashboard (the Train tab alone).
+    Monitor(monitor_cmd::Args),
 }
 
 /// What every command gets: the resolved directories and the loaded config.
@@ -46,7 +49,8 @@ impl Context {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::load()?;
     match cli.command {
-        None => anyhow::bail!("the terminal app is not built yet"),
+        None => Ok(storyscore::tui::run(ctx.dirs, ctx.config)?),
         Some(Command::Config(args)) => config_cmd::run(&ctx, args),
+        Some(Command::Monitor(args)) => monitor_cmd::run(&ctx, args),
     }
 }

@@ -1,0 +1,374 @@
+//! App state and what actions do to it. Rendering lives in `ui.rs`; work happens in workers.
+
+use std::path::PathBuf;
+
+use crossterm::event::{Event as Term, KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
+use ratatui::layout::Rect;
+
+use crate::config::{Config, Dirs};
+use crate::tui::event::{Event, EventSender, WorkerEvent};
+use crate::tui::keymap::{Action, Context, KeyMap};
+use crate::tui::tabs::dataset::{DatasetTab, Probe, Source, SourceState};
+use crate::tui::tabs::{map::MapTab, search::SearchTab, train::TrainTab};
+use crate::tui::theme::Theme;
+use crate::tui::{clipboard, workers};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Tab {
+    Dataset,
+    Train,
+    Search,
+    Map,
+}
+
+impl Tab {
+    pub const ALL: [Tab; 4] = [Tab::Dataset, Tab::Train, Tab::Search, Tab::Map];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Tab::Dataset => "Dataset",
+            Tab::Train => "Train",
+            Tab::Search => "Search",
+            Tab::Map => "Map",
+        }
+    }
+
+    fn context(self) -> Context {
+        match self {
+            Tab::Dataset => Context::Dataset,
+            Tab::Train => Context::Train,
+            Tab::Search => Context::Search,
+            Tab::Map => Context::Map,
+        }
+    }
+}
+
+/// Which text box (if any) receives typed keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    Normal,
+    SearchBox,
+    FilterBox,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Info,
+    Warning,
+    Error,
+}
+
+/// A whole text shown over the app (Enter on a text item).
+#[derive(Debug, Clone)]
+pub struct TextPopup {
+    pub title: String,
+    pub text: String,
+    pub scroll: u16,
+}
+
+/// What the app starts with.
+pub struct AppOptions {
+    pub dirs: Dirs,
+    pub config: Config,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    /// `storyscore monitor RUN_DIR`: only the Train tab, attached to this run.
+    pub monitor: Option<PathBuf>,
+}
+
+pub struct App {
+    pub tab: Tab,
+    pub focus: Focus,
+    pub help: bool,
+    pub popup: Option<TextPopup>,
+    pub status: Option<(Level, String)>,
+    pub quit: bool,
+    pub monitor_only: bool,
+    pub keymap: KeyMap,
+    pub theme: Theme,
+    pub dirs: Dirs,
+    pub config: Config,
+    pub dataset: DatasetTab,
+    pub train: TrainTab,
+    pub search: SearchTab,
+    pub map: MapTab,
+    /// Screen cells of the tab titles, recorded while drawing, for mouse clicks.
+    pub tab_hits: Vec<(Rect, Tab)>,
+}
+
+impl App {
+    /// Builds the state and starts the background workers; returns at once.
+    pub fn new(opts: AppOptions, tx: EventSender) -> Self {
+        let sources: Vec<Source> = opts.config.library.iter().cloned().map(Source::library).collect();
+        for (i, s) in sources.iter().enumerate() {
+            workers::spawn_library_scan(tx.clone(), i, s.path.clone());
+        }
+        let search = SearchTab::new(&opts.dirs);
+        let map = MapTab::new(&opts.dirs);
+        let train = TrainTab::new(opts.monitor.clone());
+        Self {
+            tab: if opts.monitor.is_some() { Tab::Train } else { Tab::Dataset },
+            focus: Focus::Normal,
+            help: false,
+            popup: None,
+            status: None,
+            quit: false,
+            monitor_only: opts.monitor.is_some(),
+            keymap: opts.keymap,
+            theme: opts.theme,
+            dirs: opts.dirs,
+            config: opts.config,
+            dataset: DatasetTab::new(sources),
+            train,
+            search,
+            map,
+            tab_hits: Vec::new(),
+        }
+    }
+
+    /// The key context the app is in (decides which bindings apply).
+    pub fn context(&self) -> Context {
+        match self.focus {
+            Focus::Normal => self.tab.context(),
+            Focus::SearchBox | Focus::FilterBox => Context::Input,
+        }
+    }
+
+    pub fn tab_context(&self) -> Context {
+        self.tab.context()
+    }
+
+    pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
+        self.status = Some((level, text.into()));
+    }
+
+    /// Applies one event; returns whether the screen needs redrawing.
+    pub fn handle(&mut self, ev: Event) -> bool {
+        match ev {
+            Event::Input(Term::Key(key)) if key.kind != KeyEventKind::Release => self.on_key(key),
+            Event::Input(Term::Key(_)) => return false,
+            Event::Input(Term::Paste(text)) => self.on_paste(&text),
+            Event::Input(Term::Mouse(m)) => match m.kind {
+                MouseEventKind::Down(MouseButton::Left) => {
+                    let hit = self.tab_hits.iter().find(|(r, _)| r.contains((m.column, m.row).into()));
+                    if let Some(&(_, tab)) = hit {
+                        self.switch_tab(tab);
+                    }
+                }
+                MouseEventKind::ScrollDown => self.apply(Action::Down),
+                MouseEventKind::ScrollUp => self.apply(Action::Up),
+                _ => return false,
+            },
+            Event::Input(_) => {}
+            Event::Tick => return self.train.tick() | self.search.tick(),
+            Event::Terminate => self.quit = true,
+            Event::Worker(w) => self.on_worker(w),
+        }
+        true
+    }
+
+    fn on_key(&mut self, key: KeyEvent) {
+        if self.help {
+            match key.code {
+                KeyCode::Char('q') | KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => self.help = false,
+                _ if self.keymap.lookup(Context::Global, &key) == Some(Action::Quit) => self.quit = true,
+                _ => {}
+            }
+            return;
+        }
+        if let Some(p) = &mut self.popup {
+            match key.code {
+                KeyCode::Up | KeyCode::Char('k') => p.scroll = p.scroll.saturating_sub(1),
+                KeyCode::Down | KeyCode::Char('j') => p.scroll = p.scroll.saturating_add(1),
+                _ => self.popup = None,
+            }
+            return;
+        }
+        match self.keymap.lookup(self.context(), &key) {
+            Some(action) => self.apply(action),
+            None if self.focus != Focus::Normal => self.edit(key),
+            None => {}
+        }
+    }
+
+    /// Keys typed into the focused text box.
+    fn edit(&mut self, key: KeyEvent) {
+        let filter = self.focus == Focus::FilterBox;
+        let tb = if filter { &mut self.dataset.filter } else { &mut self.search.input };
+        match key.code {
+            KeyCode::Char(c) => tb.insert(c.encode_utf8(&mut [0; 4])),
+            KeyCode::Backspace => tb.backspace(),
+            KeyCode::Delete => tb.delete(),
+            KeyCode::Left => tb.left(),
+            KeyCode::Right => tb.right(),
+            KeyCode::Home => tb.home(),
+            KeyCode::End => tb.end(),
+            _ => return,
+        }
+        if filter {
+            self.dataset.refilter();
+        }
+    }
+
+    fn on_paste(&mut self, text: &str) {
+        if self.focus == Focus::Normal {
+            self.switch_tab(Tab::Search);
+            self.focus = Focus::SearchBox;
+        }
+        match self.focus {
+            Focus::FilterBox => {
+                self.dataset.filter.insert(&text.replace('\n', " "));
+                self.dataset.refilter();
+            }
+            _ => self.search.input.insert(&text.replace("\r\n", "\n").replace('\r', "\n")),
+        }
+    }
+
+    pub fn switch_tab(&mut self, tab: Tab) {
+        if !self.monitor_only {
+            self.tab = tab;
+            self.focus = Focus::Normal;
+        }
+    }
+
+    fn cycle_tab(&mut self, forward: bool) {
+        let i = Tab::ALL.iter().position(|t| *t == self.tab).unwrap_or(0);
+        let n = Tab::ALL.len();
+        self.switch_tab(Tab::ALL[if forward { (i + 1) % n } else { (i + n - 1) % n }]);
+    }
+
+    /// Applies an action from the key map (or the mouse).
+    pub fn apply(&mut self, action: Action) {
+        use Action as A;
+        match action {
+            A::Quit => self.quit = true,
+            A::Help => self.help = true,
+            A::NextTab => self.cycle_tab(true),
+            A::PrevTab => self.cycle_tab(false),
+            A::DatasetTab => self.switch_tab(Tab::Dataset),
+            A::TrainTab => self.switch_tab(Tab::Train),
+            A::SearchTab => self.switch_tab(Tab::Search),
+            A::MapTab => self.switch_tab(Tab::Map),
+            A::FocusSearch if !self.monitor_only => {
+                self.switch_tab(Tab::Search);
+                self.focus = Focus::SearchBox;
+            }
+            A::LeaveInput => self.focus = Focus::Normal,
+            A::Filter => self.focus = Focus::FilterBox,
+            A::Submit => self.submit(),
+            A::Newline if self.focus == Focus::SearchBox => self.search.input.insert("\n"),
+            A::HistoryPrev if self.focus == Focus::SearchBox => self.search.input.history_prev(),
+            A::HistoryNext if self.focus == Focus::SearchBox => self.search.input.history_next(),
+            _ => match self.tab {
+                Tab::Dataset => self.dataset_action(action),
+                Tab::Train => {
+                    if let Some(msg) = self.train.apply(action) {
+                        self.set_status(msg.0, msg.1);
+                    }
+                }
+                Tab::Search => {
+                    if let Some(msg) = self.search.apply(action) {
+                        self.set_status(msg.0, msg.1);
+                    }
+                }
+                Tab::Map => {
+                    if let Some(msg) = self.map.apply(action) {
+                        self.set_status(msg.0, msg.1);
+                    }
+                }
+            },
+        }
+    }
+
+    fn submit(&mut self) {
+        match self.focus {
+            Focus::FilterBox => self.focus = Focus::Normal,
+            Focus::SearchBox => {
+                if let Some(msg) = self.search.submit() {
+                    self.set_status(msg.0, msg.1);
+                }
+            }
+            Focus::Normal => {}
+        }
+    }
+
+    fn dataset_action(&mut self, action: Action) {
+        use Action as A;
+        let page = 10;
+        match action {
+            A::Up => self.dataset.move_selection(-1),
+            A::Down => self.dataset.move_selection(1),
+            A::PageUp => self.dataset.move_selection(-page),
+            A::PageDown => self.dataset.move_selection(page),
+            A::Top => self.dataset.move_selection(isize::MIN / 2),
+            A::Bottom => self.dataset.move_selection(isize::MAX / 2),
+            A::NextSource => self.dataset.switch_source(true),
+            A::PrevSource => self.dataset.switch_source(false),
+            A::Play => self.play_selected(),
+            A::CopyPath => match self.dataset.selected_item().and_then(|i| i.path.clone()) {
+                Some(p) => {
+                    clipboard::copy_osc52(&p.display().to_string());
+                    self.set_status(Level::Info, format!("copied {}", p.display()));
+                }
+                None => self.set_status(Level::Warning, "no clip selected"),
+            },
+            A::ExportM3u => {
+                let name = self.dataset.current().map_or("library".to_string(), |s| s.name.clone());
+                let out = std::env::current_dir().unwrap_or_default().join(format!("storyscore-{name}.m3u"));
+                match clipboard::write_m3u(&out, &self.dataset.visible_clips()) {
+                    Ok(n) => self.set_status(Level::Info, format!("wrote {n} clips to {}", out.display())),
+                    Err(e) => self.set_status(Level::Error, e.to_string()),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn play_selected(&mut self) {
+        let Some(item) = self.dataset.selected_item() else {
+            return self.set_status(Level::Warning, "nothing selected");
+        };
+        if let Some(text) = &item.text {
+            self.popup = Some(TextPopup { title: item.title.clone(), text: text.clone(), scroll: 0 });
+        }
+    }
+
+    fn on_worker(&mut self, ev: WorkerEvent) {
+        match ev {
+            WorkerEvent::LibraryListed { source, result } => {
+                if let Some(src) = self.dataset.sources.get_mut(source) {
+                    match result {
+                        Ok(paths) => {
+                            let root = src.path.clone();
+                            src.items = paths
+                                .into_iter()
+                                .map(|p| crate::tui::tabs::dataset::Item::clip(&root, p))
+                                .collect();
+                            src.state = SourceState::Probing;
+                        }
+                        Err(e) => src.state = SourceState::Failed(e),
+                    }
+                    if source == self.dataset.source {
+                        self.dataset.refilter();
+                    }
+                }
+            }
+            WorkerEvent::ClipProbed { source, item, result } => {
+                let slot = self.dataset.sources.get_mut(source).and_then(|s| s.items.get_mut(item));
+                if let Some(it) = slot {
+                    it.duration = match result {
+                        Ok(s) => Probe::Seconds(s),
+                        Err(e) => Probe::Failed(e),
+                    };
+                }
+            }
+            WorkerEvent::ProbeDone { source } => {
+                if let Some(src) = self.dataset.sources.get_mut(source) {
+                    if src.state == SourceState::Probing {
+                        src.state = SourceState::Ready;
+                    }
+                }
+            }
+        }
+    }
+}

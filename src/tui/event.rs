@@ -1,0 +1,35 @@
+//! Everything the UI thread reacts to arrives as one [`Event`] on one channel: terminal input,
+//! ticks, termination signals, and typed reports from workers.
+
+use std::path::PathBuf;
+
+use crossbeam_channel::Sender;
+
+#[derive(Debug)]
+pub enum Event {
+    Input(crossterm::event::Event),
+    /// Periodic wake-up (refreshes the playback position and live metrics).
+    Tick,
+    /// SIGTERM, SIGHUP or SIGINT: leave cleanly.
+    Terminate,
+    Worker(WorkerEvent),
+}
+
+/// Reports from background workers. The UI never waits for any of them.
+#[derive(Debug)]
+pub enum WorkerEvent {
+    /// A library folder was walked: its audio files, sorted.
+    LibraryListed { source: usize, result: Result<Vec<PathBuf>, String> },
+    /// One clip's duration (or why it could not be read).
+    ClipProbed { source: usize, item: usize, result: Result<f64, String> },
+    /// All clips of a source are probed.
+    ProbeDone { source: usize },
+}
+
+/// Where workers send their reports.
+pub type EventSender = Sender<Event>;
+
+/// Sends a worker report; a closed channel means the app is shutting down, which is fine.
+pub fn report(tx: &EventSender, ev: WorkerEvent) {
+    let _ = tx.send(Event::Worker(ev));
+}

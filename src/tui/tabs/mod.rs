@@ -1,0 +1,11 @@
+//! One module per tab: its state, what its actions do, and its draw function.
+
+pub mod dataset;
+pub mod map;
+pub mod search;
+pub mod train;
+
+use crate::tui::app::Level;
+
+/// A line for the status bar, returned by tab actions.
+pub type StatusMsg = Option<(Level, String)>;

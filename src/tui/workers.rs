@@ -1,0 +1,59 @@
+//! Background work for the app: walking library folders and probing clip durations.
+//! Each job runs on its own named thread and reports through [`WorkerEvent`]s.
+
+use std::path::{Path, PathBuf};
+
+use crate::tui::event::{report, EventSender, WorkerEvent};
+
+/// Lists the audio files under `root` (recursively, sorted), then probes each one's duration.
+pub fn spawn_library_scan(tx: EventSender, source: usize, root: PathBuf) {
+    let spawned = std::thread::Builder::new().name(format!("library-scan-{source}")).spawn(move || {
+        let result = list_audio_files(&root);
+        let paths = result.as_ref().ok().cloned().unwrap_or_default();
+        report(&tx, WorkerEvent::LibraryListed { source, result });
+        for (item, path) in paths.iter().enumerate() {
+            let result = probe_seconds(path);
+            report(&tx, WorkerEvent::ClipProbed { source, item, result });
+        }
+        report(&tx, WorkerEvent::ProbeDone { source });
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the library scan thread: {e}");
+    }
+}
+
+/// Audio files under `root`, depth-first, sorted by path.
+pub fn list_audio_files(root: &Path) -> Result<Vec<PathBuf>, String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries =
+            std::fs::read_dir(&dir).map_err(|e| format!("cannot read folder {}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if crate::audio::is_audio_file(&path) {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// A clip's duration from its container header (no decoding).
+fn probe_seconds(path: &Path) -> Result<f64, String> {
+    use symphonia::core::formats::TrackType;
+    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
+    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let format = crate::audio::decode::open_format(path, &ext, file).map_err(|e| e.to_string())?;
+    let track = format
+        .default_track(TrackType::Audio)
+        .ok_or_else(|| format!("{}: no audio track", path.display()))?;
+    let rate = track.codec_params.as_ref().and_then(|p| p.audio()).and_then(|a| a.sample_rate);
+    match (track.num_frames, rate) {
+        (Some(frames), Some(rate)) if rate > 0 => Ok(frames as f64 / rate as f64),
+        _ => Err(format!("{}: length not in the header", path.display())),
+    }
+}
