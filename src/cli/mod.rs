@@ -3,6 +3,7 @@
 //! Each command lives in its own file with an `Args` struct and a `run` function.
 
 mod config_cmd;
+mod data_cmd;
 mod monitor_cmd;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,9 @@ pub struct Cli {
 pub enum Command {
     /// Show or create the configuration file and the directories in use.
     Config(config_cmd::Args),
+    /// Inspect datasets (`data stats KIND:PATH`).
+    #[command(subcommand_required = true)]
+    Data(data_cmd::Args),
     /// Follow a training run directory in the dashboard (the Train tab alone).
     Monitor(monitor_cmd::Args),
 }
@@ -51,6 +55,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         None => Ok(storyscore::tui::run(ctx.dirs, ctx.config)?),
         Some(Command::Config(args)) => config_cmd::run(&ctx, args),
+        Some(Command::Data(args)) => data_cmd::run(&ctx, args),
         Some(Command::Monitor(args)) => monitor_cmd::run(&ctx, args),
     }
 }

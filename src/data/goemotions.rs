@@ -1,0 +1,68 @@
+//! GoEmotions, Ekman taxonomy: `{train,dev,test}.tsv` (`text<TAB>labels<TAB>id`) + `labels.txt`.
+
+use std::collections::HashSet;
+use std::path::Path;
+
+use super::{DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue, Split};
+
+/// Loads the folder holding the three TSV files and `labels.txt`; splits come from the files.
+pub fn load(dir: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
+    let labels_path = dir.join("labels.txt");
+    let labels_text = std::fs::read_to_string(&labels_path).map_err(|e| DataError::io(&labels_path, e))?;
+    let vocabulary: Vec<String> =
+        labels_text.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_string).collect();
+    if vocabulary.is_empty() {
+        return Err(DataError::format(&labels_path, "no labels"));
+    }
+    let mut data = Dataset::new(DatasetKind::GoEmotions, dir, vocabulary);
+    let mut issues = Vec::new();
+    let mut seen = HashSet::new();
+    for (file, split) in [("train.tsv", Split::Train), ("dev.tsv", Split::Valid), ("test.tsv", Split::Test)] {
+        let path = dir.join(file);
+        let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
+        for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
+            let line_no = i + 1;
+            let Ok(line) = std::str::from_utf8(raw) else {
+                issues.push(RowIssue::new(&path, line_no, "not UTF-8"));
+                continue;
+            };
+            let line = line.trim_end_matches('\r');
+            if line.is_empty() {
+                continue;
+            }
+            match parse_row(line, &data.vocabulary) {
+                Ok((text, labels, id)) => {
+                    if !seen.insert(id.to_string()) {
+                        issues.push(RowIssue::new(&path, line_no, format!("duplicate comment id {id:?}")));
+                        continue;
+                    }
+                    let mut item = Item::new(id, ItemContent::Text(text.to_string()));
+                    item.labels = labels;
+                    item.split = Some(split);
+                    data.items.push(item);
+                }
+                Err(message) => issues.push(RowIssue::new(&path, line_no, message)),
+            }
+        }
+    }
+    Ok((data, issues))
+}
+
+fn parse_row<'a>(line: &'a str, vocabulary: &[String]) -> Result<(&'a str, Vec<String>, &'a str), String> {
+    let fields: Vec<&str> = line.split('\t').collect();
+    let [text, labels, id] = fields[..] else {
+        return Err(format!("{} TAB-separated fields, expected 3 (text, labels, id)", fields.len()));
+    };
+    if id.is_empty() {
+        return Err("empty comment id".into());
+    }
+    let labels = labels
+        .split(',')
+        .map(|l| {
+            l.trim().parse::<usize>().ok().and_then(|i| vocabulary.get(i)).cloned().ok_or_else(|| {
+                format!("label {l:?} is not an index into labels.txt (0..{})", vocabulary.len())
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((text, labels, id))
+}

@@ -1,0 +1,68 @@
+//! `storyscore data stats` end to end on the real shared data.
+mod common;
+
+use std::process::{Command, Output};
+
+fn storyscore(args: &[&str]) -> Output {
+    let home = tempfile::tempdir().unwrap();
+    Command::new(env!("CARGO_BIN_EXE_storyscore"))
+        .args(args)
+        .env("STORYSCORE_DATA", home.path().join("data"))
+        .env("STORYSCORE_CONFIG", home.path().join("config.toml"))
+        .env("STORYSCORE_CACHE", home.path().join("cache"))
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn stats_json_for_fourq() {
+    let Some(dir) = common::shared("data/4q") else { return };
+    let out = storyscore(&["data", "stats", &format!("4q:{}", dir.display()), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["kind"], "4q");
+    assert_eq!(json["items"], 727);
+    assert_eq!(json["labels"]["scary"], 63);
+    assert_eq!(json["quadrants"]["Q2"], 187);
+    assert_eq!(json["unlabelled"], 427);
+    let splits = json["splits"].as_object().unwrap();
+    assert_eq!(splits.values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 727);
+    assert_eq!(json["skipped_rows"], 0);
+}
+
+#[test]
+fn stats_table_for_isear() {
+    let Some(path) = common::shared("data/isear/isear.csv") else { return };
+    let out = storyscore(&["data", "stats", &format!("isear:{}", path.display())]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(text.contains("6428 items (Text)"), "{text}");
+    assert!(text.lines().any(|l| l.starts_with("  joy") && l.contains("947") && l.contains('█')));
+    assert!(text.contains("splits  test 644  train 5140  valid 644"));
+    assert!(text.contains("text length (words)  min"));
+    assert!(text.contains("skipped rows: 113"));
+}
+
+#[test]
+fn stats_json_for_ttm_has_both_datasets() {
+    let Some(dir) = common::shared("data/ttm_layout") else { return };
+    let out = storyscore(&["data", "stats", &format!("ttm:{}", dir.display()), "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["items"], 6541);
+    assert_eq!(json["datasets"][1]["items"], 28);
+    assert_eq!(json["datasets"][1]["splits"]["train"], 14);
+}
+
+#[test]
+fn bad_path_and_unknown_kind_fail_with_one_line() {
+    let out = storyscore(&["data", "stats", "isear:/no/such/file.csv"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+    assert!(err.contains("no such file or directory: /no/such/file.csv"), "{err}");
+
+    let out = storyscore(&["data", "stats", "audioset:/tmp"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown dataset kind \"audioset\""));
+}
