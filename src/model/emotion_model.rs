@@ -42,21 +42,37 @@ impl EmotionModel {
     /// A fresh model: random heads and CNN; the encoder's pretrained weights from its directory
     /// (unless `text.fine_tuned`, whose weights come with the model's own file).
     pub fn new(config: ModelConfig, device: Device) -> Result<Self> {
-        let mut model = Self::build(config, device, None)?;
+        let mut model = Self::build(config, device, None, None)?;
         model.id = model.compute_id()?;
         Ok(model)
     }
 
-    /// Builds the variables; `model_dir` anchors relative encoder and tokenizer paths.
-    pub(crate) fn build(config: ModelConfig, device: Device, model_dir: Option<&Path>) -> Result<Self> {
+    /// Builds the variables; `model_dir` anchors relative encoder and tokenizer paths. With
+    /// `encoder_config` given (a checkpoint import), no encoder directory is read.
+    pub(crate) fn build(
+        config: ModelConfig,
+        device: Device,
+        model_dir: Option<&Path>,
+        encoder_config: Option<EncoderConfig>,
+    ) -> Result<Self> {
         config.validate(model_dir.unwrap_or(Path::new("model config")))?;
         let text_err = |e: crate::text::TextError| ModelError::Text(e.to_string());
-        let encoder_dir = config.resolve_dir(&config.text.encoder, model_dir)?;
-        let tokenizer_dir = match config.text.tokenizer.as_str() {
-            "" => encoder_dir.clone(),
-            name => config.resolve_dir(name, model_dir)?,
+        let encoder_dir = match &encoder_config {
+            Some(_) => None,
+            None => Some(config.resolve_dir(&config.text.encoder, model_dir)?),
         };
-        let encoder_config = EncoderConfig::from_file(&encoder_dir.join("config.json")).map_err(text_err)?;
+        let tokenizer_dir = match (config.text.tokenizer.as_str(), &encoder_dir) {
+            ("", Some(dir)) => dir.clone(),
+            ("", None) => {
+                return Err(ModelError::Text("text.tokenizer must name a tokenizer directory".into()))
+            }
+            (name, _) => config.resolve_dir(name, model_dir)?,
+        };
+        let encoder_config = match (encoder_config, &encoder_dir) {
+            (Some(c), _) => c,
+            (None, Some(dir)) => EncoderConfig::from_file(&dir.join("config.json")).map_err(text_err)?,
+            (None, None) => return Err(ModelError::Text("no text encoder configuration".into())),
+        };
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let (song_out, text_out) = config.output_dims();
@@ -97,8 +113,8 @@ impl EmotionModel {
             label_to_mood,
             id: String::new(),
         };
-        if !model.config.text.fine_tuned {
-            model.load_pretrained_encoder(&encoder_dir.join("model.safetensors"))?;
+        if let Some(dir) = encoder_dir.filter(|_| !model.config.text.fine_tuned) {
+            model.load_pretrained_encoder(&dir.join("model.safetensors"))?;
         }
         model.set_text_trainable(model.config.text.fine_tuned);
         Ok(model)

@@ -19,6 +19,8 @@ pub mod config;
 pub mod emotion_model;
 pub mod lightning;
 pub mod model_dir;
+pub mod pickle;
+pub mod torch_archive;
 
 pub use config::{FrontEndSettings, ModelConfig, TextSettings};
 pub use emotion_model::EmotionModel;

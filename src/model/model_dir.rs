@@ -83,7 +83,7 @@ impl EmotionModel {
         dir: &Path,
         device: Device,
     ) -> Result<Self> {
-        let mut model = Self::build(config, device, Some(dir))?;
+        let mut model = Self::build(config, device, Some(dir), None)?;
         let tensors = read_safetensors(weights)?;
         let with_encoder = model.config.text.fine_tuned;
         copy_matching(&model.vs, &tensors, weights, |name| {
