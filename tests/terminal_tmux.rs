@@ -1,0 +1,135 @@
+//! The real binary in a real terminal (tmux): open, browse, switch tabs, help, resize, quit, and
+//! the shell gets a sane terminal back.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::time::{Duration, Instant};
+
+struct Tmux {
+    socket: String,
+}
+
+impl Tmux {
+    /// A private tmux server running a plain shell in a 120×40 window; `None` without tmux.
+    fn start(home: &Path) -> Option<Self> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            if std::env::var("STORYSCORE_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+                panic!("tmux is required for this test (STORYSCORE_REQUIRE_SHARED=1)");
+            }
+            eprintln!("skipping: tmux not installed");
+            return None;
+        }
+        let socket = format!("storyscore-test-{}-{}", std::process::id(), home.display().to_string().len());
+        let t = Self { socket };
+        let env = [
+            format!("STORYSCORE_CONFIG={}", home.join("config/config.toml").display()),
+            format!("STORYSCORE_DATA={}", home.join("data").display()),
+            format!("STORYSCORE_CACHE={}", home.join("cache").display()),
+        ];
+        let mut args = vec!["-f", "/dev/null", "new-session", "-d", "-x", "120", "-y", "40", "-s", "main"];
+        for e in &env {
+            args.extend(["-e", e.as_str()]);
+        }
+        args.extend(["env", "PS1=READY$ ", "TERM=xterm-256color", "bash", "--norc", "--noprofile"]);
+        let out = t.tmux(&args);
+        assert!(out.status.success(), "tmux new-session failed: {}", String::from_utf8_lossy(&out.stderr));
+        t.wait_for("READY$", "the shell prompt");
+        Some(t)
+    }
+
+    fn tmux(&self, args: &[&str]) -> Output {
+        Command::new("tmux").arg("-L").arg(&self.socket).args(args).output().expect("running tmux")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "main"];
+        args.extend(keys);
+        assert!(self.tmux(&args).status.success());
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", "main"]).stdout).into_owned()
+    }
+
+    /// Waits until the screen contains `needle`; fails with the last screen otherwise.
+    fn wait_for(&self, needle: &str, what: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let screen = self.screen();
+            if screen.contains(needle) {
+                return screen;
+            }
+            assert!(Instant::now() < deadline, "never saw {what} ({needle:?}); screen:\n{screen}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn resize(&self, w: u16, h: u16) {
+        let (w, h) = (w.to_string(), h.to_string());
+        let out = self.tmux(&["resize-window", "-t", "main", "-x", &w, "-y", &h]);
+        assert!(out.status.success(), "resize: {}", String::from_utf8_lossy(&out.stderr));
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = self.tmux(&["kill-server"]);
+    }
+}
+
+#[test]
+fn app_opens_browses_resizes_quits_and_restores_the_terminal() {
+    let Some(_) = common::wesnoth_music() else { return };
+    let home = tempfile::tempdir().unwrap();
+    let Some(t) = Tmux::start(home.path()) else { return };
+    t.keys(&[env!("CARGO_BIN_EXE_storyscore"), "Enter"]);
+
+    let screen = t.wait_for("1 Dataset", "the tab bar");
+    assert!(
+        screen.contains("2 Train") && screen.contains("3 Search") && screen.contains("4 Map"),
+        "{screen}"
+    );
+    t.wait_for("battle.ogg", "a Wesnoth track in the Dataset tab");
+    let screen = t.wait_for("41 items", "the probed library");
+    assert!(screen.contains("5:18"), "battle.ogg's duration is shown:\n{screen}");
+
+    t.keys(&["2"]);
+    t.wait_for("No training run attached", "the Train tab");
+    t.keys(&["3"]);
+    t.wait_for("No index yet", "the Search tab");
+    t.keys(&["4"]);
+    t.wait_for("Emotion space", "the Map tab");
+    t.keys(&["1"]);
+    t.wait_for("battle.ogg", "back on the Dataset tab");
+
+    t.keys(&["?"]);
+    t.wait_for("Keys (esc closes)", "the help popup");
+    t.keys(&["Escape"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t.screen().contains("Keys (esc closes)") {
+        assert!(Instant::now() < deadline, "help did not close");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    t.resize(20, 5);
+    t.wait_for("too small", "the small-terminal notice");
+    t.resize(120, 40);
+    t.wait_for("battle.ogg", "the full layout after growing again");
+
+    t.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while t.screen().matches("READY$").count() < 2 {
+        assert!(Instant::now() < deadline, "no fresh prompt after q:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The marker is computed by the shell so the typed command line cannot match it.
+    t.keys(&["clear; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; echo STTY-$((40+2))", "Enter"]);
+    let screen = t.wait_for("STTY-42", "stty output");
+    let words: Vec<&str> = screen.split_whitespace().collect();
+    assert!(words.contains(&"icanon") && words.contains(&"echo"), "terminal left raw:\n{screen}");
+    assert!(!words.contains(&"-icanon") && !words.contains(&"-echo"), "terminal left raw:\n{screen}");
+    let alt = t.tmux(&["display-message", "-p", "-t", "main", "#{alternate_on}"]);
+    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0", "alternate screen still on");
+}
