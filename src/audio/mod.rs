@@ -1,12 +1,14 @@
 //! Audio front end: decode (hound, symphonia, npy), downmix, resample to 16 kHz (rubato),
 //! the paper's 5-s chunks, log-mel on tch, fast probing, and playback (cpal).
 //!
-//! The model side only ever sees [`load_mono_16k`] → [`chunk`] → `MelFrontEnd::log_mel`.
+//! The model side only ever sees [`load_mono_16k`] → [`chunk`] → [`MelFrontEnd::log_mel`].
 
 mod batch;
 pub mod chunk;
 pub mod decode;
 mod error;
+pub mod mel;
+pub mod playback;
 pub mod probe;
 pub mod resample;
 
@@ -14,6 +16,8 @@ pub use batch::{decode_many, BatchDecode};
 pub use chunk::{eval_chunks, eval_chunks_tensor, random_chunk, CHUNK_SAMPLES, EVAL_CHUNKS};
 pub use decode::{decode, is_audio_file, load_mono_16k, Decoded, AUDIO_EXTENSIONS};
 pub use error::{AudioError, ResampleError};
+pub use mel::{MelConfig, MelFrontEnd};
+pub use playback::{list_output_devices, PlaybackStatus, Player};
 pub use probe::{probe, ClipInfo};
 pub use resample::resample;
 

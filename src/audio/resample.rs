@@ -104,7 +104,9 @@ mod tests {
     #[test]
     fn gain_length_and_timing_are_kept() {
         // 44.1k and 22.05k take the FFT resampler, 44 057 Hz the sinc fallback.
-        for (rate, freq) in [(44_100, 440.0), (44_100, 5000.0), (22_050, 1000.0), (32_000, 440.0), (44_057, 300.0)] {
+        for (rate, freq) in
+            [(44_100, 440.0), (44_100, 5000.0), (22_050, 1000.0), (32_000, 440.0), (44_057, 300.0)]
+        {
             let x = sine(freq, rate, rate as usize);
             let y = resample(&x, rate, 16_000).unwrap();
             let expect = (x.len() as f64 * 16_000.0 / rate as f64).ceil() as usize;

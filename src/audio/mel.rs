@@ -1,0 +1,194 @@
+//! Log-mel spectrogram on tch, batched, CPU or CUDA — the original's torchaudio 0.7 front end:
+//! periodic Hann STFT (n_fft 512, hop 256, reflect padding), power, 128 HTK mel filters without
+//! area normalisation, then `10·log10(max(x, 1e-10))`.
+
+use tch::{Device, Kind, Tensor};
+
+use super::{AudioError, SAMPLE_RATE};
+
+/// Front-end parameters; the defaults are the paper's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MelConfig {
+    pub sample_rate: u32,
+    pub n_fft: i64,
+    pub hop: i64,
+    pub n_mels: i64,
+    pub f_min: f64,
+    pub f_max: f64,
+    /// Floor before the log (torchaudio `AmplitudeToDB` amin).
+    pub amin: f64,
+}
+
+impl Default for MelConfig {
+    fn default() -> Self {
+        Self {
+            sample_rate: SAMPLE_RATE,
+            n_fft: 512,
+            hop: 256,
+            n_mels: 128,
+            f_min: 0.0,
+            f_max: 8000.0,
+            amin: 1e-10,
+        }
+    }
+}
+
+impl MelConfig {
+    /// Frames for a waveform of `samples` samples: `1 + ⌊N / hop⌋` (centred frames).
+    pub fn frames(&self, samples: i64) -> i64 {
+        1 + samples / self.hop
+    }
+}
+
+/// The mel front end with its window and filterbank resident on one device.
+#[derive(Debug)]
+pub struct MelFrontEnd {
+    config: MelConfig,
+    device: Device,
+    /// [n_fft] periodic Hann.
+    window: Tensor,
+    /// [n_mels, n_fft/2 + 1].
+    fbank: Tensor,
+}
+
+impl MelFrontEnd {
+    /// The paper's front end on `device`.
+    pub fn new(device: Device) -> Self {
+        let config = MelConfig::default();
+        let window = hann_periodic(config.n_fft as usize);
+        let fbank = mel_filterbank(&config);
+        Self::from_parts(config, device, &window, &fbank)
+    }
+
+    /// A front end with other parameters; rejects sizes that make no spectrogram.
+    pub fn with_config(config: MelConfig, device: Device) -> Result<Self, AudioError> {
+        let nyquist = config.sample_rate as f64 / 2.0;
+        if config.n_fft < 2 || config.hop < 1 || config.n_mels < 1 || config.sample_rate == 0 {
+            return Err(invalid(format!("n_fft, hop, n_mels and sample_rate must be positive: {config:?}")));
+        }
+        if !(0.0 <= config.f_min && config.f_min < config.f_max && config.f_max <= nyquist) {
+            return Err(invalid(format!("need 0 ≤ f_min < f_max ≤ {nyquist} Hz, got {config:?}")));
+        }
+        let window = hann_periodic(config.n_fft as usize);
+        let fbank = mel_filterbank(&config);
+        Ok(Self::from_parts(config, device, &window, &fbank))
+    }
+
+    fn from_parts(config: MelConfig, device: Device, window: &[f64], fbank: &[f64]) -> Self {
+        let bins = config.n_fft / 2 + 1;
+        let window = Tensor::from_slice(window).to_kind(Kind::Float).to_device(device);
+        let fbank =
+            Tensor::from_slice(fbank).view([config.n_mels, bins]).to_kind(Kind::Float).to_device(device);
+        Self { config, device, window, fbank }
+    }
+
+    pub fn config(&self) -> &MelConfig {
+        &self.config
+    }
+
+    pub fn device(&self) -> Device {
+        self.device
+    }
+
+    /// The filterbank, [n_mels, n_fft/2 + 1] f32.
+    pub fn filterbank(&self) -> &Tensor {
+        &self.fbank
+    }
+
+    /// Power spectrogram: `wave` [B, N] (or [N]) f32 → [B, n_fft/2 + 1, 1 + N/hop].
+    pub fn power_spectrogram(&self, wave: &Tensor) -> Result<Tensor, AudioError> {
+        let wave = self.batch(wave)?;
+        let pad = self.config.n_fft / 2;
+        // tch's stft(center=true) is broken, so reflect-pad here and call it uncentred.
+        let padded = wave.f_unsqueeze(1)?.f_pad([pad, pad], "reflect", None)?.f_squeeze_dim(1)?;
+        let spec = padded.f_stft(
+            self.config.n_fft,
+            self.config.hop,
+            self.config.n_fft,
+            Some(&self.window),
+            false,
+            true,
+            true,
+            false,
+        )?;
+        // |X|² from the real and imaginary parts: [B, bins, T, 2] → [B, bins, T].
+        Ok(spec.f_view_as_real()?.f_square()?.f_sum_dim_intlist(-1, false, Kind::Float)?)
+    }
+
+    /// Mel power: [B, N] → [B, n_mels, 1 + N/hop].
+    pub fn mel_power(&self, wave: &Tensor) -> Result<Tensor, AudioError> {
+        Ok(self.fbank.f_matmul(&self.power_spectrogram(wave)?)?)
+    }
+
+    /// Log-mel in dB: [B, N] (or [N], treated as B = 1) f32 → [B, n_mels, 1 + N/hop].
+    pub fn log_mel(&self, wave: &Tensor) -> Result<Tensor, AudioError> {
+        Ok(self.mel_power(wave)?.f_clamp_min(self.config.amin)?.f_log10()?.f_mul_scalar(10.0)?)
+    }
+
+    /// Checks the input and brings it to [B, N] f32 on this device.
+    fn batch(&self, wave: &Tensor) -> Result<Tensor, AudioError> {
+        let size = wave.size();
+        let wave = match size.len() {
+            1 => wave.f_unsqueeze(0)?,
+            2 => wave.shallow_clone(),
+            _ => return Err(invalid(format!("waveform must be [B, N] or [N], got {size:?}"))),
+        };
+        let n = wave.size()[1];
+        // Reflection padding needs more samples than the pad on each side.
+        if n <= self.config.n_fft / 2 {
+            return Err(invalid(format!(
+                "waveform of {n} samples is too short (need > {})",
+                self.config.n_fft / 2
+            )));
+        }
+        if !matches!(wave.kind(), Kind::Float | Kind::Double | Kind::Half | Kind::BFloat16) {
+            return Err(invalid(format!("waveform must be floating point, got {:?}", wave.kind())));
+        }
+        Ok(wave.f_to_kind(Kind::Float)?.f_to_device(self.device)?)
+    }
+}
+
+fn invalid(message: String) -> AudioError {
+    AudioError::Tensor(tch::TchError::Shape(message))
+}
+
+/// Periodic Hann window `0.5 − 0.5 cos(2πk/n)`, k = 0..n, in f64.
+pub fn hann_periodic(n: usize) -> Vec<f64> {
+    (0..n).map(|k| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * k as f64 / n as f64).cos()).collect()
+}
+
+fn hz_to_mel(f: f64) -> f64 {
+    2595.0 * (1.0 + f / 700.0).log10()
+}
+
+fn mel_to_hz(m: f64) -> f64 {
+    700.0 * (10f64.powf(m / 2595.0) - 1.0)
+}
+
+/// numpy's `linspace(start, stop, n)` (last point exactly `stop`).
+fn linspace(start: f64, stop: f64, n: usize) -> Vec<f64> {
+    let step = (stop - start) / (n - 1) as f64;
+    (0..n).map(|i| if i + 1 == n { stop } else { start + i as f64 * step }).collect()
+}
+
+/// HTK triangular mel filters without normalisation (torchaudio `melscale_fbanks(norm=None,
+/// mel_scale="htk")`), computed in f64: row-major [n_mels, n_fft/2 + 1].
+pub fn mel_filterbank(config: &MelConfig) -> Vec<f64> {
+    let bins = (config.n_fft / 2 + 1) as usize;
+    let n_mels = config.n_mels as usize;
+    let freqs = linspace(0.0, config.sample_rate as f64 / 2.0, bins);
+    let edges: Vec<f64> = linspace(hz_to_mel(config.f_min), hz_to_mel(config.f_max), n_mels + 2)
+        .into_iter()
+        .map(mel_to_hz)
+        .collect();
+    let mut fb = vec![0.0; n_mels * bins];
+    for m in 0..n_mels {
+        let (lo, centre, hi) = (edges[m], edges[m + 1], edges[m + 2]);
+        for (b, &f) in freqs.iter().enumerate() {
+            let rising = (f - lo) / (centre - lo);
+            let falling = (hi - f) / (hi - centre);
+            fb[m * bins + b] = rising.min(falling).max(0.0);
+        }
+    }
+    fb
+}
