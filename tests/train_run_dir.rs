@@ -4,12 +4,12 @@ mod common;
 use std::io::Write;
 
 use storyscore::train::{
-    read_metrics, CheckpointState, MetricsLog, MetricsRecord, RunDir, RunWatcher, SpaceKind, TrainConfig,
+    read_metrics, CheckpointState, MetricsLog, MetricsRecord, RunDir, RunWatcher, TrainConfig,
 };
 use tch::Tensor;
 
 fn config() -> TrainConfig {
-    TrainConfig::new(SpaceKind::ThreeBranch, "isear:x.csv", "4q:y", "enc".into(), "vec".into())
+    TrainConfig::new(storyscore::model::Space::ThreeBranch, "isear:x.csv", "4q:y", "enc".into(), "vec".into())
 }
 
 fn record(step: u64) -> MetricsRecord {

@@ -5,6 +5,7 @@
 mod config_cmd;
 mod data_cmd;
 mod monitor_cmd;
+mod train_cmd;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +35,8 @@ pub enum Command {
     Data(data_cmd::Args),
     /// Follow a training run directory in the dashboard (the Train tab alone).
     Monitor(monitor_cmd::Args),
+    /// Train an emotion space into a run directory.
+    Train(train_cmd::Args),
 }
 
 /// What every command gets: the resolved directories and the loaded config.
@@ -57,5 +60,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Config(args)) => config_cmd::run(&ctx, args),
         Some(Command::Data(args)) => data_cmd::run(&ctx, args),
         Some(Command::Monitor(args)) => monitor_cmd::run(&ctx, args),
+        Some(Command::Train(args)) => train_cmd::run(&ctx, args),
     }
 }

@@ -4,43 +4,13 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-/// The five emotion spaces a run can train.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum SpaceKind {
-    ThreeBranch,
-    TwoBranch,
-    Va,
-    W2v,
-    Classify,
-}
-
-impl SpaceKind {
-    pub const NAMES: [&'static str; 5] = ["three-branch", "two-branch", "va", "w2v", "classify"];
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::ThreeBranch => "three-branch",
-            Self::TwoBranch => "two-branch",
-            Self::Va => "va",
-            Self::W2v => "w2v",
-            Self::Classify => "classify",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Self::NAMES
-            .iter()
-            .position(|n| *n == name)
-            .map(|i| [Self::ThreeBranch, Self::TwoBranch, Self::Va, Self::W2v, Self::Classify][i])
-    }
-}
+use crate::model::Space;
 
 /// Everything that defines a training run; defaults are the paper's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrainConfig {
-    pub space: SpaceKind,
+    pub space: Space,
     /// Text dataset as `KIND:PATH`.
     pub text: String,
     /// Music dataset as `KIND:PATH`.
@@ -83,13 +53,7 @@ pub struct TrainConfig {
 
 impl TrainConfig {
     /// A config with the paper's defaults for the given data.
-    pub fn new(
-        space: SpaceKind,
-        text: &str,
-        music: &str,
-        text_encoder: PathBuf,
-        word_vectors: PathBuf,
-    ) -> Self {
+    pub fn new(space: Space, text: &str, music: &str, text_encoder: PathBuf, word_vectors: PathBuf) -> Self {
         Self {
             space,
             text: text.into(),
@@ -126,16 +90,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn space_names_round_trip() {
-        for name in SpaceKind::NAMES {
-            assert_eq!(SpaceKind::parse(name).map(SpaceKind::name), Some(name));
-        }
-        assert_eq!(SpaceKind::parse("four-branch"), None);
-    }
-
-    #[test]
     fn config_round_trips_through_toml() {
-        let c = TrainConfig::new(SpaceKind::Va, "isear:a", "4q:b", "enc".into(), "vec".into());
+        let c = TrainConfig::new(Space::Va, "isear:a", "4q:b", "enc".into(), "vec".into());
         let back: TrainConfig = toml::from_str(&c.to_toml().unwrap()).unwrap();
         assert_eq!(back, c);
     }

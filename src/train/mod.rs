@@ -1,16 +1,23 @@
 //! Training: the configuration, the run directory and its metrics log, and the background trainer.
 
 mod config;
+pub mod corpus;
+pub mod feed;
 mod metrics_log;
+pub mod pcm_cache;
 mod run_dir;
+pub mod setup;
+pub mod text_features;
+pub mod trainer;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{SpaceKind, TrainConfig};
+pub use config::TrainConfig;
 pub use metrics_log::{read_metrics, MetricsLog, MetricsRecord, RunWatcher};
 pub use run_dir::{
     read_splits, CheckpointState, RunDir, RunSplits, BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE, SPLITS_FILE,
 };
+pub use trainer::{TrainCommand, TrainEvent, TrainRequest, Trainer};
 
 /// Errors of the run directory and the trainer.
 #[derive(Debug, thiserror::Error)]

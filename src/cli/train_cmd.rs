@@ -1,0 +1,148 @@
+//! `storyscore train`: trains one space in a run directory, printing the trainer's events.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use storyscore::model::Space;
+use storyscore::train::{TrainConfig, TrainEvent, TrainRequest, Trainer};
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Emotion space: three-branch, two-branch, va, w2v or classify.
+    #[arg(long, default_value = "three-branch")]
+    space: Space,
+    /// Text dataset as KIND:PATH (isear, goemotions, emobank, ttm).
+    #[arg(long)]
+    text: String,
+    /// Music dataset as KIND:PATH (4q, ttm, folder).
+    #[arg(long)]
+    music: String,
+    /// Run directory (config.toml, metrics.jsonl, checkpoints/, best.safetensors).
+    #[arg(long)]
+    run_dir: PathBuf,
+    /// Passes over the training texts.
+    #[arg(long, default_value_t = 200)]
+    epochs: u64,
+    /// Stop after this many steps in total.
+    #[arg(long)]
+    steps: Option<u64>,
+    /// Continue the run in --run-dir from its last checkpoint.
+    #[arg(long)]
+    resume: bool,
+    /// cpu or cuda (falls back to CPU with a note when no GPU is usable).
+    #[arg(long, default_value = "cpu", value_parser = ["cpu", "cuda"])]
+    device: String,
+    /// Keep the text encoder frozen and cache its outputs (the default).
+    #[arg(long, conflicts_with = "fine_tune_text")]
+    freeze_text: bool,
+    /// Train the text encoder with the heads (slow without a GPU).
+    #[arg(long)]
+    fine_tune_text: bool,
+    /// Validate every N steps (default: once per epoch).
+    #[arg(long, default_value_t = 0)]
+    eval_every: u64,
+    /// Write a checkpoint every N steps (default: once per epoch).
+    #[arg(long, default_value_t = 0)]
+    checkpoint_every: u64,
+    /// Adam learning rate.
+    #[arg(long, default_value_t = 1e-4)]
+    lr: f64,
+    /// Text → song-mood mapper pairing training positives: w2v (the original loader's) or va.
+    #[arg(long, default_value = "w2v")]
+    train_mapper: String,
+    #[arg(long, default_value_t = 32)]
+    batch_size: usize,
+    #[arg(long, default_value_t = 2021)]
+    seed: u64,
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    if args.device == "cuda" && !tch::Cuda::is_available() {
+        eprintln!("note: --device cuda asked for, but libtorch sees no GPU; training on CPU");
+    }
+    if args.batch_size < 4 {
+        anyhow::bail!("--batch-size must be at least 4 (two groups of at least 2), got {}", args.batch_size);
+    }
+    let mut config =
+        TrainConfig::new(args.space, &args.text, &args.music, ctx.dirs.minilm(), ctx.dirs.glove());
+    config.epochs = args.epochs;
+    config.max_steps = args.steps;
+    config.device = args.device.clone();
+    config.freeze_text = !args.fine_tune_text;
+    config.eval_every = args.eval_every;
+    config.checkpoint_every = args.checkpoint_every;
+    config.learning_rate = args.lr;
+    config.train_mapper = args.train_mapper.clone();
+    config.batch_size = args.batch_size;
+    config.seed = args.seed;
+    let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };
+    let trainer = Trainer::spawn(request).context("starting the trainer")?;
+    let bar = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} steps {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let say = |line: String| match &bar {
+        Some(b) => b.println(line),
+        None => eprintln!("{line}"),
+    };
+    let mut failure = None;
+    for event in trainer.events().iter() {
+        match event {
+            TrainEvent::Started { step, total_steps, resumed } => {
+                if let Some(b) = &bar {
+                    b.set_length(total_steps);
+                    b.set_position(step);
+                }
+                say(format!(
+                    "{} at step {step} of {total_steps}",
+                    if resumed { "resuming" } else { "starting" }
+                ));
+            }
+            TrainEvent::Note(n) => say(n),
+            TrainEvent::Step { step, epoch, loss, branch_losses, samples_per_s, .. } => {
+                let branches: Vec<String> =
+                    branch_losses.iter().map(|(k, v)| format!("{k} {v:.4}")).collect();
+                let line = format!("loss {loss:.4} ({}) {samples_per_s:.1} samples/s", branches.join(", "));
+                match &bar {
+                    Some(b) => {
+                        b.set_position(step);
+                        b.set_message(line);
+                    }
+                    None => eprintln!("step {step} epoch {epoch} {line}"),
+                }
+            }
+            TrainEvent::Eval { step, p_at_5, mrr, best, .. } => say(format!(
+                "valid step {step}: P@5 {p_at_5:.4} MRR {mrr:.4}{}",
+                if best { " (best)" } else { "" }
+            )),
+            TrainEvent::Checkpoint { step, path } => {
+                say(format!("checkpoint step {step}: {}", path.display()))
+            }
+            TrainEvent::Paused => say("paused".into()),
+            TrainEvent::Resumed => say("resumed".into()),
+            TrainEvent::Finished { step } => {
+                say(format!("finished at step {step}; run directory {}", args.run_dir.display()));
+                break;
+            }
+            TrainEvent::Error(e) => {
+                failure = Some(e);
+                break;
+            }
+        }
+    }
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    trainer.join();
+    match failure {
+        Some(e) => anyhow::bail!("training stopped: {e}"),
+        None => Ok(()),
+    }
+}

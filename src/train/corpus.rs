@@ -1,0 +1,148 @@
+//! The training view of a text and a music dataset: labels as indices, song mood sets, and the
+//! triplet batch plan of each step (deterministic per step, so resume redraws nothing).
+
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+use crate::data::{Dataset, Split};
+use crate::emotion::{Quadrant, TrainMapper};
+use crate::model::ModelConfig;
+
+/// A labelled text of the corpus: its row in the dataset and its mapped song mood.
+#[derive(Debug, Clone)]
+pub struct CorpusText {
+    pub item: usize,
+    /// The text's label (index into the text vocabulary).
+    pub label: usize,
+    /// The training mapper's song mood for the label (index into the moods).
+    pub mood: usize,
+}
+
+/// A clip of the corpus with its mood set.
+#[derive(Debug, Clone)]
+pub struct CorpusSong {
+    pub item: usize,
+    /// Moods (indices) from tags; for a 4Q clip without tag moods, the moods of its quadrant.
+    pub moods: Vec<usize>,
+}
+
+/// Texts and songs of one split, ready for sampling.
+#[derive(Debug, Clone)]
+pub struct Corpus {
+    pub texts: Vec<CorpusText>,
+    pub songs: Vec<CorpusSong>,
+    /// Songs per mood, for drawing positives.
+    pub songs_by_mood: Vec<Vec<usize>>,
+    pub n_moods: usize,
+}
+
+impl Corpus {
+    /// Collects `split` of both datasets. Texts whose label the mapper does not know and clips
+    /// with neither mood nor quadrant are left out.
+    pub fn new(
+        text: &Dataset,
+        music: &Dataset,
+        split: Split,
+        model: &ModelConfig,
+        mapper: &TrainMapper,
+        use_quadrants: bool,
+    ) -> Self {
+        let mood_index = |m: &str| model.moods.iter().position(|x| x == m);
+        let texts = text
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| it.split == Some(split))
+            .filter_map(|(item, it)| {
+                let label = it.labels.first()?;
+                let mood = mood_index(mapper.positive(label)?)?;
+                Some(CorpusText { item, label: model.text_labels.iter().position(|l| l == label)?, mood })
+            })
+            .collect();
+        let quadrant_moods = |q: Quadrant| -> Vec<usize> {
+            (0..model.moods.len())
+                .filter(|&m| {
+                    model.mood_va.get(&model.moods[m]).is_some_and(|va| Quadrant::of_va(va[0], va[1]) == q)
+                })
+                .collect()
+        };
+        let songs: Vec<CorpusSong> = music
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| it.split == Some(split))
+            .filter_map(|(item, it)| {
+                let mut moods: Vec<usize> = it.labels.iter().filter_map(|l| mood_index(l)).collect();
+                if moods.is_empty() && use_quadrants {
+                    moods = it.quadrant.map(quadrant_moods).unwrap_or_default();
+                }
+                (!moods.is_empty()).then_some(CorpusSong { item, moods })
+            })
+            .collect();
+        let mut songs_by_mood = vec![Vec::new(); model.moods.len()];
+        for (s, song) in songs.iter().enumerate() {
+            for &m in &song.moods {
+                songs_by_mood[m].push(s);
+            }
+        }
+        Self { texts, songs, songs_by_mood, n_moods: model.moods.len() }
+    }
+
+    /// Steps per epoch: one pass over the texts in groups of `half` anchors.
+    pub fn steps_per_epoch(&self, half: usize) -> u64 {
+        self.texts.len().div_ceil(half.max(1)).max(1) as u64
+    }
+}
+
+/// One step's draw: indices into the corpus (not the datasets).
+#[derive(Debug, Clone, PartialEq)]
+pub struct BatchPlan {
+    pub step: u64,
+    /// tag→text: texts (their mapped mood is the tag anchor).
+    pub tag_text: Vec<usize>,
+    /// tag→song: songs and the mood used as each one's tag anchor.
+    pub tag_song: Vec<(usize, usize)>,
+    /// text→song: texts and a positive song sharing the mapped mood.
+    pub text_song: Vec<(usize, usize)>,
+}
+
+impl BatchPlan {
+    /// Draws the plan of `step` from `seed`; `half` pairs per group. Texts whose mood has no
+    /// song are redrawn (the corpus must hold at least one pairable text).
+    pub fn draw(corpus: &Corpus, seed: u64, step: u64, half: usize, three_branch: bool) -> Option<Self> {
+        let pairable: Vec<usize> = (0..corpus.texts.len())
+            .filter(|&t| !corpus.songs_by_mood[corpus.texts[t].mood].is_empty())
+            .collect();
+        if pairable.is_empty() || corpus.songs.is_empty() {
+            return None;
+        }
+        let mut rng = StdRng::seed_from_u64(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+        let pick_text = |rng: &mut StdRng| pairable[rng.random_range(0..pairable.len())];
+        let text_song = (0..half)
+            .map(|_| {
+                let t = pick_text(&mut rng);
+                let pool = &corpus.songs_by_mood[corpus.texts[t].mood];
+                (t, pool[rng.random_range(0..pool.len())])
+            })
+            .collect();
+        let (tag_text, tag_song) = if three_branch {
+            let tag_text = (0..half).map(|_| pick_text(&mut rng)).collect();
+            let tag_song = (0..half)
+                .map(|_| {
+                    let s = rng.random_range(0..corpus.songs.len());
+                    let moods = &corpus.songs[s].moods;
+                    (s, moods[rng.random_range(0..moods.len())])
+                })
+                .collect();
+            (tag_text, tag_song)
+        } else {
+            (Vec::new(), Vec::new())
+        };
+        Some(Self { step, tag_text, tag_song, text_song })
+    }
+
+    /// Songs whose chunks the step needs, in the order the trainer stacks them.
+    pub fn songs(&self) -> Vec<usize> {
+        self.tag_song.iter().map(|p| p.0).chain(self.text_song.iter().map(|p| p.1)).collect()
+    }
+}

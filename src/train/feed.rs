@@ -1,0 +1,102 @@
+//! Loader threads that draw each step's batch plan and read its audio chunks ahead of the step.
+//!
+//! Worker `w` of `n` prepares steps `start + w, start + w + n, …`; each plan and chunk is drawn
+//! from a generator seeded by the step, so a resumed run sees exactly the batches it would have.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crossbeam_channel::Receiver;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+use super::corpus::{BatchPlan, Corpus};
+use super::pcm_cache::PcmCache;
+use super::setup::Session;
+use super::RunError;
+
+/// A step's plan with its audio: `plan.songs().len()` chunks of 80 000 samples, concatenated.
+#[derive(Debug)]
+pub struct PreparedBatch {
+    pub plan: BatchPlan,
+    pub audio: Vec<f32>,
+}
+
+/// The ordered stream of prepared batches.
+pub struct Feed {
+    workers: Vec<Receiver<Result<PreparedBatch, RunError>>>,
+    next: usize,
+}
+
+impl Feed {
+    /// The next step's batch, in step order.
+    pub fn recv(&mut self) -> Result<PreparedBatch, RunError> {
+        let rx = &self.workers[self.next % self.workers.len()];
+        self.next += 1;
+        rx.recv().map_err(|_| RunError::Format {
+            path: PathBuf::from("audio loader"),
+            message: "a loader thread ended early".into(),
+        })?
+    }
+}
+
+/// Starts the loader threads for steps `start..total` (step numbers are 1-based in plans).
+pub fn spawn_feed(s: &Session, half: usize, three_branch: bool, start: u64, total: u64) -> Feed {
+    let n = s.config.loader_threads.max(1);
+    let ahead = s.config.prefetch_batches.max(1).div_ceil(n).max(1);
+    let corpus: Arc<Corpus> = Arc::new(s.train.clone());
+    let paths: Arc<Vec<PathBuf>> = Arc::new(
+        s.train
+            .songs
+            .iter()
+            .map(|song| s.music.items[song.item].content.audio_path().map(PathBuf::from).unwrap_or_default())
+            .collect(),
+    );
+    let workers = (0..n)
+        .map(|w| {
+            let (tx, rx) = crossbeam_channel::bounded(ahead);
+            let (corpus, paths, cache, seed) = (corpus.clone(), paths.clone(), s.pcm.clone(), s.config.seed);
+            std::thread::Builder::new()
+                .name(format!("storyscore-loader-{w}"))
+                .spawn(move || {
+                    let mut step = start + w as u64;
+                    while step < total {
+                        let batch = prepare(&corpus, &paths, &cache, seed, step + 1, half, three_branch);
+                        let failed = batch.is_err();
+                        if tx.send(batch).is_err() || failed {
+                            return;
+                        }
+                        step += n as u64;
+                    }
+                })
+                .map(|_| rx)
+                .unwrap_or_else(|e| {
+                    let (tx, rx) = crossbeam_channel::bounded(1);
+                    let _ = tx.send(Err(RunError::io(std::path::Path::new("loader thread"), e)));
+                    rx
+                })
+        })
+        .collect();
+    Feed { workers, next: 0 }
+}
+
+fn prepare(
+    corpus: &Corpus,
+    paths: &[PathBuf],
+    cache: &PcmCache,
+    seed: u64,
+    step: u64,
+    half: usize,
+    three_branch: bool,
+) -> Result<PreparedBatch, RunError> {
+    let plan = BatchPlan::draw(corpus, seed, step, half, three_branch).ok_or_else(|| RunError::Format {
+        path: PathBuf::from("training data"),
+        message: "no text of the train split maps to a mood that any training clip has".into(),
+    })?;
+    let mut rng = StdRng::seed_from_u64(seed.wrapping_add(step.wrapping_mul(0x2545_F491_4F6C_DD1D)));
+    let mut audio = Vec::with_capacity(plan.songs().len() * crate::audio::CHUNK_SAMPLES);
+    for song in plan.songs() {
+        audio.extend(cache.random_chunk(&paths[song], &mut rng)?);
+    }
+    Ok(PreparedBatch { plan, audio })
+}

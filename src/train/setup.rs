@@ -1,0 +1,166 @@
+//! Everything a run needs before its first step: run directory, data and split, model (restored
+//! from the last checkpoint on resume), cached text features and the validation set.
+
+use std::path::Path;
+
+use tch::{Device, Kind, Tensor};
+
+use super::corpus::Corpus;
+use super::pcm_cache::PcmCache;
+use super::text_features::text_features;
+use super::trainer::TrainRequest;
+use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
+use crate::audio::MelFrontEnd;
+use crate::data::{apply_splits, Dataset, DatasetSpec, Modality, Split};
+use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
+use crate::eval::embed::{clip_embeddings, text_embeddings, to_rows};
+use crate::eval::metrics::{cosine_matrix, RetrievalScores};
+use crate::model::{weights, EmotionModel, ModelConfig};
+
+/// A run ready to train.
+pub struct Session {
+    pub config: TrainConfig,
+    pub run: RunDir,
+    pub model: EmotionModel,
+    pub front: MelFrontEnd,
+    /// Encoder features of every text item, row = item index. [N_texts, H]
+    pub text_features: Tensor,
+    /// Word vectors of the moods, row = mood index. [M, tag_dim]
+    pub mood_vectors: Tensor,
+    pub text: Dataset,
+    pub music: Dataset,
+    pub train: Corpus,
+    pub valid: Corpus,
+    pub pcm: PcmCache,
+    pub log: MetricsLog,
+    pub start: CheckpointState,
+    pub resumed: bool,
+}
+
+fn load(spec: &str, modality: Modality) -> Result<Dataset, RunError> {
+    let parsed: DatasetSpec = spec.parse().map_err(|e| RunError::format(Path::new(spec), e))?;
+    parsed.load(modality).map(|(d, _)| d).map_err(|e| RunError::format(&parsed.path, e))
+}
+
+/// Model config of a run: the text dataset's vocabulary, AudioSet moods, manual mapping.
+pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig, RunError> {
+    let labels: Vec<&str> = text.vocabulary.iter().map(String::as_str).collect();
+    let mut mc =
+        ModelConfig::with_vocabularies(config.space, MoodVocabulary::AUDIOSET.words, &labels, "manual")
+            .map_err(|e| RunError::Weights(e.to_string()))?;
+    mc.text.encoder = config.text_encoder.to_string_lossy().into_owned();
+    mc.text.fine_tuned = !config.freeze_text;
+    Ok(mc)
+}
+
+pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, RunError> {
+    let (run, config) = if request.resume && request.run_dir.join(super::CONFIG_FILE).exists() {
+        let (run, mut stored) = RunDir::open(&request.run_dir)?;
+        // A resumed run may be given a new length; everything else comes from the stored config.
+        stored.epochs = request.config.epochs;
+        stored.max_steps = request.config.max_steps;
+        (run, stored)
+    } else {
+        (RunDir::create(&request.run_dir, &request.config)?, request.config.clone())
+    };
+    let device = match config.device.as_str() {
+        "cuda" if tch::Cuda::is_available() => Device::Cuda(0),
+        _ => Device::Cpu,
+    };
+    let mut text = load(&config.text, Modality::Text)?;
+    let mut music = load(&config.music, Modality::Music)?;
+    if run.splits_path().exists() {
+        let splits = run.read_splits()?;
+        apply_splits(&mut text, &splits.text);
+        apply_splits(&mut music, &splits.music);
+    } else {
+        run.write_splits(&text, &music)?;
+    }
+    let mc = model_config(&config, &text)?;
+    let mc_path = run.root().join("model.toml");
+    let mc_text = mc.to_toml().map_err(|e| RunError::format(&mc_path, e))?;
+    crate::config::write_atomic(&mc_path, mc_text.as_bytes()).map_err(|e| RunError::io(&mc_path, e))?;
+    let model = EmotionModel::new(mc.clone(), device).map_err(|e| RunError::Weights(e.to_string()))?;
+    let (start, resumed) = match run.latest_checkpoint()? {
+        Some((state, path)) if request.resume => {
+            restore(&model, &path)?;
+            note(format!("resuming from {} (step {})", path.display(), state.step));
+            (state, true)
+        }
+        _ => (CheckpointState::new(0, 0, 0), false),
+    };
+    let log = MetricsLog::open(&run.metrics_path(), Some(start.step))?;
+    note(format!("encoding {} texts with the frozen encoder (cached)", text.items.len()));
+    let texts: Vec<&str> = text.items.iter().map(|i| i.content.text().unwrap_or("")).collect();
+    let cache_root = crate::config::Dirs::resolve().map(|d| d.cache).unwrap_or_else(|_| run.cache_dir());
+    let features = text_features(&cache_root.join("text-features"), &model, &texts)?;
+    let vectors: Vec<f32> =
+        mc.moods.iter().flat_map(|m| mc.mood_vectors.get(m).cloned().unwrap_or_default()).collect();
+    let mood_vectors = Tensor::from_slice(&vectors).view([mc.moods.len() as i64, -1]).to_kind(Kind::Float);
+    let mapper =
+        TrainMapper::get(&config.train_mapper).map_err(|e| RunError::format(&run.config_path(), e))?;
+    let train = Corpus::new(&text, &music, Split::Train, &mc, mapper, true);
+    let valid = Corpus::new(&text, &music, Split::Valid, &mc, mapper, false);
+    note(format!(
+        "train: {} texts, {} clips; valid: {} texts, {} clips with tag moods",
+        train.texts.len(),
+        train.songs.len(),
+        valid.texts.len(),
+        valid.songs.len()
+    ));
+    Ok(Session {
+        front: MelFrontEnd::new(device),
+        pcm: PcmCache::new(&cache_root.join("pcm16")),
+        text_features: features.to_device(device),
+        mood_vectors: mood_vectors.to_device(device),
+        config,
+        run,
+        model,
+        text,
+        music,
+        train,
+        valid,
+        log,
+        start,
+        resumed,
+    })
+}
+
+/// Copies checkpoint weights into the model (a frozen encoder's weights are not in the file).
+pub fn restore(model: &EmotionModel, path: &Path) -> Result<(), RunError> {
+    let tensors = weights::read_safetensors(path).map_err(|e| RunError::Weights(e.to_string()))?;
+    weights::copy_matching(model.var_store(), &tensors, path, |name| {
+        tensors.contains_key(name).then(|| name.to_string())
+    })
+    .map_err(|e| RunError::Weights(e.to_string()))?;
+    Ok(())
+}
+
+impl Session {
+    /// Weights worth saving: everything but a frozen encoder (it is reloaded from its folder).
+    pub fn weights(&self) -> Vec<(String, Tensor)> {
+        let frozen = self.config.freeze_text;
+        weights::state_dict(self.model.var_store(), |n| !(frozen && n.starts_with("bert.")))
+    }
+
+    /// P@5 and MRR of valid texts against valid clips with tag moods (manual mapping).
+    pub fn validate(&self) -> Result<RetrievalScores, RunError> {
+        let manual = Mapping::get("manual").map_err(|e| RunError::format(&self.run.config_path(), e))?;
+        let idx: Vec<i64> = self.valid.texts.iter().map(|t| t.item as i64).collect();
+        let feats = self
+            .text_features
+            .index_select(0, &Tensor::from_slice(&idx).to_device(self.text_features.device()));
+        let texts = to_rows(&text_embeddings(&self.model, &feats)?);
+        let clips: Vec<&Path> =
+            self.valid.songs.iter().filter_map(|s| self.music.items[s.item].content.audio_path()).collect();
+        let songs = to_rows(&clip_embeddings(&self.model, &self.front, &self.pcm, &clips)?);
+        let moods = &self.model.config().moods;
+        let labels = &self.model.config().text_labels;
+        let sim = cosine_matrix(&texts, &songs);
+        RetrievalScores::from_similarity(&sim, |q, c| {
+            let label = &labels[self.valid.texts[q].label];
+            self.valid.songs[c].moods.iter().any(|&m| manual.hits(label, &moods[m]))
+        })
+        .map_err(|e| RunError::format(&self.run.config_path(), e))
+    }
+}

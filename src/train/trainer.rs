@@ -1,0 +1,337 @@
+//! The background trainer: a worker thread that owns the model, takes pause/resume/stop commands
+//! and reports typed events. The CLI and the app's Train tab consume the same events.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::thread::JoinHandle;
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+use crossbeam_channel::{Receiver, Sender};
+use serde::Serialize;
+use tch::nn::{self, OptimizerConfig};
+use tch::{Kind, Tensor};
+
+use super::corpus::{BatchPlan, Corpus};
+use super::feed::{spawn_feed, PreparedBatch};
+use super::setup::{setup, Session};
+use super::{MetricsRecord, RunError, TrainConfig};
+use crate::model::triplet::{PairGroup, THREE_BRANCH_WEIGHTS};
+use crate::model::Space;
+
+/// What the trainer reports.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub enum TrainEvent {
+    /// Setup done; `step` is where training starts (> 0 after a resume).
+    Started {
+        step: u64,
+        total_steps: u64,
+        resumed: bool,
+    },
+    Note(String),
+    Step {
+        step: u64,
+        epoch: u64,
+        loss: f64,
+        branch_losses: BTreeMap<String, f64>,
+        lr: f64,
+        samples_per_s: f64,
+    },
+    Eval {
+        step: u64,
+        epoch: u64,
+        p_at_5: f64,
+        mrr: f64,
+        best: bool,
+    },
+    Checkpoint {
+        step: u64,
+        path: PathBuf,
+    },
+    Paused,
+    Resumed,
+    Finished {
+        step: u64,
+    },
+    Error(String),
+}
+
+/// Commands the trainer obeys between steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TrainCommand {
+    Pause,
+    Resume,
+    Stop,
+}
+
+/// How to start: a new run, or resuming the run in `run_dir`.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    pub run_dir: PathBuf,
+    pub config: TrainConfig,
+    pub resume: bool,
+}
+
+/// Handle of a running trainer.
+pub struct Trainer {
+    commands: Sender<TrainCommand>,
+    events: Receiver<TrainEvent>,
+    handle: Option<JoinHandle<()>>,
+}
+
+impl Trainer {
+    /// Starts the worker thread; setup errors arrive as [`TrainEvent::Error`].
+    pub fn spawn(request: TrainRequest) -> Result<Self, RunError> {
+        let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
+        let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
+        let handle = std::thread::Builder::new()
+            .name("storyscore-trainer".into())
+            .spawn(move || {
+                let outcome = run(request, &cmd_rx, &ev_tx);
+                let last = match outcome {
+                    Ok(step) => TrainEvent::Finished { step },
+                    Err(e) => TrainEvent::Error(e.to_string()),
+                };
+                let _ = ev_tx.send(last);
+            })
+            .map_err(|e| RunError::io(std::path::Path::new("trainer thread"), e))?;
+        Ok(Self { commands: cmd_tx, events: ev_rx, handle: Some(handle) })
+    }
+
+    pub fn events(&self) -> &Receiver<TrainEvent> {
+        &self.events
+    }
+
+    pub fn send(&self, command: TrainCommand) {
+        let _ = self.commands.send(command);
+    }
+
+    /// Waits for the worker to end (after `Finished` or `Error`).
+    pub fn join(mut self) {
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Drop for Trainer {
+    fn drop(&mut self) {
+        let _ = self.commands.send(TrainCommand::Stop);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
+}
+
+fn unix_ms() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis() as u64)
+}
+
+/// Blocks while paused; returns false when told to stop (or when the handle is gone while paused).
+fn obey(commands: &Receiver<TrainCommand>, events: &Sender<TrainEvent>) -> bool {
+    let mut paused = false;
+    loop {
+        let cmd = if paused {
+            match commands.recv() {
+                Ok(c) => c,
+                Err(_) => return false,
+            }
+        } else {
+            match commands.try_recv() {
+                Ok(c) => c,
+                Err(_) => return true,
+            }
+        };
+        match cmd {
+            TrainCommand::Stop => return false,
+            TrainCommand::Pause if !paused => {
+                paused = true;
+                let _ = events.send(TrainEvent::Paused);
+            }
+            TrainCommand::Resume if paused => {
+                paused = false;
+                let _ = events.send(TrainEvent::Resumed);
+            }
+            _ => {}
+        }
+    }
+}
+
+fn run(
+    request: TrainRequest,
+    commands: &Receiver<TrainCommand>,
+    events: &Sender<TrainEvent>,
+) -> Result<u64, RunError> {
+    let note = |s: String| {
+        let _ = events.send(TrainEvent::Note(s));
+    };
+    let mut s: Session = setup(&request, &note)?;
+    let cfg = s.config.clone();
+    let half = (cfg.batch_size / 2).max(2);
+    let three = cfg.space == Space::ThreeBranch;
+    if !cfg.space.is_metric_learning() {
+        return Err(RunError::format(
+            &s.run.config_path(),
+            format!("space {} is not trainable yet (three-branch and two-branch are)", cfg.space),
+        ));
+    }
+    let per_epoch = s.train.steps_per_epoch(half);
+    let total = cfg.max_steps.unwrap_or(u64::MAX).min(cfg.epochs.saturating_mul(per_epoch));
+    let _ = events.send(TrainEvent::Started { step: s.start.step, total_steps: total, resumed: s.resumed });
+    let mut opt = nn::Adam { wd: cfg.weight_decay, ..Default::default() }
+        .build(s.model.var_store(), cfg.learning_rate)
+        .map_err(|e| RunError::Weights(e.to_string()))?;
+    let mut feed = spawn_feed(&s, half, three, s.start.step, total);
+    let mut state = s.start.clone();
+    let eval_every = if cfg.eval_every > 0 { cfg.eval_every } else { per_epoch };
+    let ckpt_every = if cfg.checkpoint_every > 0 { cfg.checkpoint_every } else { per_epoch };
+    while state.step < total {
+        if !obey(commands, events) {
+            break;
+        }
+        let started = Instant::now();
+        let batch: PreparedBatch = feed.recv()?;
+        let (loss, branches) = step_loss(&s, &batch, three, cfg.margin)?;
+        let value = loss.double_value(&[]);
+        if !value.is_finite() || value > 1e6 {
+            return Err(RunError::format(
+                &s.run.metrics_path(),
+                format!(
+                    "loss became {value} at step {}; stopped, the last good checkpoint is kept (lower the learning rate)",
+                    state.step + 1
+                ),
+            ));
+        }
+        opt.backward_step(&loss);
+        state.step += 1;
+        state.batch_in_epoch += 1;
+        if state.batch_in_epoch >= per_epoch {
+            state.epoch += 1;
+            state.batch_in_epoch = 0;
+        }
+        let samples_per_s = (2 * half) as f64 / started.elapsed().as_secs_f64().max(1e-9);
+        let record = MetricsRecord {
+            step: state.step,
+            epoch: state.epoch,
+            loss: Some(value),
+            branch_losses: branches.clone(),
+            lr: Some(cfg.learning_rate),
+            samples_per_s: Some(samples_per_s),
+            unix_ms: unix_ms(),
+            ..Default::default()
+        };
+        s.log.append(&record)?;
+        let _ = events.send(TrainEvent::Step {
+            step: state.step,
+            epoch: state.epoch,
+            loss: value,
+            branch_losses: branches,
+            lr: cfg.learning_rate,
+            samples_per_s,
+        });
+        let last = state.step == total;
+        if state.step % eval_every == 0 || last {
+            let scores = s.validate()?;
+            let best = state.best_p_at_5.is_none_or(|b| scores.p_at_5 > b);
+            if best {
+                state.best_p_at_5 = Some(scores.p_at_5);
+                state.best_step = Some(state.step);
+                s.run.save_best(&state, &s.weights())?;
+            }
+            let record = MetricsRecord {
+                step: state.step,
+                epoch: state.epoch,
+                p_at_5: Some(scores.p_at_5),
+                mrr: Some(scores.mrr),
+                unix_ms: unix_ms(),
+                ..Default::default()
+            };
+            s.log.append(&record)?;
+            let (p_at_5, mrr) = (scores.p_at_5, scores.mrr);
+            let _ = events.send(TrainEvent::Eval { step: state.step, epoch: state.epoch, p_at_5, mrr, best });
+        }
+        if state.step % ckpt_every == 0 || last {
+            let path = s.run.save_checkpoint(&state, &s.weights(), cfg.keep_checkpoints)?;
+            let _ = events.send(TrainEvent::Checkpoint { step: state.step, path });
+        }
+    }
+    Ok(state.step)
+}
+
+fn one_hot(indices: &[usize], n: usize) -> Tensor {
+    let mut v = vec![0f32; indices.len() * n];
+    for (r, &i) in indices.iter().enumerate() {
+        v[r * n + i] = 1.0;
+    }
+    Tensor::from_slice(&v).view([indices.len() as i64, n as i64])
+}
+
+fn multi_hot(sets: &[&[usize]], n: usize) -> Tensor {
+    let mut v = vec![0f32; sets.len() * n];
+    for (r, set) in sets.iter().enumerate() {
+        for &i in *set {
+            v[r * n + i] = 1.0;
+        }
+    }
+    Tensor::from_slice(&v).view([sets.len() as i64, n as i64])
+}
+
+fn rows(t: &Tensor, idx: &[i64]) -> Tensor {
+    t.index_select(0, &Tensor::from_slice(idx).to_device(t.device()))
+}
+
+/// Forward pass and loss of one batch → (weighted loss, per-branch losses).
+fn step_loss(
+    s: &Session,
+    batch: &PreparedBatch,
+    three: bool,
+    margin: f64,
+) -> Result<(Tensor, BTreeMap<String, f64>), RunError> {
+    let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
+    let plan: &BatchPlan = &batch.plan;
+    let corpus: &Corpus = &s.train;
+    let device = s.model.device();
+    let n_songs = plan.songs().len() as i64;
+    let wave = Tensor::from_slice(&batch.audio).view([n_songs, -1]).to_device(device);
+    let mel = s.front.log_mel(&wave).map_err(|e| RunError::format(&s.run.config_path(), e))?;
+    let song = s.model.embed_audio_mel(&mel, true).map_err(werr)?;
+    let text_rows = |ts: &[usize]| -> Vec<i64> { ts.iter().map(|&t| corpus.texts[t].item as i64).collect() };
+    let n = corpus.n_moods;
+    let ts_texts: Vec<usize> = plan.text_song.iter().map(|p| p.0).collect();
+    let ts_moods: Vec<usize> = ts_texts.iter().map(|&t| corpus.texts[t].mood).collect();
+    let text_c =
+        s.model.embed_text_features(&rows(&s.text_features, &text_rows(&ts_texts)), true).map_err(werr)?;
+    let song_c = song.narrow(0, plan.tag_song.len() as i64, plan.text_song.len() as i64);
+    let labels_c = one_hot(&ts_moods, n).to_device(device);
+    let text_song =
+        PairGroup { anchor: &text_c, positive: &song_c, labels: &labels_c }.loss(margin).map_err(werr)?;
+    let mut branches = BTreeMap::new();
+    branches.insert("text_song".to_string(), text_song.double_value(&[]));
+    if !three {
+        return Ok((text_song, branches));
+    }
+    let tt_moods: Vec<usize> = plan.tag_text.iter().map(|&t| corpus.texts[t].mood).collect();
+    let tag_a = s.model.embed_tags(&rows(&s.mood_vectors, &to_i64(&tt_moods)), true).map_err(werr)?;
+    let text_a = s
+        .model
+        .embed_text_features(&rows(&s.text_features, &text_rows(&plan.tag_text)), true)
+        .map_err(werr)?;
+    let labels_a = one_hot(&tt_moods, n).to_device(device);
+    let tag_text =
+        PairGroup { anchor: &tag_a, positive: &text_a, labels: &labels_a }.loss(margin).map_err(werr)?;
+    let ts_anchor: Vec<usize> = plan.tag_song.iter().map(|p| p.1).collect();
+    let tag_b = s.model.embed_tags(&rows(&s.mood_vectors, &to_i64(&ts_anchor)), true).map_err(werr)?;
+    let song_b = song.narrow(0, 0, plan.tag_song.len() as i64);
+    let sets: Vec<&[usize]> = plan.tag_song.iter().map(|p| corpus.songs[p.0].moods.as_slice()).collect();
+    let labels_b = multi_hot(&sets, n).to_device(device);
+    let tag_song =
+        PairGroup { anchor: &tag_b, positive: &song_b, labels: &labels_b }.loss(margin).map_err(werr)?;
+    branches.insert("tag_text".to_string(), tag_text.double_value(&[]));
+    branches.insert("tag_song".to_string(), tag_song.double_value(&[]));
+    let [w1, w2, w3] = THREE_BRANCH_WEIGHTS;
+    let loss = (tag_text * w1 + tag_song * w2 + text_song * w3).to_kind(Kind::Float);
+    Ok((loss, branches))
+}
+
+fn to_i64(v: &[usize]) -> Vec<i64> {
+    v.iter().map(|&i| i as i64).collect()
+}
