@@ -19,3 +19,39 @@ pub fn init(path: &Path) {
         .with_ansi(false)
         .try_init();
 }
+
+/// While alive, file descriptor 2 points at the log file; the original stderr comes back on drop
+/// and before a panic message is printed. Used while the terminal app owns the screen.
+pub struct StderrToLog {
+    saved: libc::c_int,
+}
+
+impl StderrToLog {
+    /// Redirects stderr to `log`; returns `None` (stderr unchanged) if the log cannot be opened.
+    pub fn capture(log: &Path) -> Option<Self> {
+        use std::os::fd::AsRawFd;
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(log).ok()?;
+        // SAFETY: dup/dup2 on valid descriptors; `file` stays open until after dup2 duplicated it.
+        let saved = unsafe { libc::dup(2) };
+        if saved < 0 || unsafe { libc::dup2(file.as_raw_fd(), 2) } < 0 {
+            return None;
+        }
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            // SAFETY: restoring the saved descriptor; harmless if already restored.
+            unsafe { libc::dup2(saved, 2) };
+            previous(info);
+        }));
+        Some(Self { saved })
+    }
+}
+
+impl Drop for StderrToLog {
+    fn drop(&mut self) {
+        // SAFETY: `saved` is a descriptor we own from dup(2).
+        unsafe {
+            libc::dup2(self.saved, 2);
+            libc::close(self.saved);
+        }
+    }
+}

@@ -56,10 +56,17 @@ impl Context {
 pub fn run(cli: Cli) -> anyhow::Result<()> {
     let ctx = Context::load()?;
     match cli.command {
-        None => Ok(storyscore::tui::run(ctx.dirs, ctx.config)?),
+        None => {
+            // C libraries (ALSA, libtorch) write to fd 2 directly; keep that off the app's screen.
+            let _stderr = storyscore::logging::StderrToLog::capture(&ctx.dirs.log_file());
+            Ok(storyscore::tui::run(ctx.dirs, ctx.config)?)
+        }
         Some(Command::Config(args)) => config_cmd::run(&ctx, args),
         Some(Command::Data(args)) => data_cmd::run(&ctx, args),
-        Some(Command::Monitor(args)) => monitor_cmd::run(&ctx, args),
+        Some(Command::Monitor(args)) => {
+            let _stderr = storyscore::logging::StderrToLog::capture(&ctx.dirs.log_file());
+            monitor_cmd::run(&ctx, args)
+        }
         Some(Command::Train(args)) => train_cmd::run(&ctx, args),
     }
 }
