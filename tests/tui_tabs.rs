@@ -21,13 +21,18 @@ struct Harness {
 
 impl Harness {
     fn new(library: Vec<PathBuf>) -> Self {
+        Self::with_device(library, "")
+    }
+
+    fn with_device(library: Vec<PathBuf>, audio_device: &str) -> Self {
         let home = tempfile::tempdir().unwrap();
         let dirs = Dirs {
             data: home.path().join("data"),
             config_file: home.path().join("config/config.toml"),
             cache: home.path().join("cache"),
         };
-        let config = Config { library, theme: "mono".into(), ..Config::default() };
+        let config =
+            Config { library, theme: "mono".into(), audio_device: audio_device.into(), ..Config::default() };
         let opts = storyscore::tui::options(dirs, config, None).unwrap();
         let (tx, rx) = unbounded();
         Self { app: App::new(opts, tx), rx, _home: home }
@@ -157,4 +162,42 @@ fn slash_focuses_search_and_typed_q_does_not_quit() {
     h.key(KeyCode::Esc);
     h.key(KeyCode::Char('q'));
     assert!(h.app.quit);
+}
+
+#[test]
+fn enter_plays_the_selected_clip_on_the_null_device_and_keys_control_it() {
+    let Some(lib) = common::wesnoth_music() else { return };
+    let mut h = Harness::with_device(vec![lib], "null");
+    h.pump_until(probed);
+    // defeat.ogg: 8 s, quick to decode.
+    let row =
+        h.app.dataset.visible.iter().position(|&i| h.app.dataset.sources[0].items[i].title == "defeat.ogg");
+    h.app.dataset.table.select(row);
+    h.key(KeyCode::Enter);
+    h.pump_until(|a| a.now_playing.as_ref().is_some_and(|n| n.status.playing && n.status.duration_s > 7.0));
+    let vol = h.app.now_playing.as_ref().unwrap().status.volume;
+    h.key(KeyCode::Char('-'));
+    h.pump_until(|a| a.now_playing.as_ref().is_some_and(|n| n.status.volume < vol - 0.05));
+    h.key(KeyCode::Right);
+    h.pump_until(|a| a.now_playing.as_ref().is_some_and(|n| n.status.position_s >= 5.0));
+    h.key(KeyCode::Char(' '));
+    h.pump_until(|a| a.now_playing.as_ref().is_some_and(|n| !n.status.playing));
+    assert!(h.render(120, 30).contains("defeat.ogg"));
+}
+
+#[test]
+fn missing_output_device_is_explained_and_the_path_can_still_be_exported() {
+    let Some(lib) = common::wesnoth_music() else { return };
+    let mut h = Harness::with_device(vec![lib], "no-such-device");
+    h.pump_until(probed);
+    h.key(KeyCode::Enter);
+    h.pump_until(|a| a.status.as_ref().is_some_and(|(_, t)| t.contains("no-such-device")));
+    let screen = h.render(160, 30);
+    assert!(screen.contains("y copies the path"), "{screen}");
+    let out = tempfile::tempdir().unwrap();
+    let playlist = out.path().join("picked.m3u");
+    let clips = h.app.dataset.visible_clips();
+    storyscore::tui::clipboard::write_m3u(&playlist, &clips).unwrap();
+    let text = std::fs::read_to_string(&playlist).unwrap();
+    assert_eq!(text.lines().filter(|l| l.ends_with(".ogg") && l.starts_with('/')).count(), 41);
 }

@@ -8,7 +8,8 @@ use ratatui::layout::Rect;
 use crate::config::{Config, Dirs};
 use crate::tui::event::{Event, EventSender, WorkerEvent};
 use crate::tui::keymap::{Action, Context, KeyMap};
-use crate::tui::tabs::dataset::{DatasetTab, Probe, Source, SourceState};
+use crate::tui::playback::{Audio, NowPlaying, PlayRequest};
+use crate::tui::tabs::dataset::{DatasetTab, Source};
 use crate::tui::tabs::{map::MapTab, search::SearchTab, train::TrainTab};
 use crate::tui::theme::Theme;
 use crate::tui::{clipboard, workers};
@@ -94,6 +95,8 @@ pub struct App {
     pub map: MapTab,
     /// Screen cells of the tab titles, recorded while drawing, for mouse clicks.
     pub tab_hits: Vec<(Rect, Tab)>,
+    pub now_playing: Option<NowPlaying>,
+    audio: Audio,
 }
 
 impl App {
@@ -103,6 +106,7 @@ impl App {
         for (i, s) in sources.iter().enumerate() {
             workers::spawn_library_scan(tx.clone(), i, s.path.clone());
         }
+        let audio = Audio::spawn(tx.clone(), opts.config.audio_device.clone(), opts.config.volume);
         let search = SearchTab::new(&opts.dirs);
         let map = MapTab::new(&opts.dirs);
         let train = TrainTab::new(opts.monitor.clone());
@@ -123,6 +127,8 @@ impl App {
             search,
             map,
             tab_hits: Vec::new(),
+            now_playing: None,
+            audio,
         }
     }
 
@@ -305,6 +311,11 @@ impl App {
             A::NextSource => self.dataset.switch_source(true),
             A::PrevSource => self.dataset.switch_source(false),
             A::Play => self.play_selected(),
+            A::Stop => self.audio.send(PlayRequest::Stop),
+            A::VolumeUp => self.audio.send(PlayRequest::Volume(0.1)),
+            A::VolumeDown => self.audio.send(PlayRequest::Volume(-0.1)),
+            A::SeekBack => self.audio.send(PlayRequest::SeekBy(-5.0)),
+            A::SeekForward => self.audio.send(PlayRequest::SeekBy(5.0)),
             A::CopyPath => match self.dataset.selected_item().and_then(|i| i.path.clone()) {
                 Some(p) => {
                     clipboard::copy_osc52(&p.display().to_string());
@@ -330,45 +341,19 @@ impl App {
         };
         if let Some(text) = &item.text {
             self.popup = Some(TextPopup { title: item.title.clone(), text: text.clone(), scroll: 0 });
+        } else if let Some(path) = item.path.clone() {
+            self.set_status(Level::Info, format!("loading {}…", item.title));
+            self.audio.send(PlayRequest::Play { path, start_s: 0.0 });
         }
     }
 
     fn on_worker(&mut self, ev: WorkerEvent) {
         match ev {
-            WorkerEvent::LibraryListed { source, result } => {
-                if let Some(src) = self.dataset.sources.get_mut(source) {
-                    match result {
-                        Ok(paths) => {
-                            let root = src.path.clone();
-                            src.items = paths
-                                .into_iter()
-                                .map(|p| crate::tui::tabs::dataset::Item::clip(&root, p))
-                                .collect();
-                            src.state = SourceState::Probing;
-                        }
-                        Err(e) => src.state = SourceState::Failed(e),
-                    }
-                    if source == self.dataset.source {
-                        self.dataset.refilter();
-                    }
-                }
+            WorkerEvent::Playing(now) => self.now_playing = Some(now),
+            WorkerEvent::PlaybackFailed(why) => {
+                self.set_status(Level::Error, format!("{why} — y copies the path, e writes an M3U"))
             }
-            WorkerEvent::ClipProbed { source, item, result } => {
-                let slot = self.dataset.sources.get_mut(source).and_then(|s| s.items.get_mut(item));
-                if let Some(it) = slot {
-                    it.duration = match result {
-                        Ok(s) => Probe::Seconds(s),
-                        Err(e) => Probe::Failed(e),
-                    };
-                }
-            }
-            WorkerEvent::ProbeDone { source } => {
-                if let Some(src) = self.dataset.sources.get_mut(source) {
-                    if src.state == SourceState::Probing {
-                        src.state = SourceState::Ready;
-                    }
-                }
-            }
+            scan => self.dataset.on_scan(scan),
         }
     }
 }

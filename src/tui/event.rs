@@ -24,6 +24,10 @@ pub enum WorkerEvent {
     ClipProbed { source: usize, item: usize, result: Result<f64, String> },
     /// All clips of a source are probed.
     ProbeDone { source: usize },
+    /// The player's state changed (position, volume, stop).
+    Playing(crate::tui::playback::NowPlaying),
+    /// Playback is impossible or failed: no output device, undecodable clip, …
+    PlaybackFailed(String),
 }
 
 /// Where workers send their reports.

@@ -9,6 +9,7 @@ pub mod app;
 pub mod clipboard;
 pub mod event;
 pub mod keymap;
+pub mod playback;
 pub mod tabs;
 pub mod terminal;
 pub mod textbox;

@@ -1,6 +1,6 @@
 //! Drawing the whole frame: tab bar, the current tab, status line, command bar, popups.
 
-use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::layout::{Alignment, Constraint, Flex, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
@@ -8,6 +8,7 @@ use ratatui::Frame;
 
 use crate::tui::app::{App, Focus, Level, Tab};
 use crate::tui::keymap::Context;
+use crate::tui::tabs::dataset::format_duration;
 
 /// Below this the layout cannot show a tab usefully.
 pub const MIN_WIDTH: u16 = 50;
@@ -76,6 +77,18 @@ fn draw_tabs(frame: &mut Frame, area: Rect, app: &mut App) {
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App) {
+    if let Some(now) = &app.now_playing {
+        let s = now.status;
+        let name = now.path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        let icon = if s.playing { "▶" } else { "■" };
+        let text = format!(
+            "{icon} {name} {}/{} vol {:.0}% ",
+            format_duration(s.position_s),
+            format_duration(s.duration_s),
+            s.volume * 100.0
+        );
+        frame.render_widget(Paragraph::new(text).style(app.theme.accent()).alignment(Alignment::Right), area);
+    }
     let Some((level, text)) = &app.status else { return };
     let style = match level {
         Level::Info => app.theme.ok(),

@@ -12,7 +12,7 @@ pub fn spawn_library_scan(tx: EventSender, source: usize, root: PathBuf) {
         let paths = result.as_ref().ok().cloned().unwrap_or_default();
         report(&tx, WorkerEvent::LibraryListed { source, result });
         for (item, path) in paths.iter().enumerate() {
-            let result = probe_seconds(path);
+            let result = crate::audio::probe(path).map(|info| info.duration_s).map_err(|e| e.to_string());
             report(&tx, WorkerEvent::ClipProbed { source, item, result });
         }
         report(&tx, WorkerEvent::ProbeDone { source });
@@ -40,20 +40,4 @@ pub fn list_audio_files(root: &Path) -> Result<Vec<PathBuf>, String> {
     }
     out.sort();
     Ok(out)
-}
-
-/// A clip's duration from its container header (no decoding).
-fn probe_seconds(path: &Path) -> Result<f64, String> {
-    use symphonia::core::formats::TrackType;
-    let ext = path.extension().map(|e| e.to_string_lossy().to_lowercase()).unwrap_or_default();
-    let file = std::fs::File::open(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-    let format = crate::audio::decode::open_format(path, &ext, file).map_err(|e| e.to_string())?;
-    let track = format
-        .default_track(TrackType::Audio)
-        .ok_or_else(|| format!("{}: no audio track", path.display()))?;
-    let rate = track.codec_params.as_ref().and_then(|p| p.audio()).and_then(|a| a.sample_rate);
-    match (track.num_frames, rate) {
-        (Some(frames), Some(rate)) if rate > 0 => Ok(frames as f64 / rate as f64),
-        _ => Err(format!("{}: length not in the header", path.display())),
-    }
 }

@@ -10,6 +10,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Cell, List, ListItem, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
+use crate::tui::event::WorkerEvent;
 use crate::tui::textbox::TextBox;
 use crate::tui::theme::Theme;
 
@@ -111,6 +112,43 @@ impl DatasetTab {
         let row = keep.and_then(|k| self.visible.iter().position(|&i| i == k));
         let row = row.or(if self.visible.is_empty() { None } else { Some(0) });
         self.table.select(row);
+    }
+
+    /// Applies a library-scan report from the background worker.
+    pub fn on_scan(&mut self, ev: WorkerEvent) {
+        match ev {
+            WorkerEvent::LibraryListed { source, result } => {
+                if let Some(src) = self.sources.get_mut(source) {
+                    match result {
+                        Ok(paths) => {
+                            let root = src.path.clone();
+                            src.items = paths.into_iter().map(|p| Item::clip(&root, p)).collect();
+                            src.state = SourceState::Probing;
+                        }
+                        Err(e) => src.state = SourceState::Failed(e),
+                    }
+                    if source == self.source {
+                        self.refilter();
+                    }
+                }
+            }
+            WorkerEvent::ClipProbed { source, item, result } => {
+                if let Some(it) = self.sources.get_mut(source).and_then(|s| s.items.get_mut(item)) {
+                    it.duration = match result {
+                        Ok(s) => Probe::Seconds(s),
+                        Err(e) => Probe::Failed(e),
+                    };
+                }
+            }
+            WorkerEvent::ProbeDone { source } => {
+                if let Some(src) = self.sources.get_mut(source) {
+                    if src.state == SourceState::Probing {
+                        src.state = SourceState::Ready;
+                    }
+                }
+            }
+            _ => {}
+        }
     }
 
     pub fn switch_source(&mut self, forward: bool) {
