@@ -48,7 +48,11 @@ pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig,
     let mut mc =
         ModelConfig::with_vocabularies(config.space, MoodVocabulary::AUDIOSET.words, &labels, "manual")
             .map_err(|e| RunError::Weights(e.to_string()))?;
-    mc.text.encoder = config.text_encoder.to_string_lossy().into_owned();
+    // The installed MiniLM is named, not pathed, so a shipped model.toml works on any machine.
+    let installed = crate::config::Dirs::resolve().map(|d| d.minilm()).ok();
+    if installed.as_deref() != Some(config.text_encoder.as_path()) {
+        mc.text.encoder = config.text_encoder.to_string_lossy().into_owned();
+    }
     mc.text.fine_tuned = !config.freeze_text;
     Ok(mc)
 }

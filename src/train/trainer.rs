@@ -250,7 +250,14 @@ fn run(
             let _ = events.send(TrainEvent::Eval { step: state.step, epoch: state.epoch, p_at_5, mrr, best });
         }
         if state.step % ckpt_every == 0 || last {
-            let path = s.run.save_checkpoint(&state, &s.weights(), cfg.keep_checkpoints)?;
+            let weights = s.weights();
+            if !weights.iter().all(|(_, t)| t.isfinite().all().int64_value(&[]) != 0) {
+                return Err(RunError::format(
+                    &s.run.metrics_path(),
+                    format!("weights became non-finite at step {}; stopped, the last good checkpoint is kept (lower the learning rate)", state.step),
+                ));
+            }
+            let path = s.run.save_checkpoint(&state, &weights, cfg.keep_checkpoints)?;
             let _ = events.send(TrainEvent::Checkpoint { step: state.step, path });
         }
     }
