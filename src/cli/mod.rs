@@ -4,6 +4,7 @@
 
 mod config_cmd;
 mod data_cmd;
+mod import_cmd;
 mod monitor_cmd;
 mod train_cmd;
 
@@ -33,6 +34,8 @@ pub enum Command {
     /// Inspect datasets (`data stats KIND:PATH`).
     #[command(subcommand_required = true)]
     Data(data_cmd::Args),
+    /// Convert an authors' Lightning checkpoint (.ckpt) into a model directory.
+    Import(import_cmd::Args),
     /// Follow a training run directory in the dashboard (the Train tab alone).
     Monitor(monitor_cmd::Args),
     /// Train an emotion space into a run directory.
@@ -63,6 +66,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Config(args)) => config_cmd::run(&ctx, args),
         Some(Command::Data(args)) => data_cmd::run(&ctx, args),
+        Some(Command::Import(args)) => import_cmd::run(&ctx, args),
         Some(Command::Monitor(args)) => {
             let _stderr = storyscore::logging::StderrToLog::capture(&ctx.dirs.log_file());
             monitor_cmd::run(&ctx, args)

@@ -214,6 +214,14 @@ impl EmotionModel {
         })
     }
 
+    /// One clip's embedding: the mean over its chunks' embeddings, the chunks run as one batch
+    /// in eval mode without gradient (`[16, 128, 313]` for the paper's evaluation) → [D].
+    pub fn embed_clip(&self, chunks: &Tensor) -> Result<Tensor> {
+        tch::no_grad(|| {
+            Ok(self.embed_audio_mel(chunks, false)?.mean_dim([0i64].as_slice(), false, Kind::Float))
+        })
+    }
+
     /// Encoder features of a token batch (pooled per `text.pooling`): → [B, H]. A frozen encoder
     /// runs in eval mode without gradient, as in the peer's training step.
     pub fn text_features(&self, batch: &TokenBatch, train: bool) -> Result<Tensor> {
