@@ -1,6 +1,13 @@
 //! Library indexing, the embedding store, top-k search, story search and soundtracks.
 
+pub mod fingerprint;
+pub mod indexer;
+pub mod moods;
+pub mod search;
 pub mod store;
 pub mod topk;
 
+pub use indexer::{build_index, IndexEvent, IndexOptions, IndexReport};
+pub use moods::MoodAnchors;
+pub use search::{QueryMode, SearchError, SearchHit, SearchResults, Searcher};
 pub use store::{ClipIndex, ClipRecord, IndexError, IndexMeta};

@@ -59,6 +59,9 @@ pub struct IndexMeta {
     /// Seconds since the Unix epoch.
     pub created: u64,
     pub clips: usize,
+    /// Where the model was loaded from when the index was last built (search reopens it).
+    #[serde(default)]
+    pub model_dir: PathBuf,
 }
 
 /// One clip of the library, with what is needed to tell whether its file changed.
@@ -107,7 +110,8 @@ impl ClipIndex {
     /// An empty index for `model_id`'s `space` of dimension `dim`.
     pub fn new(model_id: &str, space: Space, dim: usize) -> Self {
         let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
-        let meta = IndexMeta { model_id: model_id.into(), space, dim, created, clips: 0 };
+        let meta =
+            IndexMeta { model_id: model_id.into(), space, dim, created, clips: 0, model_dir: PathBuf::new() };
         Self { meta, clips: Vec::new(), embeddings: Vec::new() }
     }
 
@@ -149,6 +153,23 @@ impl ClipIndex {
         self.embeddings.get(i * self.meta.dim..(i + 1) * self.meta.dim)
     }
 
+    /// Records the directory of the model the embeddings come from.
+    pub fn set_model_dir(&mut self, dir: &Path) {
+        self.meta.model_dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
+    }
+
+    /// Orders clips (and their rows) by path, so a rebuilt index is laid out the same way.
+    pub fn sort_by_path(&mut self) {
+        let dim = self.meta.dim;
+        let mut order: Vec<usize> = (0..self.clips.len()).collect();
+        order.sort_by(|&a, &b| self.clips[a].path.cmp(&self.clips[b].path));
+        let clips = order.iter().map(|&i| self.clips[i].clone()).collect();
+        let embeddings =
+            order.iter().flat_map(|&i| self.embeddings[i * dim..(i + 1) * dim].iter().copied()).collect();
+        self.clips = clips;
+        self.embeddings = embeddings;
+    }
+
     /// The position of the clip stored for `path`.
     pub fn position(&self, path: &Path) -> Option<usize> {
         self.clips.iter().position(|c| c.path == path)
@@ -160,7 +181,19 @@ impl ClipIndex {
     }
 
     /// Adds a clip (normalising the embedding in cosine spaces), replacing one with the same path.
-    pub fn insert(&mut self, clip: ClipRecord, embedding: &[f32]) -> Result<(), IndexError> {
+    pub fn insert(&mut self, clip: ClipRecord, embedding: &[f32]) -> Result<usize, IndexError> {
+        let row = self.position(&clip.path);
+        self.insert_at(row, clip, embedding)
+    }
+
+    /// [`Self::insert`] when the caller knows the clip's row (`None`: a new clip, appended), which
+    /// saves the search by path. Returns the row.
+    pub fn insert_at(
+        &mut self,
+        row: Option<usize>,
+        clip: ClipRecord,
+        embedding: &[f32],
+    ) -> Result<usize, IndexError> {
         if clip.model_id != self.meta.model_id {
             return Err(IndexError::ModelMismatch {
                 dir: clip.path.clone(),
@@ -178,19 +211,21 @@ impl ClipIndex {
         if embedding.iter().any(|x| !x.is_finite()) {
             return Err(IndexError::NonFinite { path: clip.path });
         }
-        let row = self.prepare(embedding);
-        match self.position(&clip.path) {
+        let values = self.prepare(embedding);
+        let at = match row.filter(|&i| self.clips.get(i).is_some_and(|c| c.path == clip.path)) {
             Some(i) => {
-                self.embeddings[i * self.meta.dim..(i + 1) * self.meta.dim].copy_from_slice(&row);
+                self.embeddings[i * self.meta.dim..(i + 1) * self.meta.dim].copy_from_slice(&values);
                 self.clips[i] = clip;
+                i
             }
             None => {
-                self.embeddings.extend_from_slice(&row);
+                self.embeddings.extend_from_slice(&values);
                 self.clips.push(clip);
+                self.clips.len() - 1
             }
-        }
+        };
         self.meta.clips = self.clips.len();
-        Ok(())
+        Ok(at)
     }
 
     /// Keeps only the clips for which `keep` is true, in order.

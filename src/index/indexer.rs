@@ -1,0 +1,284 @@
+//! Building and updating a `ClipIndex` from music folders.
+//!
+//! Decoder threads decode, resample and cut each file into the 16 evaluation chunks ahead of the
+//! model, through a bounded channel, while the calling thread runs mel + CNN on one clip's
+//! `[16, 80000]` batch at a time; a clip's embedding is the mean of its 16 chunk embeddings.
+//! Unchanged files (path, size, mtime, header hash) are reused; files gone from the folders leave
+//! the index; unreadable files are skipped and reported. The partial index is saved every few
+//! clips, so an interrupted run resumes where it stopped.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crossbeam_channel::{bounded, Sender};
+use tch::{Kind, Tensor};
+
+use super::fingerprint::Fingerprint;
+use super::store::{ClipIndex, ClipRecord, IndexError};
+use crate::audio::{eval_chunks, load_mono_16k, probe, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS, SAMPLE_RATE};
+use crate::model::EmotionModel;
+
+/// Decoded clips waiting for the model; each holds 16 × 80,000 samples (5 MB).
+const QUEUE_CLIPS: usize = 4;
+
+/// How an indexing run goes.
+#[derive(Debug, Clone)]
+pub struct IndexOptions {
+    /// Save the partial index after this many newly embedded clips (0: only at the end).
+    pub checkpoint_every: usize,
+    /// Also save when this much time passed since the last save.
+    pub checkpoint_interval: Duration,
+    /// Decoder threads (0: half the cores, at least one).
+    pub decode_threads: usize,
+    /// Set to stop early; the work done so far is saved.
+    pub cancel: Option<Arc<AtomicBool>>,
+    /// Typed progress for the app or a progress bar.
+    pub progress: Option<Sender<IndexEvent>>,
+}
+
+impl Default for IndexOptions {
+    fn default() -> Self {
+        Self {
+            checkpoint_every: 32,
+            checkpoint_interval: Duration::from_secs(30),
+            decode_threads: 0,
+            cancel: None,
+            progress: None,
+        }
+    }
+}
+
+/// Progress of an indexing run, in order: `Planned`, then `Embedded`/`Skipped` per file (with
+/// `Checkpoint`s between), then `Finished`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum IndexEvent {
+    Planned { files: usize, reused: usize, to_embed: usize, removed: usize },
+    Embedded { path: PathBuf, done: usize, to_embed: usize },
+    Skipped { path: PathBuf, reason: String, done: usize, to_embed: usize },
+    Checkpoint { clips: usize },
+    Finished(IndexReport),
+}
+
+/// What a run did.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IndexReport {
+    /// Clips in the saved index.
+    pub clips: usize,
+    pub embedded: usize,
+    pub reused: usize,
+    /// Clips dropped because their file is gone, or now unreadable.
+    pub removed: usize,
+    /// Files skipped, with the reason.
+    pub skipped: Vec<(PathBuf, String)>,
+    /// The run was cancelled before every file was embedded.
+    pub cancelled: bool,
+}
+
+/// A file decoded and cut, ready for the model.
+struct Prepared {
+    fingerprint: Fingerprint,
+    /// `[16 · 80000]` chunk samples.
+    chunks: Vec<f32>,
+    duration_s: f64,
+    tags: Vec<(String, String)>,
+}
+
+/// Indexes every audio file under `libraries` with `model` into `out` (created or updated).
+pub fn build_index(
+    model: &EmotionModel,
+    model_dir: &Path,
+    libraries: &[PathBuf],
+    out: &Path,
+    options: &IndexOptions,
+) -> Result<IndexReport, IndexError> {
+    let send = |e: IndexEvent| {
+        if let Some(tx) = &options.progress {
+            let _ = tx.send(e);
+        }
+    };
+    let mut report = IndexReport::default();
+    let files = list_files(libraries, &mut report.skipped)?;
+    let dim = usize::try_from(model.embed_dim()).unwrap_or(0);
+    let mut index = ClipIndex::open_or_new(out, model.id(), model.space(), dim)?;
+    index.set_model_dir(model_dir);
+
+    // Changed files keep their old row until the new embedding replaces it, so a cancelled or
+    // interrupted run never loses a clip.
+    let mut to_embed = Vec::new();
+    let mut present: HashSet<PathBuf> = HashSet::new();
+    let old_rows = rows_by_path(&index);
+    for path in &files {
+        match Fingerprint::of(path) {
+            Ok(fp) => {
+                present.insert(path.clone());
+                if !old_rows.get(path).is_some_and(|&i| fp.matches(&index.clips()[i])) {
+                    to_embed.push(fp);
+                }
+            }
+            Err(e) => report.skipped.push((path.clone(), format!("cannot read: {e}"))),
+        }
+    }
+    let before = index.len();
+    index.retain(|c| present.contains(&c.path));
+    report.removed = before - index.len();
+    let changed: HashSet<&Path> = to_embed.iter().map(|f| f.path.as_path()).collect();
+    report.reused = index.clips().iter().filter(|c| !changed.contains(c.path.as_path())).count();
+    drop(changed);
+    let mut rows = rows_by_path(&index);
+    send(IndexEvent::Planned {
+        files: files.len(),
+        reused: report.reused,
+        to_embed: to_embed.len(),
+        removed: report.removed,
+    });
+
+    let total = to_embed.len();
+    let threads = match options.decode_threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
+        n => n,
+    };
+    let mel = MelFrontEnd::new(model.device());
+    let cancelled = || options.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
+    let mut since_save = 0usize;
+    let mut last_save = Instant::now();
+    let (work_tx, work_rx) = bounded::<Fingerprint>(total.max(1));
+    for fp in to_embed {
+        let _ = work_tx.send(fp);
+    }
+    drop(work_tx);
+    let (done_tx, done_rx) = bounded::<Result<Prepared, (PathBuf, String)>>(QUEUE_CLIPS);
+    std::thread::scope(|scope| -> Result<(), IndexError> {
+        for _ in 0..threads {
+            let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
+            scope.spawn(move || {
+                while let Ok(fp) = work_rx.recv() {
+                    if done_tx.send(prepare(fp)).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+        drop(done_tx);
+        let mut done = 0;
+        for prepared in done_rx.iter() {
+            if cancelled() {
+                report.cancelled = true;
+                break;
+            }
+            done += 1;
+            let outcome = prepared.and_then(|p| {
+                let path = p.fingerprint.path.clone();
+                embed(model, &mel, &p).map(|e| (p, e)).map_err(|e| (path, e))
+            });
+            match outcome {
+                Ok((p, embedding)) => {
+                    let path = p.fingerprint.path.clone();
+                    let record = ClipRecord {
+                        path: p.fingerprint.path,
+                        size: p.fingerprint.size,
+                        mtime_ns: p.fingerprint.mtime_ns,
+                        header_hash: p.fingerprint.header_hash,
+                        duration_s: p.duration_s,
+                        tags: p.tags,
+                        model_id: model.id().to_string(),
+                    };
+                    let row = index.insert_at(rows.get(&record.path).copied(), record, &embedding)?;
+                    rows.insert(path.clone(), row);
+                    report.embedded += 1;
+                    since_save += 1;
+                    send(IndexEvent::Embedded { path, done, to_embed: total });
+                }
+                Err((path, reason)) => {
+                    // A file that no longer decodes must not keep an embedding of its old content.
+                    if rows.contains_key(&path) {
+                        index.retain(|c| c.path != path);
+                        rows = rows_by_path(&index);
+                        report.removed += 1;
+                    }
+                    send(IndexEvent::Skipped {
+                        path: path.clone(),
+                        reason: reason.clone(),
+                        done,
+                        to_embed: total,
+                    });
+                    report.skipped.push((path, reason));
+                }
+            }
+            let due = options.checkpoint_every > 0 && since_save >= options.checkpoint_every
+                || since_save > 0 && last_save.elapsed() >= options.checkpoint_interval;
+            if due {
+                index.save(out)?;
+                send(IndexEvent::Checkpoint { clips: index.len() });
+                since_save = 0;
+                last_save = Instant::now();
+            }
+        }
+        // Dropping the receiver stops the decoders at their next send.
+        drop(done_rx);
+        Ok(())
+    })?;
+    index.sort_by_path();
+    index.save(out)?;
+    report.clips = index.len();
+    report.skipped.sort();
+    send(IndexEvent::Finished(report.clone()));
+    Ok(report)
+}
+
+fn rows_by_path(index: &ClipIndex) -> HashMap<PathBuf, usize> {
+    index.clips().iter().enumerate().map(|(i, c)| (c.path.clone(), i)).collect()
+}
+
+/// Every audio file under the folders (or the files themselves), sorted, without duplicates.
+fn list_files(
+    libraries: &[PathBuf],
+    skipped: &mut Vec<(PathBuf, String)>,
+) -> Result<Vec<PathBuf>, IndexError> {
+    let mut files = Vec::new();
+    for lib in libraries {
+        if lib.is_file() {
+            files.push(lib.clone());
+            continue;
+        }
+        if !lib.is_dir() {
+            return Err(IndexError::Invalid {
+                path: lib.clone(),
+                message: "library folder not found (expected a folder of audio files)".into(),
+            });
+        }
+        let mut issues = Vec::new();
+        let found = crate::data::folder::audio_files(lib, &mut issues)
+            .map_err(|e| IndexError::Invalid { path: lib.clone(), message: e.to_string() })?;
+        files.extend(found);
+        skipped.extend(issues.into_iter().map(|i| (i.path, i.message)));
+    }
+    files.sort();
+    files.dedup();
+    Ok(files)
+}
+
+/// Decode, resample and chunk one file (runs on a decoder thread).
+fn prepare(fingerprint: Fingerprint) -> Result<Prepared, (PathBuf, String)> {
+    let path = fingerprint.path.clone();
+    let samples = load_mono_16k(&path).map_err(|e| (path.clone(), e.to_string()))?;
+    let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
+    let tags = probe(&path).map(|info| info.tags).unwrap_or_default();
+    let chunks = eval_chunks(&samples).concat();
+    Ok(Prepared { fingerprint, chunks, duration_s, tags })
+}
+
+/// The clip embedding: mean over the 16 chunk embeddings. → `[D]`
+fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<Vec<f32>, String> {
+    tch::no_grad(|| {
+        let wave = Tensor::from_slice(&clip.chunks)
+            .view([EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64])
+            .to_device(model.device());
+        let spec = mel.log_mel(&wave).map_err(|e| format!("mel: {e}"))?;
+        let emb = model.embed_audio_mel(&spec, false).map_err(|e| format!("model: {e}"))?;
+        let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
+        Vec::<f32>::try_from(mean.to_device(tch::Device::Cpu)).map_err(|e| e.to_string())
+    })
+}

@@ -1,0 +1,292 @@
+//! Story search: text (or a clip) → embedding in the index's space → ranked clips, each explained
+//! by its closest moods.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+use tch::{Device, Kind, Tensor};
+
+use super::moods::MoodAnchors;
+use super::store::{ClipIndex, IndexError};
+use crate::audio::{eval_chunks, load_mono_16k, AudioError, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS};
+use crate::model::{EmotionModel, ModelError, Space};
+use crate::text::{InputError, StoryText};
+
+/// Text read for a whole-passage query; the encoder keeps only its first 256 tokens anyway, and
+/// this spares tokenizing a megabyte to find them.
+const WHOLE_TEXT_BYTES: usize = 64 * 1024;
+/// Sentences averaged at most in per-sentence mode (evenly spaced through a longer story).
+pub const MAX_SENTENCES: usize = 256;
+/// Moods shown per query and per clip.
+pub const MOODS_SHOWN: usize = 3;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SearchError {
+    #[error(transparent)]
+    Index(#[from] IndexError),
+    #[error("model: {0}")]
+    Model(#[from] ModelError),
+    #[error("query: {0}")]
+    Input(#[from] InputError),
+    #[error("{0}")]
+    Audio(#[from] AudioError),
+    #[error("index {dir} does not say which model built it (index.toml has no model_dir); rebuild it with `storyscore index`")]
+    NoModelDir { dir: PathBuf },
+    #[error(
+        "the model at {model_dir} (id {model}) is not the one that built index {dir} (id {index_model}); \
+         rebuild the index with `storyscore index --model {model_dir} ...`"
+    )]
+    ModelChanged { dir: PathBuf, model_dir: PathBuf, model: String, index_model: String },
+    #[error("libtorch: {0}")]
+    Torch(#[from] tch::TchError),
+}
+
+/// How a multi-sentence query becomes one vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueryMode {
+    /// One embedding of the whole passage (the encoder reads its first 256 tokens).
+    #[default]
+    Whole,
+    /// The mean of the sentence embeddings.
+    PerSentence,
+}
+
+/// One ranked clip.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchHit {
+    pub rank: usize,
+    /// Cosine, inner product or negative Euclidean distance, per the space.
+    pub score: f32,
+    pub path: PathBuf,
+    pub title: String,
+    /// The clip's closest moods, best first.
+    pub moods: Vec<(String, f32)>,
+}
+
+/// The answer to one query.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SearchResults {
+    pub query: String,
+    pub space: Space,
+    /// The query's closest moods, best first.
+    pub query_moods: Vec<(String, f32)>,
+    pub results: Vec<SearchHit>,
+    /// Something the user should know (text truncated, sentences sampled).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notices: Vec<String>,
+}
+
+/// A query embedding with what was noticed while making it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QueryVector {
+    pub vector: Vec<f32>,
+    pub notices: Vec<String>,
+}
+
+/// An index with the model that built it, ready for queries.
+pub struct Searcher {
+    index: ClipIndex,
+    model: EmotionModel,
+    anchors: MoodAnchors,
+    dir: PathBuf,
+}
+
+impl Searcher {
+    /// Opens the index in `index_dir` and the model recorded in its `index.toml`.
+    pub fn open(index_dir: &Path, device: Device) -> Result<Self, SearchError> {
+        let index = ClipIndex::open(index_dir)?;
+        let model_dir = index.meta().model_dir.clone();
+        if model_dir.as_os_str().is_empty() {
+            return Err(SearchError::NoModelDir { dir: index_dir.to_path_buf() });
+        }
+        let model = EmotionModel::load(&model_dir, device)?;
+        Self::with_model(index_dir, index, model)
+    }
+
+    /// Uses an index and a model already loaded (the app keeps one model for several tasks).
+    pub fn with_model(index_dir: &Path, index: ClipIndex, model: EmotionModel) -> Result<Self, SearchError> {
+        if model.id() != index.model_id() {
+            return Err(SearchError::ModelChanged {
+                dir: index_dir.to_path_buf(),
+                model_dir: index.meta().model_dir.clone(),
+                model: model.id().to_string(),
+                index_model: index.model_id().to_string(),
+            });
+        }
+        let anchors = MoodAnchors::of(&model)?;
+        Ok(Self { index, model, anchors, dir: index_dir.to_path_buf() })
+    }
+
+    pub fn index(&self) -> &ClipIndex {
+        &self.index
+    }
+
+    pub fn model(&self) -> &EmotionModel {
+        &self.model
+    }
+
+    pub fn anchors(&self) -> &MoodAnchors {
+        &self.anchors
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The `k` clips that fit `text` best (whole-passage embedding).
+    pub fn search(&self, text: &str, k: usize) -> Result<SearchResults, SearchError> {
+        self.search_with(text, k, QueryMode::Whole)
+    }
+
+    pub fn search_with(&self, text: &str, k: usize, mode: QueryMode) -> Result<SearchResults, SearchError> {
+        let story = StoryText::new(text, "query")?;
+        let query = self.embed_text(&story, mode)?;
+        let mut out = self.search_vector(&query.vector, k, story.as_str())?;
+        out.notices = query.notices;
+        Ok(out)
+    }
+
+    /// Music to music: the clips nearest to the audio file at `path` (its stored embedding when
+    /// the index has it, else decoded and embedded now).
+    pub fn like(&self, path: &Path, k: usize) -> Result<SearchResults, SearchError> {
+        let label = path.display().to_string();
+        let row = self.index.position(path).or_else(|| {
+            let absolute = std::fs::canonicalize(path).ok()?;
+            self.index.position(&absolute)
+        });
+        let stored = row.and_then(|i| self.index.embedding(i)).map(<[f32]>::to_vec);
+        let vector = match stored {
+            Some(v) => v,
+            None => embed_audio_file(&self.model, path)?,
+        };
+        self.search_vector(&vector, k, &label)
+    }
+
+    /// Embeds a story in the index's space. → `[D]`
+    pub fn embed_text(&self, story: &StoryText, mode: QueryMode) -> Result<QueryVector, SearchError> {
+        let mut notices = Vec::new();
+        let texts: Vec<&str> = match mode {
+            QueryMode::Whole => {
+                let text = prefix(story.as_str(), WHOLE_TEXT_BYTES);
+                let tokens =
+                    self.model.tokenizer().encode(text).map_err(|e| ModelError::Text(e.to_string()))?;
+                if tokens.truncated || text.len() < story.as_str().len() {
+                    notices.push(format!(
+                        "the text is longer than the encoder reads ({} tokens); only its beginning \
+                         was used (--per-sentence averages all sentences)",
+                        self.model.tokenizer().max_len()
+                    ));
+                }
+                vec![text]
+            }
+            QueryMode::PerSentence => {
+                let sentences = story.sentences();
+                let picked = evenly_spaced(sentences.len(), MAX_SENTENCES);
+                if picked.len() < sentences.len() {
+                    notices.push(format!(
+                        "{} sentences: averaged {} evenly spaced ones",
+                        sentences.len(),
+                        picked.len()
+                    ));
+                }
+                let texts: Vec<String> = picked.iter().map(|&i| sentences[i].text.clone()).collect();
+                let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+                let emb = self.model.embed_texts(&refs)?;
+                return Ok(QueryVector { vector: self.mean_row(&emb)?, notices });
+            }
+        };
+        let emb = self.model.embed_texts(&texts)?;
+        Ok(QueryVector { vector: self.mean_row(&emb)?, notices })
+    }
+
+    /// Mean of the rows of `[N, D]` (each unit-normalised first in cosine spaces). → `[D]`
+    fn mean_row(&self, emb: &Tensor) -> Result<Vec<f32>, SearchError> {
+        let emb = emb.to_kind(Kind::Float).to_device(Device::Cpu);
+        let emb = match self.index.metric() {
+            super::topk::Metric::InnerProduct if self.model.space() != Space::Classify => {
+                crate::model::space::unit_rows(&emb)
+            }
+            _ => emb,
+        };
+        Ok(Vec::<f32>::try_from(emb.f_mean_dim([0i64].as_slice(), false, Kind::Float)?)?)
+    }
+
+    /// Ranks the index against an embedding already in the space.
+    pub fn search_vector(&self, vector: &[f32], k: usize, query: &str) -> Result<SearchResults, SearchError> {
+        let hits = self.index.search(vector, k)?;
+        let results = hits
+            .iter()
+            .enumerate()
+            .filter_map(|(rank, hit)| {
+                let clip = self.index.clips().get(hit.index)?;
+                let emb = self.index.embedding(hit.index)?;
+                Some(SearchHit {
+                    rank: rank + 1,
+                    score: hit.score,
+                    path: clip.path.clone(),
+                    title: clip.title(),
+                    moods: self.anchors.closest(emb, MOODS_SHOWN),
+                })
+            })
+            .collect();
+        Ok(SearchResults {
+            query: query.to_string(),
+            space: self.index.space(),
+            query_moods: self.anchors.closest(vector, MOODS_SHOWN),
+            results,
+            notices: Vec::new(),
+        })
+    }
+}
+
+/// Embeds one audio file as the indexer does: mean of its 16 chunk embeddings. → `[D]`
+pub fn embed_audio_file(model: &EmotionModel, path: &Path) -> Result<Vec<f32>, SearchError> {
+    let samples = load_mono_16k(path)?;
+    let chunks = eval_chunks(&samples).concat();
+    let mel = MelFrontEnd::new(model.device());
+    tch::no_grad(|| {
+        let wave = Tensor::from_slice(&chunks).view([EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64]);
+        let emb = model.embed_audio_mel(&mel.log_mel(&wave.to_device(model.device()))?, false)?;
+        let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float)?.to_device(Device::Cpu);
+        Ok(Vec::<f32>::try_from(mean)?)
+    })
+}
+
+/// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.
+fn prefix(text: &str, max: usize) -> &str {
+    let mut end = text.len().min(max);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
+/// Up to `max` indices of `0..n`, evenly spaced, first and last included.
+fn evenly_spaced(n: usize, max: usize) -> Vec<usize> {
+    match max {
+        _ if n <= max => return (0..n).collect(),
+        0 => return Vec::new(),
+        1 => return vec![0],
+        _ => {}
+    }
+    (0..max).map(|i| i * (n - 1) / (max - 1)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn prefix_respects_char_boundaries() {
+        assert_eq!(prefix("héllo", 2), "h");
+        assert_eq!(prefix("héllo", 3), "hé");
+        assert_eq!(prefix("abc", 10), "abc");
+    }
+
+    #[test]
+    fn evenly_spaced_keeps_ends() {
+        assert_eq!(evenly_spaced(3, 10), vec![0, 1, 2]);
+        assert_eq!(evenly_spaced(10, 4), vec![0, 3, 6, 9]);
+        assert!(evenly_spaced(0, 4).is_empty());
+    }
+}
