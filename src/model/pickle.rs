@@ -196,7 +196,7 @@ impl Reader<'_> {
     }
 
     fn set_items(&mut self, items: Vec<Value>) -> Result<(), String> {
-        if items.len() % 2 != 0 {
+        if !items.len().is_multiple_of(2) {
             return Err("SETITEMS with an odd number of items".into());
         }
         let Value::Dict(dict) = self.top()? else { return Err("SETITEMS target is not a dict".into()) };
