@@ -97,6 +97,7 @@ fn app_opens_browses_resizes_quits_and_restores_the_terminal() {
 
     t.keys(&["2"]);
     t.wait_for("No training run attached", "the Train tab");
+    t.wait_for("CPU", "system metrics on the Train tab");
     t.keys(&["3"]);
     t.wait_for("No index yet", "the Search tab");
     t.keys(&["4"]);

@@ -110,6 +110,7 @@ impl App {
         let search = SearchTab::new(&opts.dirs);
         let map = MapTab::new(&opts.dirs);
         let train = TrainTab::new(opts.monitor.clone());
+        crate::tui::tabs::train_worker::spawn(tx.clone(), opts.monitor.clone());
         Self {
             tab: if opts.monitor.is_some() { Tab::Train } else { Tab::Dataset },
             focus: Focus::Normal,
@@ -350,6 +351,9 @@ impl App {
     fn on_worker(&mut self, ev: WorkerEvent) {
         match ev {
             WorkerEvent::Playing(now) => self.now_playing = Some(now),
+            WorkerEvent::Metrics(fresh) => self.train.on_metrics(fresh),
+            WorkerEvent::MetricsFailed(why) => self.train.error = Some(why),
+            WorkerEvent::System(sample) => self.train.system = Some(sample),
             WorkerEvent::PlaybackFailed(why) => {
                 self.set_status(Level::Error, format!("{why} — y copies the path, e writes an M3U"))
             }

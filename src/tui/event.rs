@@ -19,13 +19,27 @@ pub enum Event {
 #[derive(Debug)]
 pub enum WorkerEvent {
     /// A library folder was walked: its audio files, sorted.
-    LibraryListed { source: usize, result: Result<Vec<PathBuf>, String> },
+    LibraryListed {
+        source: usize,
+        result: Result<Vec<PathBuf>, String>,
+    },
     /// One clip's duration (or why it could not be read).
-    ClipProbed { source: usize, item: usize, result: Result<f64, String> },
+    ClipProbed {
+        source: usize,
+        item: usize,
+        result: Result<f64, String>,
+    },
     /// All clips of a source are probed.
-    ProbeDone { source: usize },
+    ProbeDone {
+        source: usize,
+    },
     /// The player's state changed (position, volume, stop).
     Playing(crate::tui::playback::NowPlaying),
+    /// New records of the followed run's `metrics.jsonl` (the whole history on the first poll).
+    Metrics(Vec<crate::train::MetricsRecord>),
+    MetricsFailed(String),
+    /// One CPU/RAM/GPU reading.
+    System(crate::monitor::SystemSample),
     /// Playback is impossible or failed: no output device, undecodable clip, …
     PlaybackFailed(String),
 }
