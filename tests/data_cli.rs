@@ -17,7 +17,7 @@ fn storyscore(args: &[&str]) -> Output {
 #[test]
 fn stats_json_for_fourq() {
     let Some(dir) = common::shared("data/4q") else { return };
-    let out = storyscore(&["data", "stats", &format!("4q:{}", dir.display()), "--json"]);
+    let out = storyscore(&["data", "stats", &format!("4q:{}", dir.display()), "--json", "--durations"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["kind"], "4q");
@@ -28,6 +28,12 @@ fn stats_json_for_fourq() {
     let splits = json["splits"].as_object().unwrap();
     assert_eq!(splits.values().map(|v| v.as_u64().unwrap()).sum::<u64>(), 727);
     assert_eq!(json["skipped_rows"], 0);
+    // 727 clips, about 6.0 h; the two shortest are 10.04 s (README).
+    let durations = &json["durations"];
+    assert_eq!((durations["probed"].as_u64(), durations["failed"].as_u64()), (Some(727), Some(0)));
+    let hours = durations["total_s"].as_f64().unwrap() / 3600.0;
+    assert!((5.9..6.1).contains(&hours), "{hours}");
+    assert!((durations["spread_s"]["min"].as_f64().unwrap() - 10.044).abs() < 0.01);
 }
 
 #[test]

@@ -54,6 +54,8 @@ fn word2vec_binary_round_trip() {
     write(&path, &bytes[..bytes.len() - 6]);
     let err = WordVectors::load(&path).unwrap_err().to_string();
     assert!(err.contains("tiny.bin") && err.contains("truncated vector of word 2"), "{err}");
+    write(&path, b"1 999999999999\n");
+    assert!(WordVectors::load(&path).unwrap_err().to_string().contains("is not `count dim`"));
     write(&path, b"three 3\n");
     assert!(WordVectors::load(&path).unwrap_err().to_string().contains("tiny.bin:1: header"));
 }

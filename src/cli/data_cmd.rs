@@ -2,7 +2,7 @@
 
 use std::fmt::Write as _;
 
-use storyscore::data::{Dataset, DatasetSpec, DatasetSummary, RowIssue};
+use storyscore::data::{DatasetSpec, DatasetSummary, RowIssue};
 
 use super::Context;
 
@@ -26,6 +26,9 @@ struct StatsArgs {
     /// Print JSON instead of the table.
     #[arg(long)]
     json: bool,
+    /// Also read every audio file's duration from its headers (no decoding).
+    #[arg(long)]
+    durations: bool,
 }
 
 fn parse_spec(s: &str) -> Result<DatasetSpec, String> {
@@ -39,7 +42,11 @@ const BAR_WIDTH: usize = 30;
 pub fn run(_ctx: &Context, args: Args) -> anyhow::Result<()> {
     let DataCommand::Stats(args) = args.command;
     let loaded = args.spec.load_all()?;
-    let summaries: Vec<DatasetSummary> = loaded.datasets.iter().map(Dataset::summary).collect();
+    let summaries: Vec<DatasetSummary> = loaded
+        .datasets
+        .iter()
+        .map(|d| if args.durations { d.summary().with_probed_durations(d) } else { d.summary() })
+        .collect();
     if args.json {
         println!("{}", serde_json::to_string_pretty(&json(&summaries, &loaded.issues)?)?);
     } else {

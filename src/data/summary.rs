@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 
+use rayon::prelude::*;
 use serde::Serialize;
 
 use super::{Dataset, ItemContent, Modality};
@@ -117,19 +118,33 @@ impl Dataset {
 }
 
 impl DatasetSummary {
-    /// Adds durations measured by `probe` (seconds per audio item; `None` when a file fails).
-    pub fn with_durations(mut self, data: &Dataset, probe: impl Fn(&ItemContent) -> Option<f64>) -> Self {
-        let mut seconds = Vec::new();
-        let mut failed = 0;
-        for item in data.items.iter().filter(|i| i.content.modality() == Modality::Music) {
-            match probe(&item.content) {
-                Some(s) => seconds.push(s),
-                None => failed += 1,
-            }
-        }
+    /// Adds durations measured by `probe` (seconds per audio item; `None` when a file fails),
+    /// run over the items in parallel.
+    pub fn with_durations(
+        mut self,
+        data: &Dataset,
+        probe: impl Fn(&ItemContent) -> Option<f64> + Sync,
+    ) -> Self {
+        let measured: Vec<Option<f64>> = data
+            .items
+            .par_iter()
+            .filter(|i| i.content.modality() == Modality::Music)
+            .map(|i| probe(&i.content))
+            .collect();
+        let failed = measured.iter().filter(|m| m.is_none()).count();
+        let seconds: Vec<f64> = measured.into_iter().flatten().collect();
         let probed = seconds.len();
         let total_s = seconds.iter().sum();
         self.durations = Spread::of(seconds).map(|spread_s| Durations { total_s, spread_s, probed, failed });
         self
+    }
+
+    /// Adds durations read from the files' headers by `audio::probe` (no decoding); a slice
+    /// counts its own length.
+    pub fn with_probed_durations(self, data: &Dataset) -> Self {
+        self.with_durations(data, |content| match content {
+            ItemContent::AudioSlice { len_s, .. } => Some(*len_s),
+            other => other.audio_path().and_then(|p| crate::audio::probe(p).ok()).map(|info| info.duration_s),
+        })
     }
 }

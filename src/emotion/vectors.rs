@@ -37,7 +37,7 @@ impl WordVectors {
         let vocab = std::fs::read_to_string(&vocab_path).map_err(|e| EmotionError::io(&vocab_path, e))?;
         let words: Vec<String> = vocab.lines().map(str::to_string).collect();
         let bytes = std::fs::read(&npy_path).map_err(|e| EmotionError::io(&npy_path, e))?;
-        let (header, offset) = npy::parse_header(&bytes, &npy_path).map_err(|e| boxed(e))?;
+        let (header, offset) = npy::parse_header(&bytes, &npy_path).map_err(boxed)?;
         let [rows, dim] = header.shape[..] else {
             return Err(EmotionError::format(
                 &npy_path,
@@ -55,11 +55,11 @@ impl WordVectors {
             return Err(EmotionError::format(&npy_path, msg));
         }
         let body = &bytes[offset..];
-        if body.len() < rows * dim * 4 {
+        let need = rows.checked_mul(dim).and_then(|n| n.checked_mul(4)).filter(|n| *n <= body.len());
+        let Some(need) = need else {
             return Err(EmotionError::format(&npy_path, "truncated data"));
-        }
-        let values =
-            body[..rows * dim * 4].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
+        };
+        let values = body[..need].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
         let data = if header.fortran_order {
             // Column-major on disk: element (r, c) sits at c * rows + r.
             let mut data = vec![0.0; rows * dim];
@@ -80,9 +80,10 @@ impl WordVectors {
         let mut reader = BufReader::new(file);
         let mut header = String::new();
         reader.read_line(&mut header).map_err(|e| EmotionError::io(path, e))?;
-        let (count, dim) = parse_count_dim(&header).ok_or_else(|| {
-            EmotionError::line(path, 1, format!("header {:?} is not `count dim`", header.trim()))
-        })?;
+        let (count, dim) =
+            parse_count_dim(&header).filter(|(_, d)| (1..=MAX_DIM).contains(d)).ok_or_else(|| {
+                EmotionError::line(path, 1, format!("header {:?} is not `count dim`", header.trim()))
+            })?;
         let mut words = Vec::with_capacity(count.min(1 << 20));
         let mut data = Vec::with_capacity(count.min(1 << 20) * dim);
         let mut buf = vec![0u8; dim * 4];
@@ -187,6 +188,9 @@ impl WordVectors {
         &self.words
     }
 }
+
+/// Far above any real embedding size; guards allocations against a corrupt header.
+const MAX_DIM: usize = 1 << 16;
 
 fn parse_count_dim(line: &str) -> Option<(usize, usize)> {
     let mut it = line.split_whitespace();
