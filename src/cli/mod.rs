@@ -4,8 +4,12 @@
 
 mod config_cmd;
 mod data_cmd;
+mod eval_cmd;
 mod import_cmd;
+mod index_cmd;
 mod monitor_cmd;
+mod search_cmd;
+mod soundtrack_cmd;
 mod train_cmd;
 
 use clap::{Parser, Subcommand};
@@ -34,10 +38,18 @@ pub enum Command {
     /// Inspect datasets (`data stats KIND:PATH`).
     #[command(subcommand_required = true)]
     Data(data_cmd::Args),
+    /// Evaluate models on a test split beside the random and label-prior baselines.
+    Eval(eval_cmd::Args),
     /// Convert an authors' Lightning checkpoint (.ckpt) into a model directory.
     Import(import_cmd::Args),
+    /// Embed the audio files of music folders into an index (incremental).
+    Index(index_cmd::Args),
     /// Follow a training run directory in the dashboard (the Train tab alone).
     Monitor(monitor_cmd::Args),
+    /// Rank the clips of an index by how well their mood fits a text (or another clip).
+    Search(search_cmd::Args),
+    /// Pick a clip for every passage of a story, following its emotional arc.
+    Soundtrack(soundtrack_cmd::Args),
     /// Train an emotion space into a run directory.
     Train(train_cmd::Args),
 }
@@ -66,7 +78,11 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Config(args)) => config_cmd::run(&ctx, args),
         Some(Command::Data(args)) => data_cmd::run(&ctx, args),
+        Some(Command::Eval(args)) => eval_cmd::run(&ctx, args),
         Some(Command::Import(args)) => import_cmd::run(&ctx, args),
+        Some(Command::Index(args)) => index_cmd::run(&ctx, args),
+        Some(Command::Search(args)) => search_cmd::run(&ctx, args),
+        Some(Command::Soundtrack(args)) => soundtrack_cmd::run(&ctx, args),
         Some(Command::Monitor(args)) => {
             let _stderr = storyscore::logging::StderrToLog::capture(&ctx.dirs.log_file());
             monitor_cmd::run(&ctx, args)

@@ -282,3 +282,27 @@ fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<Vec
         Vec::<f32>::try_from(mean.to_device(tch::Device::Cpu)).map_err(|e| e.to_string())
     })
 }
+
+/// Default index folder under `root` (the data dir's `indexes/`) for these libraries and this
+/// model: `<first library name>-<hash of the library paths>-<model id prefix>`, so another model or
+/// library set never lands in the same index.
+pub fn default_index_dir(root: &Path, libraries: &[PathBuf], model_id: &str) -> PathBuf {
+    use sha1::{Digest, Sha1};
+    let mut absolute: Vec<PathBuf> =
+        libraries.iter().map(|p| std::fs::canonicalize(p).unwrap_or_else(|_| p.clone())).collect();
+    absolute.sort();
+    let mut hasher = Sha1::new();
+    for p in &absolute {
+        hasher.update(p.as_os_str().as_encoded_bytes());
+        hasher.update([0]);
+    }
+    let hash: String = hasher.finalize().iter().take(4).map(|b| format!("{b:02x}")).collect();
+    let name: String = absolute
+        .first()
+        .and_then(|p| p.file_name())
+        .map(|n| n.to_string_lossy().chars().filter(|c| c.is_alphanumeric() || "-_.".contains(*c)).collect())
+        .filter(|n: &String| !n.is_empty())
+        .unwrap_or_else(|| "library".into());
+    let model: String = model_id.chars().filter(char::is_ascii_alphanumeric).take(8).collect();
+    root.join(format!("{name}-{hash}-{model}"))
+}

@@ -4,10 +4,12 @@ pub mod fingerprint;
 pub mod indexer;
 pub mod moods;
 pub mod search;
+pub mod soundtrack;
 pub mod store;
 pub mod topk;
 
-pub use indexer::{build_index, IndexEvent, IndexOptions, IndexReport};
+pub use indexer::{build_index, default_index_dir, IndexEvent, IndexOptions, IndexReport};
 pub use moods::MoodAnchors;
 pub use search::{QueryMode, SearchError, SearchHit, SearchResults, Searcher};
+pub use soundtrack::{soundtrack, Soundtrack, SoundtrackPassage};
 pub use store::{ClipIndex, ClipRecord, IndexError, IndexMeta};

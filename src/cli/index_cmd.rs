@@ -1,0 +1,127 @@
+//! `storyscore index --model DIR LIBRARY… [--out INDEX_DIR] [--json]`: embed a music library.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+use std::time::Instant;
+
+use anyhow::Context as _;
+use indicatif::{ProgressBar, ProgressStyle};
+use storyscore::index::{build_index, default_index_dir, IndexEvent, IndexOptions, IndexReport};
+use storyscore::model::EmotionModel;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Model directory (model.toml + model.safetensors), run directory, or authors' .ckpt.
+    #[arg(long)]
+    model: PathBuf,
+    /// Music folders (searched recursively for wav, flac, ogg, mp3, npy) or single files.
+    #[arg(required = true, value_name = "LIBRARY")]
+    libraries: Vec<PathBuf>,
+    /// Index directory (default: under the data dir's indexes/, named after library and model).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Print the summary as JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+/// Skipped files listed one by one before the rest are only counted.
+const SHOWN_SKIPPED: usize = 20;
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    if ctx.config.threads > 0 {
+        tch::set_num_threads(ctx.config.threads as i32);
+    }
+    let device = ctx.config.tch_device();
+    let model = EmotionModel::load(&args.model, device)
+        .with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| default_index_dir(&ctx.dirs.indexes(), &args.libraries, model.id()));
+
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let show_bar = std::io::stderr().is_terminal() && !args.json;
+    let bar_thread = std::thread::spawn(move || follow(rx, show_bar));
+    let options = IndexOptions { progress: Some(tx), ..IndexOptions::default() };
+    let start = Instant::now();
+    let result = build_index(&model, &args.model, &args.libraries, &out, &options);
+    drop(options);
+    let _ = bar_thread.join();
+    let report = result?;
+    let wall_s = start.elapsed().as_secs_f64();
+
+    if args.json {
+        let skipped: Vec<_> =
+            report.skipped.iter().map(|(p, why)| serde_json::json!({"path": p, "reason": why})).collect();
+        let value = serde_json::json!({
+            "index": out,
+            "model_id": model.id(),
+            "clips": report.clips,
+            "embedded": report.embedded,
+            "reused": report.reused,
+            "removed": report.removed,
+            "skipped": skipped,
+            "wall_s": wall_s,
+            "files_per_s": if wall_s > 0.0 { report.embedded as f64 / wall_s } else { 0.0 },
+        });
+        println!("{}", serde_json::to_string_pretty(&value)?);
+    } else {
+        print_summary(&report, &out, wall_s);
+    }
+    Ok(())
+}
+
+fn print_summary(report: &IndexReport, out: &std::path::Path, wall_s: f64) {
+    println!(
+        "{} clips in {} (embedded {}, reused {}, removed {}) in {wall_s:.1} s",
+        report.clips,
+        out.display(),
+        report.embedded,
+        report.reused,
+        report.removed
+    );
+    if !report.skipped.is_empty() {
+        println!("skipped {} files:", report.skipped.len());
+        for (path, why) in report.skipped.iter().take(SHOWN_SKIPPED) {
+            println!("  {}: {why}", path.display());
+        }
+        if report.skipped.len() > SHOWN_SKIPPED {
+            println!("  … and {} more", report.skipped.len() - SHOWN_SKIPPED);
+        }
+    }
+}
+
+/// Drives a progress bar (on a terminal) from the indexer's events.
+fn follow(rx: crossbeam_channel::Receiver<IndexEvent>, show_bar: bool) {
+    let mut bar: Option<ProgressBar> = None;
+    for event in rx {
+        match event {
+            IndexEvent::Planned { to_embed, .. } if show_bar && to_embed > 0 => {
+                let b = ProgressBar::new(to_embed as u64);
+                if let Ok(style) = ProgressStyle::with_template(
+                    "{bar:30} {pos}/{len} clips  {elapsed} (eta {eta})  {wide_msg}",
+                ) {
+                    b.set_style(style);
+                }
+                bar = Some(b);
+            }
+            IndexEvent::Embedded { path, done, .. } | IndexEvent::Skipped { path, done, .. } => {
+                if let Some(b) = &bar {
+                    b.set_position(done as u64);
+                    b.set_message(
+                        path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+                    );
+                }
+            }
+            IndexEvent::Finished(_) => {
+                if let Some(b) = bar.take() {
+                    b.finish_and_clear();
+                }
+            }
+            _ => {}
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! `storyscore soundtrack --index DIR [--json] [--m3u OUT] FILE`: a clip for every passage.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use storyscore::config::write_atomic;
+use storyscore::index::{soundtrack, Searcher, Soundtrack};
+use storyscore::text::StoryText;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Index directory written by `storyscore index`.
+    #[arg(long)]
+    index: PathBuf,
+    /// Print JSON: {"passages": [{"start", "text", "moods", "clip", "score"}, ...]}.
+    #[arg(long)]
+    json: bool,
+    /// Also write the clips as an M3U playlist, in story order.
+    #[arg(long, value_name = "OUT")]
+    m3u: Option<PathBuf>,
+    /// The story, a UTF-8 text file; `-` reads stdin. Blank lines separate passages.
+    file: PathBuf,
+}
+
+/// Characters of a passage shown in the timeline table.
+const SHOWN_CHARS: usize = 48;
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    if ctx.config.threads > 0 {
+        tch::set_num_threads(ctx.config.threads as i32);
+    }
+    let story = if args.file.as_os_str() == "-" {
+        StoryText::from_reader(std::io::stdin().lock(), "stdin")?
+    } else {
+        StoryText::from_file(&args.file)?
+    };
+    let searcher = Searcher::open(&args.index, ctx.config.tch_device())
+        .with_context(|| format!("cannot open index {}", args.index.display()))?;
+    let track = soundtrack(&searcher, &story)?;
+    for notice in &track.notices {
+        eprintln!("note: {notice}");
+    }
+    if let Some(path) = &args.m3u {
+        write_atomic(path, track.m3u().as_bytes())
+            .with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&track)?);
+    } else {
+        print!("{}", timeline(&track));
+    }
+    Ok(())
+}
+
+fn timeline(track: &Soundtrack) -> String {
+    if track.passages.is_empty() {
+        return "no passages matched: the index has no clips\n".into();
+    }
+    let mut out = format!(
+        "{:>3}  {:>6}  {:<SHOWN_CHARS$}  {:>6}  clip (passage moods)\n",
+        "#", "start", "passage", "score"
+    );
+    for (i, p) in track.passages.iter().enumerate() {
+        let mut text: String = p.text.chars().take(SHOWN_CHARS).collect();
+        if p.text.chars().count() > SHOWN_CHARS {
+            text.pop();
+            text.push('…');
+        }
+        let moods = p.moods.iter().map(|(m, s)| format!("{m} {s:.2}")).collect::<Vec<_>>().join(", ");
+        out.push_str(&format!(
+            "{:>3}  {:>6}  {:<SHOWN_CHARS$}  {:>6.3}  {} ({moods})\n",
+            i + 1,
+            p.start,
+            text,
+            p.score,
+            p.title
+        ));
+    }
+    out
+}

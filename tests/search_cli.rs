@@ -1,0 +1,166 @@
+//! `storyscore index` and `storyscore search` end to end on generated audio with a freshly
+//! initialised model (structure and consistency, not mood quality), plus bad input.
+mod common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use storyscore::index::{ClipIndex, SearchError, Searcher};
+use storyscore::model::{EmotionModel, ModelConfig, Space};
+use tch::Device;
+
+fn storyscore(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyscore"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        pipe.write_all(bytes).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write_tone(path: &Path, freq: f32, seconds: f32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for n in 0..(seconds * 16_000.0) as usize {
+        let t = n as f32 / 16_000.0;
+        let env = 0.5 + 0.5 * (2.0 * std::f32::consts::PI * 2.0 * t).sin();
+        w.write_sample((0.3 * env * (2.0 * std::f32::consts::PI * freq * t).sin() * 32767.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+fn fresh_model(seed: i64, dir: &Path) -> EmotionModel {
+    tch::manual_seed(seed);
+    let mut model = EmotionModel::new(ModelConfig::paper(Space::ThreeBranch).unwrap(), Device::Cpu).unwrap();
+    model.save(dir).unwrap();
+    model
+}
+
+#[test]
+fn index_then_search_text_stdin_and_like() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let (model_dir, lib, index) =
+        (work.path().join("model"), work.path().join("lib"), work.path().join("idx"));
+    std::fs::create_dir(&lib).unwrap();
+    fresh_model(7, &model_dir);
+    for (i, freq) in [110.0, 440.0, 1760.0, 3000.0].iter().enumerate() {
+        write_tone(&lib.join(format!("tone{i}.wav")), *freq, 4.0 + i as f32);
+    }
+    std::fs::write(lib.join("corrupt.flac"), b"fLaC\0\0\0garbage").unwrap();
+    let (m, l, x) = (model_dir.to_str().unwrap(), lib.to_str().unwrap(), index.to_str().unwrap());
+
+    let out = storyscore(&["index", "--model", m, l, "--out", x, "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["clips"], 4);
+    assert_eq!(summary["skipped"][0]["path"].as_str().unwrap(), lib.join("corrupt.flac").to_str().unwrap());
+
+    let out =
+        storyscore(&["search", "--index", x, "--top", "3", "--json", "The storm broke over the ship."], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["query"], "The storm broke over the ship.");
+    assert_eq!(r["space"], "three-branch");
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for (i, hit) in results.iter().enumerate() {
+        assert_eq!(hit["rank"], i + 1);
+        assert!(hit["score"].as_f64().unwrap().abs() <= 1.0 + 1e-5);
+        assert!(hit["path"].as_str().unwrap().ends_with(".wav"));
+        let moods = hit["moods"].as_array().unwrap();
+        assert_eq!(moods.len(), 3);
+        assert!(moods[0][0].is_string() && moods[0][1].is_number());
+    }
+    let scores: Vec<f64> = results.iter().map(|h| h["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    // stdin, per-sentence and the table.
+    let story = b"It was a dark night. The wolves howled.\n\nAt dawn the village sang.";
+    let out = storyscore(&["search", "--index", x, "--per-sentence", "-"], Some(story));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("reads as:") && table.contains("tone") && table.contains("cosine"), "{table}");
+
+    // Music to music: a clip's own nearest neighbour is itself, at cosine 1.
+    let tone2 = lib.join("tone2.wav");
+    let out = storyscore(&["search", "--index", x, "--json", "--like", tone2.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["results"][0]["path"].as_str().unwrap(), tone2.to_str().unwrap());
+    assert!((r["results"][0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-4);
+
+    // A file outside the index is embedded on the fly, the same way the indexer does it.
+    let outside = work.path().join("outside.wav");
+    std::fs::copy(&tone2, &outside).unwrap();
+    let searcher = Searcher::open(&index, Device::Cpu).unwrap();
+    let fresh = searcher.like(&outside, 1).unwrap();
+    assert_eq!(fresh.results[0].path, tone2);
+    assert!((fresh.results[0].score - 1.0).abs() < 1e-4, "{}", fresh.results[0].score);
+
+    // A megabyte story: searched, with a notice that only the beginning was read.
+    let long = "The night was long and the rain would not stop. ".repeat(21_000);
+    let out = storyscore(&["search", "--index", x, "--top", "1", "-"], Some(long.as_bytes()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("note:") && stderr(&out).contains("beginning"), "{}", stderr(&out));
+
+    // An index built by another model is refused with both ids named.
+    let other = fresh_model(8, &work.path().join("other"));
+    let err = Searcher::with_model(&index, ClipIndex::open(&index).unwrap(), other).err().unwrap();
+    assert!(matches!(err, SearchError::ModelChanged { .. }));
+    assert!(err.to_string().contains("rebuild the index"), "{err}");
+}
+
+#[test]
+fn bad_queries_and_missing_index_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let m = missing.to_str().unwrap();
+    for (text, expect) in [("", "empty"), ("   ", "empty"), ("?!… 🎻🎻", "no words")] {
+        let out = storyscore(&["search", "--index", m, text], None);
+        assert_eq!(out.status.code(), Some(1), "{text:?}");
+        assert!(stderr(&out).contains(expect), "{text:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"));
+    }
+    let out = storyscore(&["search", "--index", m, "-"], Some(b"\n\t\n"));
+    assert!(stderr(&out).contains("stdin") && stderr(&out).contains("empty"), "{}", stderr(&out));
+
+    let out = storyscore(&["search", "--index", m, "a calm morning"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no index at") && stderr(&out).contains("nope"), "{}", stderr(&out));
+
+    let out = storyscore(&["search", "--index", m, "--top", "0", "x"], None);
+    assert_eq!(out.status.code(), Some(2), "usage error: {}", stderr(&out));
+
+    // A damaged index: embeddings of the wrong shape.
+    let idx = dir.path().join("idx");
+    let index = ClipIndex::new("model-a", Space::ThreeBranch, 4);
+    index.save(&idx).unwrap();
+    std::fs::write(idx.join("embeddings.npy"), b"not numpy").unwrap();
+    let out = storyscore(&["search", "--index", idx.to_str().unwrap(), "hello"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("embeddings.npy"), "{}", stderr(&out));
+
+    let out = storyscore(&["index", "--model", m, "/definitely/not/here"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
+}
