@@ -131,7 +131,7 @@ impl TrainTab {
         }
         let palette =
             [theme.accent, theme.mood("happy"), theme.mood("sad"), theme.mood("angry"), theme.mood("tender")];
-        let named: Vec<(String, Color, Vec<(f64, f64)>)> = series
+        let named: Vec<Series> = series
             .into_iter()
             .enumerate()
             .map(|(i, (n, pts))| (n, palette[i % palette.len()], pts))
@@ -190,14 +190,11 @@ impl TrainTab {
     }
 }
 
+/// A named, coloured line of (step, value) points.
+type Series = (String, Color, Vec<(f64, f64)>);
+
 /// A braille line chart of named series with axes fitted to the data.
-fn chart(
-    frame: &mut Frame,
-    area: Rect,
-    theme: &Theme,
-    title: &str,
-    named: &[(String, Color, Vec<(f64, f64)>)],
-) {
+fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Series]) {
     let pts = named.iter().flat_map(|(_, _, p)| p.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in pts.filter(|(x, y)| x.is_finite() && y.is_finite()) {
