@@ -55,6 +55,21 @@ impl Dirs {
         self.data.join("vectors/glove-6b-50d")
     }
 
+    /// The default model: a copy in the data dir wins, else the one shipped in the repository's
+    /// `data/default-model` (trained by `scripts/train-default`).
+    pub fn default_model(&self) -> PathBuf {
+        let installed = self.data.join("models/default-model");
+        if installed.join("model.toml").exists() {
+            return installed;
+        }
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("data/default-model")
+    }
+
+    /// Index of the built-in library made with the default model (built on first launch).
+    pub fn default_index(&self) -> PathBuf {
+        self.indexes().join("default")
+    }
+
     /// Default place for library indexes.
     pub fn indexes(&self) -> PathBuf {
         self.data.join("indexes")
