@@ -126,9 +126,17 @@ pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, 
 pub fn passages(story: &StoryText) -> Vec<Passage> {
     let sentences = story.sentences();
     let mut out = Vec::new();
+    // Both lists are in story order: walk the sentences once.
+    let mut next = 0;
     for para in story.paragraphs() {
-        let inside: Vec<&Passage> =
-            sentences.iter().filter(|s| s.start >= para.start && s.start < para.end).collect();
+        while next < sentences.len() && sentences[next].start < para.start {
+            next += 1;
+        }
+        let first = next;
+        while next < sentences.len() && sentences[next].start < para.end {
+            next += 1;
+        }
+        let inside: Vec<&Passage> = sentences[first..next].iter().collect();
         if inside.len() <= WINDOW_SENTENCES {
             out.push(para);
             continue;
