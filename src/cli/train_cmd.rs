@@ -53,6 +53,9 @@ pub struct Args {
     /// Text → song-mood mapper pairing training positives: w2v (the original loader's) or va.
     #[arg(long, default_value = "w2v")]
     train_mapper: String,
+    /// Text pooling: mean (MiniLM's own sentence embedding) or cls (the paper's first token).
+    #[arg(long, default_value = "mean", value_parser = ["mean", "cls"])]
+    pooling: String,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -76,6 +79,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     config.checkpoint_every = args.checkpoint_every;
     config.learning_rate = args.lr;
     config.train_mapper = args.train_mapper.clone();
+    config.text_pooling = args.pooling.clone();
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };

@@ -49,6 +49,14 @@ pub struct TrainConfig {
     pub word_vectors: PathBuf,
     /// Text → song-mood mapper used to pair training positives (`w2v` or `va`).
     pub train_mapper: String,
+    /// How the text encoder's tokens become one vector: `mean` (what MiniLM was trained for)
+    /// or `cls` (the paper's DistilBERT first token).
+    #[serde(default = "default_pooling")]
+    pub text_pooling: String,
+}
+
+fn default_pooling() -> String {
+    "mean".into()
 }
 
 impl TrainConfig {
@@ -77,6 +85,7 @@ impl TrainConfig {
             text_encoder,
             word_vectors,
             train_mapper: "w2v".into(),
+            text_pooling: default_pooling(),
         }
     }
 

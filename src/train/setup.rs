@@ -14,7 +14,7 @@ use crate::audio::MelFrontEnd;
 use crate::data::{apply_splits, Dataset, DatasetSpec, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
 use crate::eval::embed::{clip_embeddings, text_embeddings, to_rows};
-use crate::eval::metrics::{cosine_matrix, RetrievalScores};
+use crate::eval::metrics::RetrievalScores;
 use crate::model::{weights, EmotionModel, ModelConfig};
 
 /// A run ready to train.
@@ -54,6 +54,7 @@ pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig,
         mc.text.encoder = config.text_encoder.to_string_lossy().into_owned();
     }
     mc.text.fine_tuned = !config.freeze_text;
+    mc.text.pooling = config.text_pooling.clone();
     Ok(mc)
 }
 
@@ -154,13 +155,16 @@ impl Session {
         let feats = self
             .text_features
             .index_select(0, &Tensor::from_slice(&idx).to_device(self.text_features.device()));
-        let texts = to_rows(&text_embeddings(&self.model, &feats)?);
+        let texts = text_embeddings(&self.model, &feats)?;
         let clips: Vec<&Path> =
             self.valid.songs.iter().filter_map(|s| self.music.items[s.item].content.audio_path()).collect();
-        let songs = to_rows(&clip_embeddings(&self.model, &self.front, &self.pcm, &clips)?);
+        let chunks = self.config.eval_chunks;
+        let songs = clip_embeddings(&self.model, &self.front, &self.pcm, &clips, chunks)?;
         let moods = &self.model.config().moods;
         let labels = &self.model.config().text_labels;
-        let sim = cosine_matrix(&texts, &songs);
+        // Each space's own similarity (cosine, negative Euclidean for VA, inner product for classify).
+        let sim = self.model.similarity(&texts, &songs).map_err(|e| RunError::Weights(e.to_string()))?;
+        let sim = to_rows(&sim);
         RetrievalScores::from_similarity(&sim, |q, c| {
             let label = &labels[self.valid.texts[q].label];
             self.valid.songs[c].moods.iter().any(|&m| manual.hits(label, &moods[m]))
