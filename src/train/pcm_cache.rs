@@ -72,9 +72,14 @@ impl PcmCache {
 
     /// The 16 evenly spaced evaluation chunks, concatenated (`16 × 80000` samples).
     pub fn eval_chunks(&self, clip: &Path) -> Result<Vec<f32>, RunError> {
+        Ok(eval_chunks(&self.samples(clip)?).concat())
+    }
+
+    /// The whole decoded clip (16 kHz mono).
+    pub fn samples(&self, clip: &Path) -> Result<Vec<f32>, RunError> {
         let entry = self.ensure(clip)?;
         let bytes = std::fs::read(&entry).map_err(|e| RunError::io(&entry, e))?;
-        Ok(eval_chunks(&decode_pcm16(&bytes)).concat())
+        Ok(decode_pcm16(&bytes))
     }
 }
 

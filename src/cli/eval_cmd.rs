@@ -1,0 +1,92 @@
+//! `storyscore eval`: the paper-style table of models beside the random and label-prior baselines.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context as _;
+use storyscore::data::{DatasetSpec, Modality};
+use storyscore::eval::{self, EvalOptions, EvalReport, EvalSet};
+use storyscore::model::EmotionModel;
+
+use super::Context;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Model directory (model.toml + model.safetensors) or training run directory; repeatable.
+    #[arg(long = "model", required = true)]
+    models: Vec<PathBuf>,
+    /// Text dataset as KIND:PATH (isear, goemotions, emobank, ttm).
+    #[arg(long)]
+    text: String,
+    /// Music dataset as KIND:PATH (4q, ttm, folder).
+    #[arg(long)]
+    music: String,
+    /// Only this mapping in the tag view (default: manual, va and w2v).
+    #[arg(long, value_parser = ["manual", "va", "w2v"])]
+    mapping: Option<String>,
+    /// Evaluate every item instead of the test split.
+    #[arg(long)]
+    all: bool,
+    /// Evaluation chunks per clip (the paper averages 16).
+    #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
+    chunks: u16,
+    /// Print {"rows": [...]} instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+fn load(spec: &str, modality: Modality) -> anyhow::Result<storyscore::data::Dataset> {
+    let parsed: DatasetSpec = spec.parse()?;
+    let (data, _) = parsed.load(modality).with_context(|| format!("loading {spec}"))?;
+    Ok(data)
+}
+
+fn name_of(dir: &Path) -> String {
+    dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
+    let text = load(&args.text, Modality::Text)?;
+    let music = load(&args.music, Modality::Music)?;
+    let mappings: Vec<String> = match &args.mapping {
+        Some(m) => vec![m.clone()],
+        None => ["manual", "va", "w2v"].map(String::from).to_vec(),
+    };
+    let opts = EvalOptions {
+        mappings: mappings.clone(),
+        chunks: usize::from(args.chunks),
+        cache_dir: ctx.dirs.cache.clone(),
+    };
+    let mut rows = Vec::new();
+    // Baselines are shown once per distinct evaluation set (run directories carry their own splits).
+    let mut sets: Vec<(EvalSet, String)> = Vec::new();
+    for dir in &args.models {
+        let model = EmotionModel::load(dir, tch::Device::Cpu)
+            .with_context(|| format!("loading model {}", dir.display()))?;
+        let set = eval::eval_set_for(dir, &text, &music, args.all)?;
+        if !args.json {
+            eprintln!(
+                "evaluating {} ({}): {} queries, {} clips",
+                dir.display(),
+                model.space(),
+                set.queries.len(),
+                set.clips.len()
+            );
+        }
+        rows.extend(eval::model_rows(&name_of(dir), dir, &model, &set, &opts)?);
+        if !sets.iter().any(|(s, _)| *s == set) {
+            sets.push((set, name_of(dir)));
+        }
+    }
+    let shared = sets.len() == 1;
+    for (set, first) in &sets {
+        let name = if shared { "baseline".to_string() } else { format!("baseline({first})") };
+        rows.extend(eval::baseline_rows(&name, set, &opts)?);
+    }
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&EvalReport { rows: &rows })?);
+    } else {
+        let names: Vec<&str> = mappings.iter().map(String::as_str).collect();
+        print!("{}", eval::render(&rows, &names));
+    }
+    Ok(())
+}

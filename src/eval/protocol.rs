@@ -1,0 +1,235 @@
+//! The paper's evaluation protocol: which texts are queries, which clips are candidates, what
+//! counts as a hit in each view, and the two baselines every table shows.
+
+use std::path::PathBuf;
+
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use serde::Serialize;
+
+use super::metrics::{MetricsError, RetrievalScores};
+use crate::data::{Dataset, Split};
+use crate::emotion::{Mapping, MoodTables, Quadrant};
+
+/// Seeds the random baseline averages over.
+pub const RANDOM_SEEDS: u64 = 20;
+
+/// A text query: its label and the quadrant of the label's NRC-VAD valence/arousal.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Query {
+    /// Row of the text in its dataset.
+    pub item: usize,
+    pub id: String,
+    pub text: String,
+    pub label: String,
+    pub quadrant: Option<Quadrant>,
+}
+
+/// A candidate clip with its AudioSet moods and Russell quadrant.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub id: String,
+    pub path: PathBuf,
+    pub moods: Vec<String>,
+    pub quadrant: Option<Quadrant>,
+}
+
+/// How hits are counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum View {
+    /// Only clips with at least one AudioSet mood; hit when a mood is in the query's mapping set.
+    Tags,
+    /// Every clip with a quadrant; hit when it equals the query emotion's quadrant.
+    Quadrants,
+}
+
+impl View {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Tags => "tags",
+            Self::Quadrants => "quadrants",
+        }
+    }
+}
+
+/// Queries and candidates of one evaluation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EvalSet {
+    /// Every text of the text dataset, in order (frozen-encoder features are cached per corpus).
+    pub corpus: Vec<String>,
+    pub queries: Vec<Query>,
+    pub clips: Vec<Candidate>,
+}
+
+/// The queries and candidates a view and mapping evaluate, as indices into the set.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Selection {
+    pub view: View,
+    pub queries: Vec<usize>,
+    pub clips: Vec<usize>,
+    /// `hits[q][c]` for the selected queries and clips.
+    pub hits: Vec<Vec<bool>>,
+}
+
+impl EvalSet {
+    /// Labelled texts and clips of the test split of each dataset (every item with `all`).
+    /// Texts keep their first label; clips need moods or a quadrant.
+    pub fn new(text: &Dataset, music: &Dataset, all: bool) -> Result<Self, String> {
+        let tables = MoodTables::shipped().map_err(|e| e.to_string())?;
+        let wanted = |split: Option<Split>| all || split == Some(Split::Test);
+        let queries = text
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| wanted(i.split))
+            .filter_map(|(item, i)| {
+                let label = i.labels.first()?.clone();
+                let quadrant = tables.vad(&label).map(|v| Quadrant::of_va(v[0], v[1]));
+                let text = i.content.text()?.to_string();
+                Some(Query { item, id: i.id.clone(), text, label, quadrant })
+            })
+            .collect();
+        let clips = music
+            .items
+            .iter()
+            .filter(|i| wanted(i.split))
+            .filter_map(|i| {
+                let moods = i.labels.clone();
+                (!moods.is_empty() || i.quadrant.is_some()).then_some(Candidate {
+                    id: i.id.clone(),
+                    path: i.content.audio_path()?.to_path_buf(),
+                    moods,
+                    quadrant: i.quadrant,
+                })
+            })
+            .collect();
+        let corpus = text.items.iter().map(|i| i.content.text().unwrap_or("").to_string()).collect();
+        Ok(Self { corpus, queries, clips })
+    }
+
+    /// Queries the mapping covers × clips with moods (tags), or queries and clips that both have
+    /// a quadrant (quadrants).
+    pub fn select(&self, view: View, mapping: &Mapping) -> Selection {
+        let (queries, clips): (Vec<usize>, Vec<usize>) = match view {
+            View::Tags => (
+                (0..self.queries.len())
+                    .filter(|&q| mapping.moods(&self.queries[q].label).is_some())
+                    .collect(),
+                (0..self.clips.len()).filter(|&c| !self.clips[c].moods.is_empty()).collect(),
+            ),
+            View::Quadrants => (
+                (0..self.queries.len()).filter(|&q| self.queries[q].quadrant.is_some()).collect(),
+                (0..self.clips.len()).filter(|&c| self.clips[c].quadrant.is_some()).collect(),
+            ),
+        };
+        let hit = |q: &Query, c: &Candidate| match view {
+            View::Tags => c.moods.iter().any(|m| mapping.hits(&q.label, m)),
+            View::Quadrants => q.quadrant.is_some() && q.quadrant == c.quadrant,
+        };
+        let hits = queries
+            .iter()
+            .map(|&q| clips.iter().map(|&c| hit(&self.queries[q], &self.clips[c])).collect())
+            .collect();
+        Selection { view, queries, clips, hits }
+    }
+}
+
+impl Selection {
+    /// Scores a `[queries][clips]` similarity matrix of the selection.
+    pub fn score(&self, similarity: &[Vec<f64>]) -> Result<RetrievalScores, MetricsError> {
+        RetrievalScores::from_similarity(similarity, |q, c| self.hits[q][c])
+    }
+
+    /// Label-prior ranking: every query gets the same order, clips sorted by the share of the
+    /// evaluated queries for which they are a hit (stable for ties).
+    pub fn label_prior(&self) -> Result<RetrievalScores, MetricsError> {
+        let n = self.hits.len().max(1) as f64;
+        let prior: Vec<f64> =
+            (0..self.clips.len()).map(|c| self.hits.iter().filter(|row| row[c]).count() as f64 / n).collect();
+        self.score(&vec![prior; self.hits.len()])
+    }
+
+    /// Random ranking: P@k and MRR averaged over [`RANDOM_SEEDS`] seeds (each query its own
+    /// shuffle).
+    pub fn random(&self) -> Result<RetrievalScores, MetricsError> {
+        let mut runs = Vec::new();
+        for seed in 0..RANDOM_SEEDS {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let ranked: Vec<Vec<bool>> = self
+                .hits
+                .iter()
+                .map(|row| {
+                    let mut order: Vec<usize> = (0..row.len()).collect();
+                    order.shuffle(&mut rng);
+                    order.into_iter().map(|c| row[c]).collect()
+                })
+                .collect();
+            runs.push(RetrievalScores::from_ranked_hits(&ranked)?);
+        }
+        let n = runs.len() as f64;
+        let mean = |f: fn(&RetrievalScores) -> f64| runs.iter().map(f).sum::<f64>() / n;
+        let mut scores = runs[0].clone();
+        scores.p_at_1 = mean(|r| r.p_at_1);
+        scores.p_at_5 = mean(|r| r.p_at_5);
+        scores.p_at_10 = mean(|r| r.p_at_10);
+        scores.mrr = mean(|r| r.mrr);
+        // Per-query details of one seed say nothing about the mean.
+        scores.p_at_5_per_query.clear();
+        scores.first_hit_rank_per_query.clear();
+        Ok(scores)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn query(label: &str, q: Quadrant) -> Query {
+        Query { item: 0, id: label.into(), text: label.into(), label: label.into(), quadrant: Some(q) }
+    }
+
+    fn clip(id: &str, moods: &[&str], q: Quadrant) -> Candidate {
+        Candidate {
+            id: id.into(),
+            path: id.into(),
+            moods: moods.iter().map(|m| m.to_string()).collect(),
+            quadrant: Some(q),
+        }
+    }
+
+    fn set() -> EvalSet {
+        EvalSet {
+            corpus: Vec::new(),
+            queries: vec![query("sadness", Quadrant::Q3), query("anger", Quadrant::Q2)],
+            clips: vec![
+                clip("a", &["happy"], Quadrant::Q1),
+                clip("b", &[], Quadrant::Q3),
+                clip("c", &["sad"], Quadrant::Q3),
+                clip("d", &["angry", "sad"], Quadrant::Q2),
+            ],
+        }
+    }
+
+    #[test]
+    fn tag_view_drops_clips_without_moods() {
+        let sel = set().select(View::Tags, Mapping::get("manual").unwrap());
+        assert_eq!(sel.clips, vec![0, 2, 3]);
+        assert_eq!(sel.hits, vec![vec![false, true, true], vec![false, false, true]]);
+        let prior = sel.label_prior().unwrap();
+        // d (both queries) ranks first, then c, then a.
+        assert_eq!(prior.first_hit_rank_per_query, vec![Some(1), Some(1)]);
+        assert_eq!(prior.p_at_1, 1.0);
+    }
+
+    #[test]
+    fn quadrant_view_matches_the_query_quadrant() {
+        let sel = set().select(View::Quadrants, Mapping::get("manual").unwrap());
+        assert_eq!(sel.clips.len(), 4);
+        assert_eq!(sel.hits[0], vec![false, true, true, false]);
+        assert_eq!(sel.hits[1], vec![false, false, false, true]);
+        let random = sel.random().unwrap();
+        assert!(random.mrr > 0.25 && random.mrr < 1.0, "{}", random.mrr);
+    }
+}
