@@ -5,7 +5,6 @@
 mod config_cmd;
 mod data_cmd;
 mod eval_cmd;
-mod eval_cmd;
 mod import_cmd;
 mod index_cmd;
 mod monitor_cmd;
@@ -39,8 +38,6 @@ pub enum Command {
     /// Inspect datasets (`data stats KIND:PATH`).
     #[command(subcommand_required = true)]
     Data(data_cmd::Args),
-    /// Evaluate models on a test split beside the random and label-prior baselines.
-    Eval(eval_cmd::Args),
     /// Evaluate models on a test split beside the random and label-prior baselines.
     Eval(eval_cmd::Args),
     /// Convert an authors' Lightning checkpoint (.ckpt) into a model directory.
@@ -81,7 +78,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Some(Command::Config(args)) => config_cmd::run(&ctx, args),
         Some(Command::Data(args)) => data_cmd::run(&ctx, args),
-        Some(Command::Eval(args)) => eval_cmd::run(&ctx, args),
         Some(Command::Eval(args)) => eval_cmd::run(&ctx, args),
         Some(Command::Import(args)) => import_cmd::run(&ctx, args),
         Some(Command::Index(args)) => index_cmd::run(&ctx, args),
