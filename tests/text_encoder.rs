@@ -25,12 +25,19 @@ fn masked_max_diff(a: &Tensor, b: &Tensor, mask: &Tensor) -> f64 {
     ((a - b).abs() * mask.to_kind(Kind::Float).unsqueeze(-1)).max().double_value(&[])
 }
 
+/// One libtorch thread per test: the tests run in parallel on a shared 2-core machine, where
+/// OpenMP's default (all cores per test) oversubscribes and runs several times slower.
+fn one_thread() {
+    tch::set_num_threads(1);
+}
+
 fn max_diff(a: &Tensor, b: &Tensor) -> f64 {
     (a - b).abs().max().double_value(&[])
 }
 
 #[test]
 fn bert_small_matches_reference_including_token_types() {
+    one_thread();
     let Some(dir) = common::shared("reference/bert_small") else { return };
     let cases = json(&dir.join("cases.json"));
     let EncoderConfig::Bert(cfg) = EncoderConfig::from_file(&dir.join("config.json")).unwrap() else {
@@ -55,6 +62,7 @@ fn bert_small_matches_reference_including_token_types() {
 
 #[test]
 fn distilbert_matches_reference_and_accepts_hub_prefix() {
+    one_thread();
     let Some(dir) = common::shared("reference/distilbert") else { return };
     let cases = json(&dir.join("cases.json"));
     let (ids, mask) = (int_tensor(&cases["input_ids"]), int_tensor(&cases["attention_mask"]));
@@ -87,6 +95,7 @@ fn distilbert_matches_reference_and_accepts_hub_prefix() {
 
 #[test]
 fn minilm_hidden_states_and_sentence_embeddings_match() {
+    one_thread();
     let (Some(refdir), Some(model)) = (common::shared("reference/minilm"), common::minilm_dir()) else {
         return;
     };
@@ -125,6 +134,7 @@ fn minilm_hidden_states_and_sentence_embeddings_match() {
 
 #[test]
 fn weights_round_trip_through_varstore_names() {
+    one_thread();
     let Some(dir) = common::shared("reference/bert_small") else { return };
     let (vs, encoder, _) = TextEncoder::load(&dir, Device::Cpu).unwrap();
     let tmp = tempfile::tempdir().unwrap();
@@ -148,6 +158,7 @@ fn weights_round_trip_through_varstore_names() {
 
 #[test]
 fn bad_model_files_give_errors_naming_them() {
+    one_thread();
     let Some(dir) = common::shared("reference/bert_small") else { return };
     let tmp = tempfile::tempdir().unwrap();
     let cfg_path = tmp.path().join("config.json");

@@ -91,7 +91,7 @@ impl SelfAttention {
     }
 }
 
-/// Word-position-(type) embedding lookup of `ids` `[B, L]` positions `0..L`, as int64 `[L]`.
+/// Position ids `0..L` (int64 `[L]`, broadcast over the batch) for `ids` `[B, L]`.
 pub fn positions(ids: &Tensor) -> Tensor {
     let l = ids.size()[1];
     Tensor::arange(l, (Kind::Int64, ids.device()))
