@@ -165,7 +165,7 @@ fn missing_library_is_a_clear_error() {
     let out = tempfile::tempdir().unwrap();
     let missing = out.path().join("no-such-folder");
     let err =
-        build_index(&model, model_dir.path(), &[missing.clone()], &out.path().join("idx"), &options(None))
+        build_index(&model, model_dir.path(), std::slice::from_ref(&missing), &out.path().join("idx"), &options(None))
             .unwrap_err()
             .to_string();
     assert!(err.contains("no-such-folder") && err.contains("not found"), "{err}");

@@ -46,7 +46,7 @@ fn soundtrack_follows_passages_without_repeats() {
     for i in 0..5 {
         write_noise(&lib.join(format!("clip{i}.wav")), i + 1, 3.0);
     }
-    build_index(&model, &model_dir, &[lib.clone()], &idx, &IndexOptions::default()).unwrap();
+    build_index(&model, &model_dir, std::slice::from_ref(&lib), &idx, &IndexOptions::default()).unwrap();
     let searcher =
         Searcher::with_model(&idx, storyscore::index::ClipIndex::open(&idx).unwrap(), model).unwrap();
 

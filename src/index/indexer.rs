@@ -162,13 +162,12 @@ pub fn build_index(
             });
         }
         drop(done_tx);
-        let mut done = 0;
-        for prepared in done_rx.iter() {
+        for (seen, prepared) in done_rx.iter().enumerate() {
             if cancelled() {
                 report.cancelled = true;
                 break;
             }
-            done += 1;
+            let done = seen + 1;
             let outcome = prepared.and_then(|p| {
                 let path = p.fingerprint.path.clone();
                 embed(model, &mel, &p).map(|e| (p, e)).map_err(|e| (path, e))

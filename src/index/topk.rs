@@ -115,7 +115,7 @@ pub fn top_k_batch(
     metric: Metric,
 ) -> Result<Vec<Vec<Hit>>, TopKError> {
     check(matrix, dim, dim)?;
-    if queries.len() % dim != 0 {
+    if !queries.len().is_multiple_of(dim) {
         return Err(TopKError::QueryDim { got: queries.len(), dim });
     }
     let n_queries = queries.len() / dim;
@@ -182,7 +182,7 @@ fn check(matrix: &[f32], dim: usize, query_len: usize) -> Result<(), TopKError> 
     if dim == 0 {
         return Err(TopKError::ZeroDim);
     }
-    if matrix.len() % dim != 0 {
+    if !matrix.len().is_multiple_of(dim) {
         return Err(TopKError::Ragged { len: matrix.len(), dim });
     }
     if query_len != dim {
