@@ -6,11 +6,12 @@ use crossterm::event::{Event as Term, KeyCode, KeyEvent, KeyEventKind, MouseButt
 use ratatui::layout::Rect;
 
 use crate::config::{Config, Dirs};
+use crate::tui::engine::{Engine, EngineEvent, Plan};
 use crate::tui::event::{Event, EventSender, WorkerEvent};
 use crate::tui::keymap::{Action, Context, KeyMap};
 use crate::tui::playback::{Audio, NowPlaying, PlayRequest};
 use crate::tui::tabs::dataset::{DatasetTab, Source};
-use crate::tui::tabs::{map::MapTab, search::SearchTab, train::TrainTab};
+use crate::tui::tabs::{map::MapTab, search::SearchTab, train::TrainTab, train_run::TrainRun};
 use crate::tui::theme::Theme;
 use crate::tui::{clipboard, workers};
 
@@ -97,6 +98,11 @@ pub struct App {
     pub tab_hits: Vec<(Rect, Tab)>,
     pub now_playing: Option<NowPlaying>,
     audio: Audio,
+    /// The search engine worker (absent in `monitor` mode and when there is nothing to search).
+    engine: Option<Engine>,
+    /// A training run started from the Train tab.
+    run: Option<TrainRun>,
+    tx: EventSender,
 }
 
 impl App {
@@ -107,8 +113,20 @@ impl App {
             workers::spawn_library_scan(tx.clone(), i, s.path.clone());
         }
         let audio = Audio::spawn(tx.clone(), opts.config.audio_device.clone(), opts.config.volume);
-        let search = SearchTab::new(&opts.dirs);
-        let map = MapTab::new(&opts.dirs);
+        let plan = if opts.monitor.is_some() {
+            Plan::Unavailable("the monitor shows training only".into())
+        } else {
+            Plan::of(&opts.dirs, &opts.config)
+        };
+        let search = SearchTab::new(&plan);
+        let map = MapTab::new(match &plan {
+            Plan::Unavailable(why) => why.clone(),
+            _ => "The map appears once the index is ready (see the Search tab).".into(),
+        });
+        let engine = match plan {
+            Plan::Unavailable(_) => None,
+            plan => Some(Engine::spawn(tx.clone(), plan, opts.config.tch_device())),
+        };
         let train = TrainTab::new(opts.monitor.clone());
         crate::tui::tabs::train_worker::spawn(tx.clone(), opts.monitor.clone());
         Self {
@@ -130,6 +148,9 @@ impl App {
             tab_hits: Vec::new(),
             now_playing: None,
             audio,
+            engine,
+            run: None,
+            tx,
         }
     }
 
@@ -268,18 +289,25 @@ impl App {
             A::HistoryNext if self.focus == Focus::SearchBox => self.search.input.history_next(),
             _ => match self.tab {
                 Tab::Dataset => self.dataset_action(action),
-                Tab::Train => {
-                    if let Some(msg) = self.train.apply(action) {
-                        self.set_status(msg.0, msg.1);
+                Tab::Train => self.train_action(action),
+                Tab::Search => match action {
+                    A::Play => self.play_path(self.search.selected_clip()),
+                    A::Stop => self.audio.send(PlayRequest::Stop),
+                    A::CopyPath => self.copy_path(self.search.selected_clip()),
+                    _ => {
+                        if let Some(msg) = self.search.apply(action) {
+                            self.set_status(msg.0, msg.1);
+                        }
                     }
-                }
-                Tab::Search => {
-                    if let Some(msg) = self.search.apply(action) {
-                        self.set_status(msg.0, msg.1);
-                    }
-                }
+                },
                 Tab::Map => {
-                    if let Some(msg) = self.map.apply(action) {
+                    let msg = self.map.apply(action);
+                    if action == A::Play {
+                        self.play_path(self.map.selected_path());
+                    } else if action == A::Stop {
+                        self.audio.send(PlayRequest::Stop);
+                    }
+                    if let Some(msg) = msg {
                         self.set_status(msg.0, msg.1);
                     }
                 }
@@ -290,11 +318,16 @@ impl App {
     fn submit(&mut self) {
         match self.focus {
             Focus::FilterBox => self.focus = Focus::Normal,
-            Focus::SearchBox => {
-                if let Some(msg) = self.search.submit() {
-                    self.set_status(msg.0, msg.1);
+            Focus::SearchBox => match (self.search.submit(), &self.engine) {
+                (Ok(request), Some(engine)) => {
+                    engine.send(request);
+                    // Enter now plays the top result; `/` returns to the box.
+                    self.focus = Focus::Normal;
+                    self.status = None;
                 }
-            }
+                (Ok(_), None) => self.set_status(Level::Warning, "the search engine is not running"),
+                (Err(msg), _) => self.set_status(msg.0, msg.1),
+            },
             Focus::Normal => {}
         }
     }
@@ -317,13 +350,7 @@ impl App {
             A::VolumeDown => self.audio.send(PlayRequest::Volume(-0.1)),
             A::SeekBack => self.audio.send(PlayRequest::SeekBy(-5.0)),
             A::SeekForward => self.audio.send(PlayRequest::SeekBy(5.0)),
-            A::CopyPath => match self.dataset.selected_item().and_then(|i| i.path.clone()) {
-                Some(p) => {
-                    clipboard::copy_osc52(&p.display().to_string());
-                    self.set_status(Level::Info, format!("copied {}", p.display()));
-                }
-                None => self.set_status(Level::Warning, "no clip selected"),
-            },
+            A::CopyPath => self.copy_path(self.dataset.selected_item().and_then(|i| i.path.clone())),
             A::ExportM3u => {
                 let name = self.dataset.current().map_or("library".to_string(), |s| s.name.clone());
                 let out = std::env::current_dir().unwrap_or_default().join(format!("storyscore-{name}.m3u"));
@@ -333,6 +360,72 @@ impl App {
                 }
             }
             _ => {}
+        }
+    }
+
+    fn train_action(&mut self, action: Action) {
+        match (action, &mut self.run) {
+            (Action::StartRun, _) if self.monitor_only => {
+                self.set_status(Level::Warning, "the monitor follows a run another process writes")
+            }
+            (Action::StartRun, Some(run)) if !self.train.finished() => {
+                let msg = format!("a run is going on in {} (x stops it)", run.run_dir.display());
+                self.set_status(Level::Warning, msg)
+            }
+            (Action::StartRun, _) => match TrainRun::start(self.tx.clone(), &self.dirs, &self.config) {
+                Ok(run) => {
+                    self.train.attach(run.run_dir.clone());
+                    self.set_status(Level::Info, format!("training in {}", run.run_dir.display()));
+                    self.run = Some(run);
+                }
+                Err(why) => self.set_status(Level::Error, why),
+            },
+            (Action::PauseRun, Some(run)) => run.toggle_pause(),
+            (Action::StopRun, Some(run)) => {
+                run.stop();
+                self.set_status(Level::Info, "stopping after the current step");
+            }
+            (Action::PauseRun | Action::StopRun, None) => {
+                self.set_status(Level::Warning, "no run started here (n starts one)")
+            }
+            _ => {}
+        }
+    }
+
+    fn copy_path(&mut self, path: Option<PathBuf>) {
+        match path {
+            Some(p) => {
+                clipboard::copy_osc52(&p.display().to_string());
+                self.set_status(Level::Info, format!("copied {}", p.display()));
+            }
+            None => self.set_status(Level::Warning, "no clip selected"),
+        }
+    }
+
+    /// Plays a preview of a clip from its start (the index keeps no per-chunk scores).
+    fn play_path(&mut self, path: Option<PathBuf>) {
+        match path {
+            Some(path) => {
+                let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                self.set_status(Level::Info, format!("loading {name}…"));
+                self.audio.send(PlayRequest::Play { path, start_s: 0.0 });
+            }
+            None => self.set_status(Level::Warning, "no clip selected"),
+        }
+    }
+
+    fn on_engine(&mut self, ev: EngineEvent) {
+        match &ev {
+            EngineEvent::Projected(data) => self.map.set_data(data.clone()),
+            EngineEvent::Results(hits) => {
+                self.map.query = hits.query_point;
+                self.map.results = hits.rows.clone();
+            }
+            EngineEvent::Unavailable(why) => self.map.waiting = why.clone(),
+            _ => {}
+        }
+        if let Some(msg) = self.search.on_engine(ev) {
+            self.set_status(msg.0, msg.1);
         }
     }
 
@@ -354,6 +447,8 @@ impl App {
             WorkerEvent::Metrics(fresh) => self.train.on_metrics(fresh),
             WorkerEvent::MetricsFailed(why) => self.train.error = Some(why),
             WorkerEvent::System(sample) => self.train.system = Some(sample),
+            WorkerEvent::Engine(ev) => self.on_engine(ev),
+            WorkerEvent::Training(ev) => self.train.on_training(ev),
             WorkerEvent::PlaybackFailed(why) => {
                 self.set_status(Level::Error, format!("{why} — y copies the path, e writes an M3U"))
             }

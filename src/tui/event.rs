@@ -42,6 +42,10 @@ pub enum WorkerEvent {
     System(crate::monitor::SystemSample),
     /// Playback is impossible or failed: no output device, undecodable clip, …
     PlaybackFailed(String),
+    /// The search engine: indexing progress, readiness, results, the map's projection.
+    Engine(crate::tui::engine::EngineEvent),
+    /// A training run started from the Train tab.
+    Training(crate::train::TrainEvent),
 }
 
 /// Where workers send their reports.

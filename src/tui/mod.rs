@@ -7,9 +7,11 @@
 
 pub mod app;
 pub mod clipboard;
+pub mod engine;
 pub mod event;
 pub mod keymap;
 pub mod playback;
+pub mod projection;
 pub mod tabs;
 pub mod terminal;
 pub mod textbox;

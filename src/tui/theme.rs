@@ -161,6 +161,11 @@ impl Theme {
         Style::default().fg(self.ok)
     }
 
+    /// The query on the map and in tables.
+    pub fn query(&self) -> Style {
+        Style::default().fg(self.query)
+    }
+
     /// Colour of a mood label; labels outside the theme get a stable pick from its palette.
     pub fn mood(&self, label: &str) -> Color {
         if let Some(c) = self.moods.get(&label.to_ascii_lowercase()) {

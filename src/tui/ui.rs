@@ -36,7 +36,10 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     match app.tab {
         Tab::Dataset => app.dataset.draw(frame, body, &theme, app.focus == Focus::FilterBox),
         Tab::Train => app.train.draw(frame, body, &theme),
-        Tab::Search => app.search.draw(frame, body, &theme, app.focus == Focus::SearchBox),
+        Tab::Search => {
+            let focused = app.focus == Focus::SearchBox;
+            app.search.draw(frame, body, &theme, focused)
+        }
         Tab::Map => app.map.draw(frame, body, &theme),
     }
     draw_status(frame, status_area, app);

@@ -4,6 +4,7 @@ pub mod dataset;
 pub mod map;
 pub mod search;
 pub mod train;
+pub mod train_run;
 pub mod train_worker;
 
 use crate::tui::app::Level;

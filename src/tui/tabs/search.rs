@@ -1,14 +1,19 @@
-//! Search tab: a multi-line story box with history, and the ranked clips for it.
+//! Search tab: a multi-line story box with history, the ranked clips for it with their moods, or
+//! in soundtrack mode one clip per passage on a timeline. Work happens in the engine worker.
 
 use std::path::PathBuf;
 
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use super::StatusMsg;
-use crate::config::Dirs;
+use crate::index::Soundtrack;
+use crate::model::Space;
 use crate::tui::app::Level;
+use crate::tui::engine::{EngineEvent, EngineRequest, Hits, Plan};
 use crate::tui::keymap::Action;
 use crate::tui::textbox::TextBox;
 use crate::tui::theme::Theme;
@@ -16,8 +21,21 @@ use crate::tui::theme::Theme;
 /// What the tab can search with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndexState {
-    /// No index folder under the data dir's `indexes/`.
-    Missing { looked_in: PathBuf },
+    /// Nothing to search; says which command creates what is missing.
+    Unavailable(String),
+    Preparing(String),
+    /// The built-in library is being indexed: `done` of `total` new or changed clips.
+    Indexing {
+        done: usize,
+        total: usize,
+        reused: usize,
+    },
+    Ready {
+        index_dir: PathBuf,
+        clips: usize,
+        space: Space,
+        skipped: usize,
+    },
 }
 
 #[derive(Debug)]
@@ -26,14 +44,29 @@ pub struct SearchTab {
     /// Whole-story mode: one clip per passage instead of one ranking.
     pub soundtrack: bool,
     pub index: IndexState,
+    pub hits: Option<Hits>,
+    pub story: Option<Soundtrack>,
+    /// A request sent and not answered yet.
+    pub pending: Option<String>,
+    pub table: TableState,
 }
 
 impl SearchTab {
-    pub fn new(dirs: &Dirs) -> Self {
+    pub fn new(plan: &Plan) -> Self {
+        let index = match plan {
+            Plan::Unavailable(why) => IndexState::Unavailable(why.clone()),
+            Plan::Index { index_dir, .. } | Plan::Open { index_dir } => {
+                IndexState::Preparing(format!("starting the search engine for {} …", index_dir.display()))
+            }
+        };
         Self {
             input: TextBox::default(),
             soundtrack: false,
-            index: IndexState::Missing { looked_in: dirs.indexes() },
+            index,
+            hits: None,
+            story: None,
+            pending: None,
+            table: TableState::default(),
         }
     }
 
@@ -41,47 +74,265 @@ impl SearchTab {
         false
     }
 
-    pub fn submit(&mut self) -> StatusMsg {
+    /// The request for the typed story, or why there is none.
+    pub fn submit(&mut self) -> Result<EngineRequest, (Level, String)> {
         let text = self.input.commit();
         if text.is_empty() {
-            return Some((Level::Warning, "type a sentence or a story first".into()));
+            return Err((Level::Warning, "type a sentence or a story first".into()));
         }
-        match &self.index {
-            IndexState::Missing { .. } => Some((Level::Warning, missing_hint())),
+        if let IndexState::Unavailable(why) = &self.index {
+            return Err((Level::Warning, why.clone()));
         }
+        self.pending = Some(text.clone());
+        Ok(if self.soundtrack { EngineRequest::Soundtrack(text) } else { EngineRequest::Search(text) })
     }
 
-    pub fn apply(&mut self, action: Action) -> StatusMsg {
-        match action {
-            Action::ToggleSoundtrack => {
-                self.soundtrack = !self.soundtrack;
-                let mode = if self.soundtrack { "soundtrack (one clip per passage)" } else { "query" };
-                Some((Level::Info, format!("search mode: {mode}")))
+    /// Applies an engine report (the map's projection is the Map tab's).
+    pub fn on_engine(&mut self, ev: EngineEvent) -> StatusMsg {
+        match ev {
+            EngineEvent::Preparing(what) => self.index = IndexState::Preparing(what),
+            EngineEvent::Indexing { done, total, reused } => {
+                self.index = IndexState::Indexing { done, total, reused }
             }
+            EngineEvent::Ready { index_dir, clips, space, skipped } => {
+                self.index = IndexState::Ready { index_dir, clips, space, skipped };
+                return Some((Level::Info, format!("index ready: {clips} clips")));
+            }
+            EngineEvent::Unavailable(why) => {
+                self.pending = None;
+                self.index = IndexState::Unavailable(why.clone());
+                return Some((Level::Error, why));
+            }
+            EngineEvent::Results(hits) => {
+                self.pending = None;
+                self.table.select((!hits.results.results.is_empty()).then_some(0));
+                let notice = hits.results.notices.first().cloned();
+                self.hits = Some(*hits);
+                self.story = None;
+                return notice.map(|n| (Level::Warning, n));
+            }
+            EngineEvent::Soundtrack(story) => {
+                self.pending = None;
+                self.table.select((!story.passages.is_empty()).then_some(0));
+                let notice = story.notices.first().cloned();
+                self.story = Some(story);
+                self.hits = None;
+                return notice.map(|n| (Level::Warning, n));
+            }
+            EngineEvent::Failed(why) => {
+                self.pending = None;
+                return Some((Level::Error, why));
+            }
+            EngineEvent::Projected(_) => {}
+        }
+        None
+    }
+
+    /// The clip under the selection (a result, or a passage's clip).
+    pub fn selected_clip(&self) -> Option<PathBuf> {
+        let i = self.table.selected()?;
+        match (&self.hits, &self.story) {
+            (Some(h), _) => h.results.results.get(i).map(|r| r.path.clone()),
+            (_, Some(s)) => s.passages.get(i).map(|p| p.clip.clone()),
             _ => None,
         }
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
-        let [input_area, results_area] =
-            Layout::vertical([Constraint::Length(6), Constraint::Min(3)]).areas(area);
+    fn rows(&self) -> usize {
+        match (&self.hits, &self.story) {
+            (Some(h), _) => h.results.results.len(),
+            (_, Some(s)) => s.passages.len(),
+            _ => 0,
+        }
+    }
+
+    pub fn apply(&mut self, action: Action) -> StatusMsg {
+        let step = |tab: &mut Self, by: isize| {
+            let n = tab.rows();
+            if n > 0 {
+                let at = tab.table.selected().unwrap_or(0) as isize + by;
+                tab.table.select(Some(at.clamp(0, n as isize - 1) as usize));
+            }
+        };
+        match action {
+            Action::ToggleSoundtrack => {
+                self.soundtrack = !self.soundtrack;
+                let mode = if self.soundtrack { "soundtrack (one clip per passage)" } else { "query" };
+                return Some((Level::Info, format!("search mode: {mode} — enter in the box runs it")));
+            }
+            Action::Up => step(self, -1),
+            Action::Down => step(self, 1),
+            Action::PageUp => step(self, -10),
+            Action::PageDown => step(self, 10),
+            Action::Top => step(self, isize::MIN / 2),
+            Action::Bottom => step(self, isize::MAX / 2),
+            _ => {}
+        }
+        None
+    }
+
+    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
+        let [input_area, info_area, results_area] =
+            Layout::vertical([Constraint::Length(6), Constraint::Length(2), Constraint::Min(3)]).areas(area);
         let mode = if self.soundtrack { "story → soundtrack" } else { "story" };
         let border = if focused { theme.accent() } else { theme.muted() };
         let block =
             Block::bordered().title(format!(" {mode} ")).title_style(theme.title()).border_style(border);
         self.input.draw(frame, input_area, block, focused);
+        frame.render_widget(Paragraph::new(self.info_lines(theme)), info_area);
         let block = Block::bordered().title(" Results ").title_style(theme.title());
-        let text = match &self.index {
-            IndexState::Missing { looked_in } => {
-                format!("No index yet (looked in {}).\n\n{}", looked_in.display(), missing_hint())
-            }
+        if let Some(story) = &self.story {
+            draw_soundtrack(frame, results_area, block, story, &mut self.table, theme);
+        } else if let Some(hits) = &self.hits {
+            draw_hits(frame, results_area, block, hits, &mut self.table, theme);
+        } else {
+            let text = match &self.index {
+                IndexState::Unavailable(why) => why.clone(),
+                IndexState::Ready { .. } if self.pending.is_some() => "searching …".into(),
+                IndexState::Ready { .. } => {
+                    "Type a story above and press enter: the clips whose mood fits it best appear here \
+                     (s switches to one clip per passage)."
+                        .into()
+                }
+                _ => "The library is being prepared; a story typed now is searched when it is ready.".into(),
+            };
+            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), results_area);
+        }
+    }
+
+    /// The index state, and the query's closest moods.
+    fn info_lines(&self, theme: &Theme) -> Vec<Line<'static>> {
+        let state = match &self.index {
+            IndexState::Unavailable(_) => Line::styled(" no index", theme.warning()),
+            IndexState::Preparing(what) => Line::styled(format!(" {what}"), theme.muted()),
+            IndexState::Indexing { done, total, reused } => Line::styled(
+                format!(" indexing the built-in library: {done}/{total} (reused {reused})"),
+                theme.accent(),
+            ),
+            IndexState::Ready { index_dir, clips, space, skipped } => Line::styled(
+                format!(
+                    " {clips} clips, {space} space — {}{}",
+                    index_dir.display(),
+                    if *skipped > 0 {
+                        format!(" ({skipped} unreadable files skipped)")
+                    } else {
+                        String::new()
+                    }
+                ),
+                theme.muted(),
+            ),
         };
-        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(block), results_area);
+        let mut lines = vec![state];
+        if let Some(p) = &self.pending {
+            let head: String = p.chars().take(60).collect();
+            lines.push(Line::styled(format!(" running: {head}…"), theme.accent()));
+        } else if let Some(h) = &self.hits {
+            let mut spans = vec![Span::styled(" the story reads as ", theme.muted())];
+            spans.extend(mood_spans(&h.results.query_moods, theme));
+            lines.push(Line::from(spans));
+        }
+        lines
     }
 }
 
-fn missing_hint() -> String {
-    "no index yet: run `storyscore index --model MODEL_DIR LIBRARY…` (a trained run directory from \
-     `storyscore train`) to embed the library, then search here"
-        .into()
+fn mood_spans(moods: &[(String, f32)], theme: &Theme) -> Vec<Span<'static>> {
+    moods
+        .iter()
+        .flat_map(|(m, s)| {
+            [Span::styled(m.clone(), Style::default().fg(theme.mood(m))), Span::raw(format!(" {s:.2}  "))]
+        })
+        .collect()
+}
+
+fn draw_hits(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block,
+    hits: &Hits,
+    state: &mut TableState,
+    theme: &Theme,
+) {
+    let rows = hits.results.results.iter().map(|h| {
+        Row::new(vec![
+            Cell::from(format!("{:>2}", h.rank)),
+            Cell::from(format!("{:>6.3}", h.score)),
+            Cell::from(h.title.clone()),
+            Cell::from(Line::from(mood_spans(&h.moods, theme))),
+        ])
+    });
+    let header = Row::new(["  #", " score", "clip", "closest moods"]).style(theme.title());
+    let table = Table::new(
+        rows,
+        [Constraint::Length(3), Constraint::Length(7), Constraint::Percentage(45), Constraint::Min(20)],
+    )
+    .header(header)
+    .block(block)
+    .row_highlight_style(theme.selection());
+    frame.render_stateful_widget(table, area, state);
+}
+
+fn draw_soundtrack(
+    frame: &mut Frame,
+    area: Rect,
+    block: Block,
+    story: &Soundtrack,
+    state: &mut TableState,
+    theme: &Theme,
+) {
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let [timeline, list] = Layout::vertical([Constraint::Length(2), Constraint::Min(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(timeline_lines(story, timeline.width, theme)), timeline);
+    let rows = story.passages.iter().enumerate().map(|(i, p)| {
+        let text: String = p.text.split_whitespace().collect::<Vec<_>>().join(" ").chars().take(48).collect();
+        Row::new(vec![
+            Cell::from(format!("{:>2}", i + 1)),
+            Cell::from(text),
+            Cell::from(p.title.clone()),
+            Cell::from(format!("{:>6.3}", p.score)),
+            Cell::from(Line::from(mood_spans(&p.moods, theme))),
+        ])
+    });
+    let header = Row::new([" #", "passage", "clip", " score", "passage moods"]).style(theme.title());
+    let table = Table::new(
+        rows,
+        [
+            Constraint::Length(3),
+            Constraint::Percentage(35),
+            Constraint::Percentage(25),
+            Constraint::Length(7),
+            Constraint::Min(10),
+        ],
+    )
+    .header(header)
+    .row_highlight_style(theme.selection());
+    frame.render_stateful_widget(table, list, state);
+}
+
+/// The story as a bar: one segment per passage, as long as its text, coloured by its top mood.
+fn timeline_lines(story: &Soundtrack, width: u16, theme: &Theme) -> Vec<Line<'static>> {
+    let total: usize = story.passages.iter().map(|p| p.text.chars().count().max(1)).sum();
+    let width = usize::from(width).max(1);
+    let (mut bar, mut numbers) = (Vec::new(), Vec::new());
+    let mut used = 0;
+    for (i, p) in story.passages.iter().enumerate() {
+        let end = if i + 1 == story.passages.len() {
+            width
+        } else {
+            (used + p.text.chars().count().max(1) * width / total.max(1)).clamp(used + 1, width)
+        };
+        let cells = end.saturating_sub(used);
+        if cells == 0 {
+            continue;
+        }
+        let colour = p.moods.first().map_or(theme.accent().fg.unwrap_or_default(), |(m, _)| theme.mood(m));
+        bar.push(Span::styled("█".repeat(cells), Style::default().fg(colour)));
+        let label = format!("{:<w$}", i + 1, w = cells);
+        numbers.push(Span::styled(
+            label.chars().take(cells).collect::<String>(),
+            theme.muted().add_modifier(Modifier::BOLD),
+        ));
+        used = end;
+    }
+    vec![Line::from(bar), Line::from(numbers)]
 }

@@ -12,11 +12,8 @@ use ratatui::widgets::{Axis, Block, Chart, Dataset, GraphType, Paragraph, Wrap};
 use ratatui::Frame;
 
 use super::dataset::format_duration;
-use super::StatusMsg;
 use crate::monitor::{GpuStatus, SystemSample};
-use crate::train::MetricsRecord;
-use crate::tui::app::Level;
-use crate::tui::keymap::Action;
+use crate::train::{MetricsRecord, TrainEvent};
 use crate::tui::theme::Theme;
 
 #[derive(Debug, Default)]
@@ -27,6 +24,8 @@ pub struct TrainTab {
     pub error: Option<String>,
     /// Planned epochs, from the run's config.toml (for the ETA).
     pub epochs: Option<u64>,
+    /// State of a run started here (`n`): running, paused, finished, and its latest note.
+    pub run_state: Option<String>,
 }
 
 impl TrainTab {
@@ -51,10 +50,71 @@ impl TrainTab {
         self.error = None;
     }
 
-    pub fn apply(&mut self, action: Action) -> StatusMsg {
-        match action {
-            Action::StartRun | Action::PauseRun | Action::StopRun => Some((Level::Warning, hint())),
-            _ => None,
+    /// Shows a run started from the app, from its first step.
+    pub fn attach(&mut self, run_dir: PathBuf) {
+        *self = Self {
+            run_dir: Some(run_dir),
+            system: self.system.take(),
+            run_state: Some("starting…".into()),
+            ..Self::default()
+        };
+    }
+
+    /// The run started here has ended (finished, stopped or failed).
+    pub fn finished(&self) -> bool {
+        self.error.is_some() || self.run_state.as_deref().is_some_and(|s| s.starts_with("finished"))
+    }
+
+    /// Follows a run started from this tab: its events become the same records the charts draw.
+    pub fn on_training(&mut self, ev: TrainEvent) {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        let epoch = self.records.last().map_or(0, |r| r.epoch);
+        let record = |step, epoch| MetricsRecord {
+            step,
+            epoch,
+            loss: None,
+            branch_losses: BTreeMap::new(),
+            lr: None,
+            samples_per_s: None,
+            p_at_5: None,
+            mrr: None,
+            unix_ms: now_ms,
+        };
+        match ev {
+            TrainEvent::Started { step, total_steps, resumed } => {
+                let verb = if resumed { "resumed" } else { "running" };
+                self.run_state = Some(format!("{verb}: step {step} of {total_steps}"));
+            }
+            TrainEvent::Note(note) => self.run_state = Some(note),
+            TrainEvent::Step { step, epoch, loss, branch_losses, lr, samples_per_s } => {
+                self.records.push(MetricsRecord {
+                    loss: Some(loss),
+                    branch_losses,
+                    lr: Some(lr),
+                    samples_per_s: Some(samples_per_s),
+                    ..record(step, epoch)
+                });
+                self.run_state = Some(format!("running: step {step}"));
+            }
+            TrainEvent::Eval { step, epoch, p_at_5, mrr, .. } => self.records.push(MetricsRecord {
+                p_at_5: Some(p_at_5),
+                mrr: Some(mrr),
+                ..record(step, epoch)
+            }),
+            TrainEvent::Checkpoint { step, path } => {
+                self.run_state = Some(format!("checkpoint at step {step}: {}", path.display()))
+            }
+            TrainEvent::Paused => self.run_state = Some("paused (p resumes)".into()),
+            TrainEvent::Resumed => self.run_state = Some("running".into()),
+            TrainEvent::Finished { step } => {
+                self.run_state = Some(format!("finished at step {step} (epoch {epoch})"))
+            }
+            TrainEvent::Error(e) => {
+                self.run_state = Some("stopped by an error".into());
+                self.error = Some(e);
+            }
         }
     }
 
@@ -82,8 +142,11 @@ impl TrainTab {
         let block = Block::bordered().title(" Training ").title_style(theme.title());
         let mut lines = Vec::new();
         match &self.run_dir {
-            None => lines.push(Line::from("No training run attached.")),
-            Some(d) => lines.push(Line::from(format!("run {}", d.display()))),
+            None => lines.push(Line::from("No training run attached (n starts a short one).")),
+            Some(d) => {
+                let state = self.run_state.as_deref().map_or(String::new(), |s| format!(" — {s}"));
+                lines.push(Line::from(format!("run {}{state}", d.display())))
+            }
         }
         if let Some(last) = self.records.last() {
             let mut l = format!("step {} · epoch {}", last.step, last.epoch);
@@ -231,7 +294,7 @@ fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Ser
 }
 
 fn hint() -> String {
-    "train headless with `storyscore train --space three-branch --text KIND:PATH --music KIND:PATH \
+    "n starts a short run here; or train headless with `storyscore train --space three-branch --text KIND:PATH --music KIND:PATH \
      --run-dir DIR`, then follow it with `storyscore monitor DIR`"
         .into()
 }
