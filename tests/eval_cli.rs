@@ -9,7 +9,10 @@ use serde_json::Value;
 use storyscore::model::{EmotionModel, ModelConfig, Space};
 
 fn fresh_model(dir: &Path, space: Space) {
-    let mut model = EmotionModel::new(ModelConfig::paper(space).unwrap(), tch::Device::Cpu).unwrap();
+    let mut config = ModelConfig::paper(space).unwrap();
+    // Training's default pooling, so the corpus features a training run cached are reused.
+    config.text.pooling = "mean".into();
+    let mut model = EmotionModel::new(config, tch::Device::Cpu).unwrap();
     model.save(dir).unwrap();
 }
 
@@ -48,10 +51,12 @@ fn isear_by_4q_reproduces_the_baselines_and_scores_a_model() {
 
     let prior = row(&rows, "baseline", "label-prior", "manual", "tags");
     let random = row(&rows, "baseline", "random", "manual", "tags");
-    // The design document: label-prior P@5 ≈ 0.74, MRR ≈ 0.93; random P@5 ≈ 0.30.
-    assert!((num(prior, "p_at_5") - 0.74).abs() < 0.05, "{prior}");
-    assert!((num(prior, "mrr") - 0.93).abs() < 0.05, "{prior}");
-    assert!((num(random, "p_at_5") - 0.30).abs() < 0.05, "{random}");
+    // On the test split the prior has only ~32 clips to order: P@5 0.68, MRR 0.74 (an independent
+    // Python count of the same split agrees); over all clips it is the design document's 0.74 /
+    // 0.93 (tests/eval_baselines.rs). Random P@5 ≈ 0.31 either way.
+    assert!((num(prior, "p_at_5") - 0.68).abs() < 0.03, "{prior}");
+    assert!((num(prior, "mrr") - 0.745).abs() < 0.03, "{prior}");
+    assert!((num(random, "p_at_5") - 0.31).abs() < 0.04, "{random}");
     // About 10 % of ISEAR's 7,666 texts; about 40 % of the 73 test clips carry a mood.
     let (queries, clips) = (num(prior, "queries"), num(prior, "clips"));
     assert!((700.0..850.0).contains(&queries) && (20.0..45.0).contains(&clips), "{prior}");

@@ -8,7 +8,7 @@ use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use serde::Serialize;
 
-use super::metrics::{MetricsError, RetrievalScores};
+use super::metrics::{rank_descending, MetricsError, RetrievalScores};
 use crate::data::{Dataset, Split};
 use crate::emotion::{Mapping, MoodTables, Quadrant};
 
@@ -148,7 +148,10 @@ impl Selection {
         let n = self.hits.len().max(1) as f64;
         let prior: Vec<f64> =
             (0..self.clips.len()).map(|c| self.hits.iter().filter(|row| row[c]).count() as f64 / n).collect();
-        self.score(&vec![prior; self.hits.len()])
+        let order = rank_descending(&prior);
+        let ranked: Vec<Vec<bool>> =
+            self.hits.iter().map(|row| order.iter().map(|&c| row[c]).collect()).collect();
+        RetrievalScores::from_ranked_hits(&ranked)
     }
 
     /// Random ranking: P@k and MRR averaged over [`RANDOM_SEEDS`] seeds (each query its own
