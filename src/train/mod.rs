@@ -7,6 +7,7 @@ mod metrics_log;
 pub mod pcm_cache;
 mod run_dir;
 pub mod setup;
+mod space_loss;
 pub mod text_features;
 pub mod trainer;
 

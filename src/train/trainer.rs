@@ -14,6 +14,7 @@ use tch::{Kind, Tensor};
 use super::corpus::{BatchPlan, Corpus};
 use super::feed::{spawn_feed, PreparedBatch};
 use super::setup::{setup, Session};
+use super::space_loss::space_loss;
 use super::{MetricsRecord, RunError, TrainConfig};
 use crate::model::triplet::{PairGroup, THREE_BRANCH_WEIGHTS};
 use crate::model::Space;
@@ -168,12 +169,6 @@ fn run(
     let cfg = s.config.clone();
     let half = (cfg.batch_size / 2).max(2);
     let three = cfg.space == Space::ThreeBranch;
-    if !cfg.space.is_metric_learning() {
-        return Err(RunError::format(
-            &s.run.config_path(),
-            format!("space {} is not trainable yet (three-branch and two-branch are)", cfg.space),
-        ));
-    }
     let per_epoch = s.train.steps_per_epoch(half);
     let total = cfg.max_steps.unwrap_or(u64::MAX).min(cfg.epochs.saturating_mul(per_epoch));
     let _ = events.send(TrainEvent::Started { step: s.start.step, total_steps: total, resumed: s.resumed });
@@ -190,7 +185,12 @@ fn run(
         }
         let started = Instant::now();
         let batch: PreparedBatch = feed.recv()?;
-        let (loss, branches) = step_loss(&s, &batch, three, cfg.margin)?;
+        let computed = if cfg.space.is_metric_learning() {
+            step_loss(&s, &batch, three, cfg.margin)
+        } else {
+            space_loss(&s, &batch)
+        };
+        let (loss, branches) = computed.map_err(|e| step_failed(&s, state.step + 1, &e))?;
         let value = loss.double_value(&[]);
         if !value.is_finite() || value > 1e6 {
             return Err(RunError::format(
@@ -262,6 +262,21 @@ fn run(
         }
     }
     Ok(state.step)
+}
+
+/// One line for a failed step; libtorch's errors carry a backtrace after the first line.
+fn step_failed(s: &Session, step: u64, e: &RunError) -> RunError {
+    let text = e.to_string();
+    let first = text.lines().next().unwrap_or_default();
+    let hint = if first.contains("inf") || first.contains("nan") {
+        " (values became non-finite: lower the learning rate)"
+    } else {
+        ""
+    };
+    RunError::format(
+        &s.run.metrics_path(),
+        format!("step {step} failed: {first}; stopped, the last good checkpoint is kept{hint}"),
+    )
 }
 
 fn one_hot(indices: &[usize], n: usize) -> Tensor {
