@@ -67,9 +67,12 @@ pub fn baseline_rows(name: &str, set: &EvalSet, opts: &EvalOptions) -> Result<Ve
     Ok(rows)
 }
 
-/// (view, (row mapping name, mapping)) pairs: each mapping in the tag view, then the quadrant
-/// view once (its hits do not depend on a mapping; classify retrieves with `manual` there).
-fn views(opts: &EvalOptions) -> Result<Vec<(View, (String, &'static Mapping))>, EvalError> {
+/// A view with the name its rows carry and the mapping that decides its hits.
+type ViewMapping = (View, (String, &'static Mapping));
+
+/// Each mapping in the tag view, then the quadrant view once (its hits do not depend on a
+/// mapping; classify retrieves with `manual` there).
+fn views(opts: &EvalOptions) -> Result<Vec<ViewMapping>, EvalError> {
     let mut out = Vec::new();
     for name in &opts.mappings {
         let m = Mapping::get(name).map_err(|e| EvalError::Empty(e.to_string()))?;

@@ -229,7 +229,7 @@ fn run(
             samples_per_s,
         });
         let last = state.step == total;
-        if state.step % eval_every == 0 || last {
+        if state.step.is_multiple_of(eval_every) || last {
             let scores = s.validate()?;
             let best = state.best_p_at_5.is_none_or(|b| scores.p_at_5 > b);
             if best {
@@ -249,7 +249,7 @@ fn run(
             let (p_at_5, mrr) = (scores.p_at_5, scores.mrr);
             let _ = events.send(TrainEvent::Eval { step: state.step, epoch: state.epoch, p_at_5, mrr, best });
         }
-        if state.step % ckpt_every == 0 || last {
+        if state.step.is_multiple_of(ckpt_every) || last {
             let weights = s.weights();
             if !weights.iter().all(|(_, t)| t.isfinite().all().int64_value(&[]) != 0) {
                 return Err(RunError::format(
