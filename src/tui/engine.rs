@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Sender};
 use tch::{Device, Kind};
@@ -106,10 +107,15 @@ pub struct Hits {
     pub rows: Vec<usize>,
 }
 
-/// Handle to the engine thread; dropping it cancels an indexing run in progress.
+/// How long quitting waits for the engine to put libtorch down (one clip's embedding at most).
+const SHUTDOWN_WAIT: Duration = Duration::from_secs(5);
+
+/// Handle to the engine thread; dropping it cancels an indexing run in progress and waits briefly
+/// for the thread to leave libtorch, so the process does not exit under a running kernel.
 pub struct Engine {
-    requests: Sender<EngineRequest>,
+    requests: Option<Sender<EngineRequest>>,
     cancel: Arc<AtomicBool>,
+    finished: Receiver<()>,
 }
 
 impl Engine {
@@ -117,7 +123,9 @@ impl Engine {
         let (requests, rx) = crossbeam_channel::unbounded();
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
+        let (done, finished) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new().name("search-engine".into()).spawn(move || {
+            let _done = done;
             let send = |ev: EngineEvent| report(&tx, WorkerEvent::Engine(ev));
             match open(&plan, device, &flag, &send) {
                 Ok(Some(searcher)) => serve(&searcher, &rx, &send),
@@ -128,17 +136,22 @@ impl Engine {
         if let Err(e) = spawned {
             tracing::error!("cannot start the search engine thread: {e}");
         }
-        Self { requests, cancel }
+        Self { requests: Some(requests), cancel, finished }
     }
 
     pub fn send(&self, request: EngineRequest) {
-        let _ = self.requests.send(request);
+        if let Some(r) = &self.requests {
+            let _ = r.send(request);
+        }
     }
 }
 
 impl Drop for Engine {
     fn drop(&mut self) {
         self.cancel.store(true, Ordering::Relaxed);
+        self.requests = None;
+        // The thread drops its end of `finished` on exit, which ends this wait early.
+        let _ = self.finished.recv_timeout(SHUTDOWN_WAIT);
     }
 }
 
