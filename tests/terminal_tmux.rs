@@ -55,7 +55,7 @@ impl Tmux {
 
     /// Waits until the screen contains `needle`; fails with the last screen otherwise.
     fn wait_for(&self, needle: &str, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(120);
         loop {
             let screen = self.screen();
             if screen.contains(needle) {
@@ -99,7 +99,7 @@ fn app_opens_browses_resizes_quits_and_restores_the_terminal() {
     t.wait_for("No training run attached", "the Train tab");
     t.wait_for("CPU", "system metrics on the Train tab");
     t.keys(&["3"]);
-    t.wait_for("No index yet", "the Search tab");
+    t.wait_for("Results", "the Search tab");
     t.keys(&["4"]);
     t.wait_for("Emotion space", "the Map tab");
     t.keys(&["1"]);
@@ -133,4 +133,48 @@ fn app_opens_browses_resizes_quits_and_restores_the_terminal() {
     assert!(!words.contains(&"-icanon") && !words.contains(&"-echo"), "terminal left raw:\n{screen}");
     let alt = t.tmux(&["display-message", "-p", "-t", "main", "#{alternate_on}"]);
     assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0", "alternate screen still on");
+}
+
+#[test]
+fn typed_story_gets_ranked_clips_and_the_map_shows_braille_points() {
+    let Some(wesnoth) = common::wesnoth_music() else { return };
+    let Some(minilm) = common::minilm_dir() else { return };
+    let home = tempfile::tempdir().unwrap();
+    // The app runs on a temp data dir: the sentence encoder is linked in from the real one.
+    std::fs::create_dir_all(home.path().join("data/models")).unwrap();
+    std::os::unix::fs::symlink(&minilm, home.path().join("data/models/all-MiniLM-L6-v2")).unwrap();
+    // A fresh default model in the data dir and a three-track library: the app indexes it on start.
+    tch::manual_seed(5);
+    let config = storyscore::model::ModelConfig::paper(storyscore::model::Space::ThreeBranch).unwrap();
+    let mut model = storyscore::model::EmotionModel::new(config, tch::Device::Cpu).unwrap();
+    model.save(&home.path().join("data/models/default-model")).unwrap();
+    let lib = home.path().join("music");
+    std::fs::create_dir(&lib).unwrap();
+    for track in ["victory.ogg", "defeat.ogg", "defeat2.ogg"] {
+        std::fs::copy(wesnoth.join(track), lib.join(track)).unwrap();
+    }
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    let toml = format!("library = [{:?}]\ndevice = \"cpu\"\n", lib.display().to_string());
+    std::fs::write(home.path().join("config/config.toml"), toml).unwrap();
+    let Some(t) = Tmux::start(home.path()) else { return };
+    t.keys(&[env!("CARGO_BIN_EXE_storyscore"), "Enter"]);
+    t.wait_for("1 Dataset", "the tab bar");
+    t.keys(&["3"]);
+    t.wait_for("3 clips, three-branch space", "the indexed library on the Search tab");
+    t.keys(&["/", "The knight rode home in triumph.", "Enter"]);
+    let screen = t.wait_for("the story reads as", "ranked results");
+    assert!(
+        screen.contains("Victory") && screen.contains("Defeat") && screen.contains("closest moods"),
+        "{screen}"
+    );
+    t.keys(&["4"]);
+    let screen = t.wait_for("Emotion space: 3 clips", "the Map tab");
+    assert!(screen.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "no braille points:\n{screen}");
+    assert!(screen.contains("query"), "{screen}");
+    t.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while t.screen().matches("READY$").count() < 2 {
+        assert!(Instant::now() < deadline, "no fresh prompt after q:\n{}", t.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }
