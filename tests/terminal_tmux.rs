@@ -21,7 +21,10 @@ impl Tmux {
             eprintln!("skipping: tmux not installed");
             return None;
         }
-        let socket = format!("storyscore-test-{}-{}", std::process::id(), home.display().to_string().len());
+        // One tmux server per test: tests run in parallel in this process.
+        static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let socket = format!("storyscore-test-{}-{n}", std::process::id());
         let t = Self { socket };
         let env = [
             format!("STORYSCORE_CONFIG={}", home.join("config/config.toml").display()),
