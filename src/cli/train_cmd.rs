@@ -56,6 +56,10 @@ pub struct Args {
     /// Text pooling: mean (MiniLM's own sentence embedding) or cls (the paper's first token).
     #[arg(long, default_value = "mean", value_parser = ["mean", "cls"])]
     pooling: String,
+    /// Audio trunk: cnn (the paper's; seconds per step on a CPU) or mel-stats (per-band
+    /// statistics of the log-mel; trains in minutes on a CPU).
+    #[arg(long, default_value = "cnn")]
+    audio_trunk: storyscore::model::TrunkKind,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -80,6 +84,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     config.learning_rate = args.lr;
     config.train_mapper = args.train_mapper.clone();
     config.text_pooling = args.pooling.clone();
+    config.audio_trunk = args.audio_trunk;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };

@@ -6,10 +6,10 @@ use std::path::Path;
 use tch::nn::{self, ModuleT};
 use tch::{Device, Kind, Tensor};
 
-use super::audio_cnn::AudioCnn;
 use super::config::ModelConfig;
 use super::error::{expect_rank, ModelError, Result};
 use super::head::Head;
+use super::mel_stats::AudioTrunk;
 use super::space::Space;
 use super::weights::{copy_matching, read_safetensors};
 use crate::text::{EncoderConfig, Pooling, TextEncoder, TextTokenizer, TokenBatch};
@@ -25,7 +25,7 @@ pub const ENCODER_PREFIX: &str = "bert.";
 pub struct EmotionModel {
     pub(crate) config: ModelConfig,
     pub(crate) vs: nn::VarStore,
-    audio: AudioCnn,
+    audio: AudioTrunk,
     song_head: Head,
     pub(crate) encoder_config: EncoderConfig,
     encoder: TextEncoder,
@@ -76,7 +76,7 @@ impl EmotionModel {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let (song_out, text_out) = config.output_dims();
-        let audio = AudioCnn::new(&root, config.audio);
+        let audio = AudioTrunk::new(&root, config.audio);
         let song_head = Head::new(&root, "song", config.audio.out_dim(), config.head_hidden, song_out);
         let encoder = TextEncoder::new(&root / "bert", &encoder_config).map_err(text_err)?;
         let text_head = Head::new(&root, "text", encoder.hidden_size(), config.head_hidden, text_out);
@@ -199,7 +199,7 @@ impl EmotionModel {
 impl EmotionModel {
     /// Raw song-head outputs (embeddings; logits for classify): log-mel [B, n_mels, T] → [B, D].
     pub fn audio_outputs(&self, mel: &Tensor, train: bool) -> Result<Tensor> {
-        self.audio.check_input(mel)?;
+        self.audio.check_input(mel, &self.config.audio)?;
         check_batch(mel, train, "log-mel batch")?;
         Ok(self.song_head.forward_t(&self.audio.forward_t(&mel.to_device(self.device()), train), train))
     }

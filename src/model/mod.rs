@@ -4,9 +4,11 @@
 pub mod audio_cnn;
 pub mod error;
 pub mod head;
+pub mod mel_stats;
 pub mod weights;
 
-pub use audio_cnn::{AudioCnn, AudioCnnConfig};
+pub use audio_cnn::{AudioCnn, AudioCnnConfig, TrunkKind};
+pub use mel_stats::{AudioTrunk, MelStats};
 pub use error::{ModelError, Result};
 pub use head::Head;
 pub mod losses;

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::Space;
+use crate::model::{Space, TrunkKind};
 
 /// Everything that defines a training run; defaults are the paper's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -53,6 +53,9 @@ pub struct TrainConfig {
     /// or `cls` (the paper's DistilBERT first token).
     #[serde(default = "default_pooling")]
     pub text_pooling: String,
+    /// The audio trunk: the paper's CNN or the per-band log-mel statistics.
+    #[serde(default)]
+    pub audio_trunk: TrunkKind,
 }
 
 fn default_pooling() -> String {
@@ -86,6 +89,7 @@ impl TrainConfig {
             word_vectors,
             train_mapper: "w2v".into(),
             text_pooling: default_pooling(),
+            audio_trunk: TrunkKind::Cnn,
         }
     }
 

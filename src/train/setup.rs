@@ -55,6 +55,7 @@ pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig,
     }
     mc.text.fine_tuned = !config.freeze_text;
     mc.text.pooling = config.text_pooling.clone();
+    mc.audio.trunk = config.audio_trunk;
     Ok(mc)
 }
 
