@@ -1,0 +1,180 @@
+//! Audio indexing throughput, defined as `../shared/bench/index_audio.py`: per file, decode →
+//! resample to 16 kHz → 16 evaluation chunks of 80,000 samples → log-mel [16, 128, 313] → audio
+//! CNN (ndim 64, random weights, eval, one batch of 16) → mean → one 64-d embedding; no cache.
+//! Every stage is the library function the indexer (`index::build_index`) runs: `audio::decode`
+//! (which also averages the channels), `audio::resample`, `audio::eval_chunks`,
+//! `MelFrontEnd::log_mel`, `EmotionModel::embed_audio_mel`. Stages run one after the other, as in
+//! the peer; the indexer itself overlaps decoding with the model on other threads.
+//!
+//! Files: the first `--limit` audio files under DIR (the library's `data::folder::audio_files`),
+//! sorted by their path string, as the peer's `sorted(os.walk(...))` orders them.
+//!
+//! `cargo bench --bench index` runs criterion on one 4Q clip. `cargo bench --bench index -- --json
+//! [--threads T] DIR [--limit L]` prints one JSON line with the peer's keys (`files_per_s`,
+//! `audio_s_per_wall_s`, `wall_s`, `cpu_s`, `stage_s`) for `scripts/bench`.
+
+mod support;
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use criterion::Criterion;
+use storyscore::audio::{
+    decode, eval_chunks, resample, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS, SAMPLE_RATE,
+};
+use storyscore::model::{EmotionModel, ModelConfig, Space};
+use tch::{Device, Kind, Tensor};
+
+const STAGES: [&str; 5] = ["decode", "resample", "chunk", "mel", "cnn"];
+
+/// The indexer's model: a fresh three-branch model (random CNN and heads), eval mode.
+struct Embedder {
+    model: EmotionModel,
+    mel: MelFrontEnd,
+}
+
+/// One file's embedding, the seconds spent in each of [`STAGES`] and the decoded duration.
+struct FileResult {
+    embedding: Vec<f32>,
+    stage_s: [f64; 5],
+    audio_s: f64,
+}
+
+impl Embedder {
+    fn new() -> Result<Self, String> {
+        let config = ModelConfig::paper(Space::ThreeBranch).map_err(|e| e.to_string())?;
+        let model = EmotionModel::new(config, Device::Cpu).map_err(|e| e.to_string())?;
+        let embedder = Self { model, mel: MelFrontEnd::new(Device::Cpu) };
+        // One untimed pass, as the peer's: kernel selection and the allocator warm up.
+        embedder.mel_and_cnn(&Tensor::zeros(
+            [EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64],
+            (Kind::Float, Device::Cpu),
+        ))?;
+        Ok(embedder)
+    }
+
+    /// `[16, 80000]` waveforms → mean embedding `[D]`, and the time the CNN started.
+    fn mel_and_cnn(&self, wave: &Tensor) -> Result<(Vec<f32>, Instant), String> {
+        tch::no_grad(|| {
+            let spec = self.mel.log_mel(wave).map_err(|e| format!("mel: {e}"))?;
+            let t_cnn = Instant::now();
+            let emb = self.model.embed_audio_mel(&spec, false).map_err(|e| format!("model: {e}"))?;
+            let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
+            Ok((Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?, t_cnn))
+        })
+    }
+
+    fn embed_file(&self, path: &Path) -> Result<FileResult, String> {
+        let t0 = Instant::now();
+        let decoded = decode(path).map_err(|e| e.to_string())?;
+        let t1 = Instant::now();
+        let samples = resample(&decoded.samples_mono, decoded.sample_rate, SAMPLE_RATE)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let t2 = Instant::now();
+        let wave = Tensor::from_slice(&eval_chunks(&samples).concat())
+            .view([EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64]);
+        let t3 = Instant::now();
+        let (embedding, t4) = self.mel_and_cnn(&wave)?;
+        let t5 = Instant::now();
+        let secs = |a: Instant, b: Instant| b.duration_since(a).as_secs_f64();
+        Ok(FileResult {
+            embedding,
+            stage_s: [secs(t0, t1), secs(t1, t2), secs(t2, t3), secs(t3, t4), secs(t4, t5)],
+            audio_s: decoded.samples_mono.len() as f64 / f64::from(decoded.sample_rate),
+        })
+    }
+}
+
+/// The first `limit` audio files under `dir` (0: all), in the order of their path strings.
+fn list_audio(dir: &Path, limit: usize) -> Result<Vec<PathBuf>, String> {
+    let mut issues = Vec::new();
+    let mut files = storyscore::data::folder::audio_files(dir, &mut issues).map_err(|e| e.to_string())?;
+    files.sort_by_cached_key(|p| p.to_string_lossy().into_owned());
+    if limit > 0 {
+        files.truncate(limit);
+    }
+    if files.is_empty() {
+        return Err(format!("no audio files under {}", dir.display()));
+    }
+    Ok(files)
+}
+
+fn json_mode(args: &[String]) -> Result<(), String> {
+    let threads = support::set_threads(support::flag(args, "--threads")?.unwrap_or(0))?;
+    let limit: usize = support::flag(args, "--limit")?.unwrap_or(0);
+    let dir = match support::positional(args, &["--threads", "--limit"]).as_slice() {
+        [.., dir] => PathBuf::from(dir),
+        [] => return Err("give the folder to index (DIR)".into()),
+    };
+    let files = list_audio(&dir, limit)?;
+    let embedder = Embedder::new()?;
+
+    let mut stage_s = [0.0f64; 5];
+    let mut audio_s = 0.0;
+    let cpu0 = support::process_cpu_s();
+    let start = Instant::now();
+    for (i, path) in files.iter().enumerate() {
+        let r = embedder.embed_file(path)?;
+        std::hint::black_box(&r.embedding);
+        stage_s.iter_mut().zip(r.stage_s).for_each(|(total, s)| *total += s);
+        audio_s += r.audio_s;
+        eprintln!(
+            "  [{}/{}] {}: {:.1}s audio, {:.0} ms",
+            i + 1,
+            files.len(),
+            path.display(),
+            r.audio_s,
+            1e3 * r.stage_s.iter().sum::<f64>()
+        );
+    }
+    let wall = start.elapsed().as_secs_f64();
+    let cpu = support::process_cpu_s() - cpu0;
+    let stages: serde_json::Map<String, serde_json::Value> =
+        STAGES.iter().zip(stage_s).map(|(k, v)| (k.to_string(), v.into())).collect();
+    let line = serde_json::json!({
+        "bench": "index",
+        "files": files.len(),
+        "audio_seconds": audio_s,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "files_per_s": files.len() as f64 / wall,
+        "audio_s_per_wall_s": audio_s / wall,
+        "stage_s": stages,
+        "chunks_per_file": EVAL_CHUNKS,
+        "threads": threads,
+    });
+    println!("{line}");
+    Ok(())
+}
+
+fn criterion_benches(c: &mut Criterion) -> Result<(), String> {
+    let threads = std::env::var("STORYSCORE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
+    support::set_threads(threads)?;
+    let clip = support::shared_root().join("data/4q/MT0000004637.ogg");
+    if !clip.exists() {
+        eprintln!("index bench: skipping, {} not found", clip.display());
+        return Ok(());
+    }
+    let embedder = Embedder::new()?;
+    let mut group = c.benchmark_group("index");
+    group.sample_size(10);
+    group.bench_function("cold_file/4q_16k_mono", |b| b.iter(|| embedder.embed_file(&clip)));
+    group.finish();
+    Ok(())
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if support::switch(&args, "--json") {
+        json_mode(&args)
+    } else {
+        let mut c = Criterion::default().configure_from_args();
+        let r = criterion_benches(&mut c);
+        c.final_summary();
+        r
+    };
+    if let Err(e) = result {
+        eprintln!("index bench: {e}");
+        std::process::exit(2);
+    }
+}
