@@ -2,7 +2,8 @@
 //! time from `App::new` to the first frame, and the latency from a key to its redrawn frame.
 //!
 //! `cargo bench --bench tui` runs criterion. With `-- --json [--frames N]` it instead prints
-//! `{"measure":"tui_frame","ms":…}` (median Map frame with 100k points) for `scripts/bench`.
+//! `{"bench":"tui_frame","frame_ms":…,"first_frame_ms":…,"key_to_frame_ms":…}` (medians: Map frame
+//! with 100k points, `App::new` to first frame, key to redrawn Map frame) for `scripts/bench`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -97,6 +98,20 @@ fn criterion_benches(c: &mut Criterion, data: &Arc<MapData>) {
     group.finish();
 }
 
+/// Median milliseconds of `frames` calls of `f` (after one untimed call).
+fn median_ms(frames: usize, mut f: impl FnMut()) -> f64 {
+    f();
+    let mut times: Vec<f64> = (0..frames.max(1))
+        .map(|_| {
+            let t = Instant::now();
+            f();
+            t.elapsed().as_secs_f64() * 1e3
+        })
+        .collect();
+    times.sort_by(f64::total_cmp);
+    times[times.len() / 2]
+}
+
 fn json_mode(args: &[String], data: &Arc<MapData>) -> Result<(), String> {
     let frames = match args.iter().position(|a| a == "--frames") {
         Some(i) => args.get(i + 1).and_then(|v| v.parse::<usize>().ok()).ok_or("--frames needs a number")?,
@@ -105,17 +120,35 @@ fn json_mode(args: &[String], data: &Arc<MapData>) -> Result<(), String> {
     let theme = Theme::shipped("dark").map_err(|e| e.to_string())?;
     let mut term = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).map_err(|e| e.to_string())?;
     let map = map_tab(data);
-    render_map(&mut term, &map, &theme);
-    let mut times: Vec<f64> = (0..frames.max(1))
-        .map(|_| {
-            let t = Instant::now();
-            render_map(&mut term, &map, &theme);
-            t.elapsed().as_secs_f64() * 1e3
-        })
-        .collect();
-    times.sort_by(f64::total_cmp);
-    let median = times[times.len() / 2];
-    println!("{{\"measure\":\"tui_frame\",\"ms\":{median},\"points\":{CLIPS},\"frames\":{}}}", times.len());
+    let frame_ms = median_ms(frames, || render_map(&mut term, &map, &theme));
+
+    let home = tempfile::tempdir().map_err(|e| e.to_string())?;
+    let first_frame_ms = median_ms(frames.min(10), || {
+        let mut app = app(&home);
+        term.draw(|f| storyscore::tui::ui::draw(f, &mut app)).expect("TestBackend draws");
+    });
+
+    let mut app = app(&home);
+    app.map.set_data(data.clone());
+    app.switch_tab(Tab::Map);
+    let keys = [KeyCode::Char('+'), KeyCode::Char('-')];
+    let mut n = 0usize;
+    let key_to_frame_ms = median_ms(frames, || {
+        n += 1;
+        if app.handle(Event::Input(Term::Key(KeyEvent::new(keys[n % 2], KeyModifiers::NONE)))) {
+            term.draw(|f| storyscore::tui::ui::draw(f, &mut app)).expect("TestBackend draws");
+        }
+    });
+    let line = serde_json::json!({
+        "bench": "tui_frame",
+        "frame_ms": frame_ms,
+        "first_frame_ms": first_frame_ms,
+        "key_to_frame_ms": key_to_frame_ms,
+        "points": CLIPS,
+        "frames": frames.max(1),
+        "size": [SIZE.0, SIZE.1],
+    });
+    println!("{line}");
     Ok(())
 }
 
