@@ -1,4 +1,7 @@
-//! App state and what actions do to it. Rendering lives in `ui.rs`; work happens in workers.
+//! App state and event dispatch. What tab actions do lives in `app/actions.rs`, rendering in
+//! `ui.rs`; work happens in workers.
+
+mod actions;
 
 use std::path::PathBuf;
 
@@ -9,11 +12,11 @@ use crate::config::{Config, Dirs};
 use crate::tui::engine::{Engine, EngineEvent, Plan};
 use crate::tui::event::{Event, EventSender, WorkerEvent};
 use crate::tui::keymap::{Action, Context, KeyMap};
-use crate::tui::playback::{Audio, NowPlaying, PlayRequest};
+use crate::tui::playback::{Audio, NowPlaying};
 use crate::tui::tabs::dataset::{DatasetTab, Source};
 use crate::tui::tabs::{map::MapTab, search::SearchTab, train::TrainTab, train_run::TrainRun};
 use crate::tui::theme::Theme;
-use crate::tui::{clipboard, workers};
+use crate::tui::workers;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Tab {
@@ -51,6 +54,8 @@ pub enum Focus {
     Normal,
     SearchBox,
     FilterBox,
+    /// The Train tab's run form is open.
+    RunForm,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -159,6 +164,7 @@ impl App {
         match self.focus {
             Focus::Normal => self.tab.context(),
             Focus::SearchBox | Focus::FilterBox => Context::Input,
+            Focus::RunForm => Context::RunForm,
         }
     }
 
@@ -221,6 +227,15 @@ impl App {
 
     /// Keys typed into the focused text box.
     fn edit(&mut self, key: KeyEvent) {
+        if let (Focus::RunForm, Some(form)) = (self.focus, &mut self.train.form) {
+            match key.code {
+                KeyCode::Char(c) => form.insert(c.encode_utf8(&mut [0; 4])),
+                KeyCode::Backspace => form.backspace(),
+                KeyCode::Delete => form.delete(),
+                _ => {}
+            }
+            return;
+        }
         let filter = self.focus == Focus::FilterBox;
         let tb = if filter { &mut self.dataset.filter } else { &mut self.search.input };
         match key.code {
@@ -248,6 +263,11 @@ impl App {
                 self.dataset.filter.insert(&text.replace('\n', " "));
                 self.dataset.refilter();
             }
+            Focus::RunForm => {
+                if let Some(form) = &mut self.train.form {
+                    form.insert(text);
+                }
+            }
             _ => self.search.input.insert(&text.replace("\r\n", "\n").replace('\r', "\n")),
         }
     }
@@ -268,6 +288,9 @@ impl App {
     /// Applies an action from the key map (or the mouse).
     pub fn apply(&mut self, action: Action) {
         use Action as A;
+        if self.focus == Focus::RunForm {
+            return self.form_action(action);
+        }
         match action {
             A::Quit => self.quit = true,
             A::Help => self.help = true,
@@ -287,31 +310,7 @@ impl App {
             A::Newline if self.focus == Focus::SearchBox => self.search.input.insert("\n"),
             A::HistoryPrev if self.focus == Focus::SearchBox => self.search.input.history_prev(),
             A::HistoryNext if self.focus == Focus::SearchBox => self.search.input.history_next(),
-            _ => match self.tab {
-                Tab::Dataset => self.dataset_action(action),
-                Tab::Train => self.train_action(action),
-                Tab::Search => match action {
-                    A::Play => self.play_path(self.search.selected_clip()),
-                    A::Stop => self.audio.send(PlayRequest::Stop),
-                    A::CopyPath => self.copy_path(self.search.selected_clip()),
-                    _ => {
-                        if let Some(msg) = self.search.apply(action) {
-                            self.set_status(msg.0, msg.1);
-                        }
-                    }
-                },
-                Tab::Map => {
-                    let msg = self.map.apply(action);
-                    if action == A::Play {
-                        self.play_path(self.map.selected_path());
-                    } else if action == A::Stop {
-                        self.audio.send(PlayRequest::Stop);
-                    }
-                    if let Some(msg) = msg {
-                        self.set_status(msg.0, msg.1);
-                    }
-                }
-            },
+            _ => self.tab_action(action),
         }
     }
 
@@ -328,89 +327,7 @@ impl App {
                 (Ok(_), None) => self.set_status(Level::Warning, "the search engine is not running"),
                 (Err(msg), _) => self.set_status(msg.0, msg.1),
             },
-            Focus::Normal => {}
-        }
-    }
-
-    fn dataset_action(&mut self, action: Action) {
-        use Action as A;
-        let page = 10;
-        match action {
-            A::Up => self.dataset.move_selection(-1),
-            A::Down => self.dataset.move_selection(1),
-            A::PageUp => self.dataset.move_selection(-page),
-            A::PageDown => self.dataset.move_selection(page),
-            A::Top => self.dataset.move_selection(isize::MIN / 2),
-            A::Bottom => self.dataset.move_selection(isize::MAX / 2),
-            A::NextSource => self.dataset.switch_source(true),
-            A::PrevSource => self.dataset.switch_source(false),
-            A::Play => self.play_selected(),
-            A::Stop => self.audio.send(PlayRequest::Stop),
-            A::VolumeUp => self.audio.send(PlayRequest::Volume(0.1)),
-            A::VolumeDown => self.audio.send(PlayRequest::Volume(-0.1)),
-            A::SeekBack => self.audio.send(PlayRequest::SeekBy(-5.0)),
-            A::SeekForward => self.audio.send(PlayRequest::SeekBy(5.0)),
-            A::CopyPath => self.copy_path(self.dataset.selected_item().and_then(|i| i.path.clone())),
-            A::ExportM3u => {
-                let name = self.dataset.current().map_or("library".to_string(), |s| s.name.clone());
-                let out = std::env::current_dir().unwrap_or_default().join(format!("storyscore-{name}.m3u"));
-                match clipboard::write_m3u(&out, &self.dataset.visible_clips()) {
-                    Ok(n) => self.set_status(Level::Info, format!("wrote {n} clips to {}", out.display())),
-                    Err(e) => self.set_status(Level::Error, e.to_string()),
-                }
-            }
-            _ => {}
-        }
-    }
-
-    fn train_action(&mut self, action: Action) {
-        match (action, &mut self.run) {
-            (Action::StartRun, _) if self.monitor_only => {
-                self.set_status(Level::Warning, "the monitor follows a run another process writes")
-            }
-            (Action::StartRun, Some(run)) if !self.train.finished() => {
-                let msg = format!("a run is going on in {} (x stops it)", run.run_dir.display());
-                self.set_status(Level::Warning, msg)
-            }
-            (Action::StartRun, _) => match TrainRun::start(self.tx.clone(), &self.dirs, &self.config) {
-                Ok(run) => {
-                    self.train.attach(run.run_dir.clone());
-                    self.set_status(Level::Info, format!("training in {}", run.run_dir.display()));
-                    self.run = Some(run);
-                }
-                Err(why) => self.set_status(Level::Error, why),
-            },
-            (Action::PauseRun, Some(run)) => run.toggle_pause(),
-            (Action::StopRun, Some(run)) => {
-                run.stop();
-                self.set_status(Level::Info, "stopping after the current step");
-            }
-            (Action::PauseRun | Action::StopRun, None) => {
-                self.set_status(Level::Warning, "no run started here (n starts one)")
-            }
-            _ => {}
-        }
-    }
-
-    fn copy_path(&mut self, path: Option<PathBuf>) {
-        match path {
-            Some(p) => {
-                clipboard::copy_osc52(&p.display().to_string());
-                self.set_status(Level::Info, format!("copied {}", p.display()));
-            }
-            None => self.set_status(Level::Warning, "no clip selected"),
-        }
-    }
-
-    /// Plays a preview of a clip from its start (the index keeps no per-chunk scores).
-    fn play_path(&mut self, path: Option<PathBuf>) {
-        match path {
-            Some(path) => {
-                let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                self.set_status(Level::Info, format!("loading {name}…"));
-                self.audio.send(PlayRequest::Play { path, start_s: 0.0 });
-            }
-            None => self.set_status(Level::Warning, "no clip selected"),
+            Focus::Normal | Focus::RunForm => {}
         }
     }
 
@@ -426,18 +343,6 @@ impl App {
         }
         if let Some(msg) = self.search.on_engine(ev) {
             self.set_status(msg.0, msg.1);
-        }
-    }
-
-    fn play_selected(&mut self) {
-        let Some(item) = self.dataset.selected_item() else {
-            return self.set_status(Level::Warning, "nothing selected");
-        };
-        if let Some(text) = &item.text {
-            self.popup = Some(TextPopup { title: item.title.clone(), text: text.clone(), scroll: 0 });
-        } else if let Some(path) = item.path.clone() {
-            self.set_status(Level::Info, format!("loading {}…", item.title));
-            self.audio.send(PlayRequest::Play { path, start_s: 0.0 });
         }
     }
 

@@ -19,6 +19,8 @@ pub enum Context {
     Train,
     Search,
     Map,
+    /// The Train tab's run form: like a text box, only these bindings act, other keys are typed.
+    RunForm,
 }
 
 impl Context {
@@ -30,6 +32,7 @@ impl Context {
             Context::Train => "Train",
             Context::Search => "Search",
             Context::Map => "Map",
+            Context::RunForm => "Run form",
         }
     }
 }
@@ -66,7 +69,8 @@ actions! {
     ToggleSoundtrack => "toggle_soundtrack", StartRun => "start_run", PauseRun => "pause_run",
     StopRun => "stop_run", ZoomIn => "zoom_in", ZoomOut => "zoom_out", PanLeft => "pan_left",
     PanRight => "pan_right", PanUp => "pan_up", PanDown => "pan_down", NextPoint => "next_point",
-    PrevPoint => "prev_point", ResetView => "reset_view",
+    PrevPoint => "prev_point", ResetView => "reset_view", PrevChoice => "prev_choice",
+    NextChoice => "next_choice",
 }
 
 /// A key with its modifiers, as written in `keys.toml` (`q`, `ctrl-c`, `shift-tab`, `pgdn`).
@@ -235,7 +239,7 @@ impl KeyMap {
             ("enter space", A::Play, C::Search, "play preview", true),
             ("s", A::ToggleSoundtrack, C::Search, "query / soundtrack mode", true),
             ("y", A::CopyPath, C::Search, "copy path", false),
-            ("n", A::StartRun, C::Train, "start a short run", true),
+            ("n", A::StartRun, C::Train, "new run…", true),
             ("p space", A::PauseRun, C::Train, "pause / resume", true),
             ("x", A::StopRun, C::Train, "stop run", true),
             ("+ =", A::ZoomIn, C::Map, "zoom in", true),
@@ -249,6 +253,13 @@ impl KeyMap {
             ("0", A::ResetView, C::Map, "reset view", false),
             ("enter", A::Play, C::Map, "play selected clip", true),
             ("space", A::Stop, C::Map, "stop", false),
+            ("enter", A::Submit, C::RunForm, "start the run", true),
+            ("esc", A::LeaveInput, C::RunForm, "cancel", true),
+            ("down tab", A::Down, C::RunForm, "next field", true),
+            ("up shift-tab", A::Up, C::RunForm, "previous field", true),
+            ("left", A::PrevChoice, C::RunForm, "previous choice / cursor left", true),
+            ("right", A::NextChoice, C::RunForm, "next choice / cursor right", true),
+            ("ctrl-c", A::Quit, C::RunForm, "quit", false),
         ];
         let bindings = rows
             .iter()
@@ -326,7 +337,7 @@ impl KeyMap {
             self.bindings.iter().find(|b| b.context == ctx && b.keys.contains(&chord)).map(|b| b.action)
         };
         match context {
-            Context::Input => find(Context::Input),
+            Context::Input | Context::RunForm => find(context),
             ctx => find(ctx).or_else(|| find(Context::Global)),
         }
     }
@@ -335,6 +346,7 @@ impl KeyMap {
     pub fn bar(&self, context: Context) -> Vec<(String, &'static str)> {
         let order: &[Context] = match context {
             Context::Input => &[Context::Input],
+            Context::RunForm => &[Context::RunForm],
             ctx => &[ctx, Context::Global],
         };
         order

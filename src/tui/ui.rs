@@ -116,7 +116,10 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     let popup = centered(area, 70, 85);
     frame.render_widget(Clear, popup);
     let theme = &app.theme;
-    let contexts = [Context::Global, app.tab_context(), Context::Input];
+    let mut contexts = vec![Context::Global, app.tab_context(), Context::Input];
+    if app.tab == Tab::Train && !app.monitor_only {
+        contexts.push(Context::RunForm);
+    }
     let mut rows = Vec::new();
     for ctx in contexts {
         rows.push(Row::new(vec![Span::styled(ctx.title(), theme.title()), Span::raw("")]));

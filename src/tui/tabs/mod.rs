@@ -2,6 +2,7 @@
 
 pub mod dataset;
 pub mod map;
+pub mod run_form;
 pub mod search;
 pub mod train;
 pub mod train_run;

@@ -26,6 +26,10 @@ pub struct TrainTab {
     pub epochs: Option<u64>,
     /// State of a run started here (`n`): running, paused, finished, and its latest note.
     pub run_state: Option<String>,
+    /// Steps planned for the run started here (for the ETA).
+    pub total_steps: Option<u64>,
+    /// The run form, while it is open.
+    pub form: Option<super::run_form::RunForm>,
 }
 
 impl TrainTab {
@@ -84,6 +88,7 @@ impl TrainTab {
         };
         match ev {
             TrainEvent::Started { step, total_steps, resumed } => {
+                self.total_steps = Some(total_steps);
                 let verb = if resumed { "resumed" } else { "running" };
                 self.run_state = Some(format!("{verb}: step {step} of {total_steps}"));
             }
@@ -136,20 +141,24 @@ impl TrainTab {
             self.draw_validation(frame, val, theme);
         }
         self.draw_system(frame, sys, theme);
+        if let Some(form) = &self.form {
+            form.draw(frame, area, theme);
+        }
     }
 
     fn draw_head(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let block = Block::bordered().title(" Training ").title_style(theme.title());
         let mut lines = Vec::new();
         match &self.run_dir {
-            None => lines.push(Line::from("No training run attached (n starts a short one).")),
+            None => lines.push(Line::from("No training run attached (n opens the run form).")),
             Some(d) => {
                 let state = self.run_state.as_deref().map_or(String::new(), |s| format!(" — {s}"));
                 lines.push(Line::from(format!("run {}{state}", d.display())))
             }
         }
         if let Some(last) = self.records.last() {
-            let mut l = format!("step {} · epoch {}", last.step, last.epoch);
+            let total = self.total_steps.map_or(String::new(), |t| format!("/{t}"));
+            let mut l = format!("step {}{total} · epoch {}", last.step, last.epoch);
             if let Some(e) = self.epochs {
                 l.push_str(&format!("/{e}"));
             }
@@ -170,9 +179,17 @@ impl TrainTab {
         frame.render_widget(Paragraph::new(lines).block(block), area);
     }
 
-    /// Remaining time from the mean epoch duration so far.
+    /// Remaining time from the mean step (run started here) or epoch (followed run) duration.
     fn eta_s(&self) -> Option<f64> {
         let (first, last) = (self.records.first()?, self.records.last()?);
+        if let Some(total) = self.total_steps {
+            let done = last.step.saturating_sub(first.step) as f64;
+            if done < 1.0 || last.unix_ms <= first.unix_ms {
+                return None;
+            }
+            let per_step = (last.unix_ms - first.unix_ms) as f64 / 1000.0 / done;
+            return Some(per_step * total.saturating_sub(last.step) as f64);
+        }
         let total = self.epochs?;
         let done_epochs = last.epoch.saturating_sub(first.epoch) as f64;
         if done_epochs < 1.0 || last.unix_ms <= first.unix_ms {
@@ -294,7 +311,7 @@ fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Ser
 }
 
 fn hint() -> String {
-    "n starts a short run here; or train headless with `storyscore train --space three-branch --text KIND:PATH --music KIND:PATH \
+    "n opens the run form (space, audio trunk, steps, learning rate, device, data); or train headless with `storyscore train --space three-branch --text KIND:PATH --music KIND:PATH \
      --run-dir DIR`, then follow it with `storyscore monitor DIR`"
         .into()
 }

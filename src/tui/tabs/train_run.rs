@@ -1,16 +1,44 @@
-//! A short training run started from the Train tab (`n`): the default config (three-branch space,
-//! ISEAR text + 4Q music from the shared data), a run directory under the data dir, and the
-//! trainer's events forwarded to the app so they feed the same charts as a followed run.
+//! A training run started from the Train tab's form (`n`): the form's settings over the paper's
+//! defaults, a run directory under the data dir, and the trainer's events forwarded to the app so
+//! they feed the same charts as a followed run.
 
 use std::path::PathBuf;
 
-use crate::config::{Config, Dirs};
-use crate::model::Space;
+use crate::config::Dirs;
+use crate::model::{Space, TrunkKind};
 use crate::train::{TrainCommand, TrainConfig, TrainEvent, TrainRequest, Trainer};
 use crate::tui::event::{report, EventSender, WorkerEvent};
 
-/// Steps of a run started from the app: enough to see the curves move, short on a CPU.
-pub const SHORT_RUN_STEPS: u64 = 60;
+/// Validations per run started from the app (the P@5/MRR chart gets this many points).
+const EVALS_PER_RUN: u64 = 5;
+
+/// What the run form decides; everything else keeps the paper's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    pub space: Space,
+    pub trunk: TrunkKind,
+    pub steps: u64,
+    pub learning_rate: f64,
+    /// `cpu` or `cuda`.
+    pub device: String,
+    /// `KIND:PATH` of the text and music datasets.
+    pub text: String,
+    pub music: String,
+}
+
+impl RunSettings {
+    /// The trainer's config: the form's choices, validation and checkpoints spread over the run.
+    pub fn train_config(&self, dirs: &Dirs) -> TrainConfig {
+        let mut train = TrainConfig::new(self.space, &self.text, &self.music, dirs.minilm(), dirs.glove());
+        train.audio_trunk = self.trunk;
+        train.learning_rate = self.learning_rate;
+        train.max_steps = Some(self.steps);
+        train.eval_every = (self.steps / EVALS_PER_RUN).max(1);
+        train.checkpoint_every = (self.steps / 2).max(1);
+        train.device = self.device.clone();
+        train
+    }
+}
 
 /// The datasets a run from the app trains on, as `KIND:PATH` (the `../shared/data` folder beside
 /// the checkout, or `STORYSCORE_SHARED`), or what is missing.
@@ -40,18 +68,13 @@ pub struct TrainRun {
 }
 
 impl TrainRun {
-    /// Starts a short run in `<data>/runs/<unix seconds>`; events arrive as `WorkerEvent::Training`.
-    pub fn start(tx: EventSender, dirs: &Dirs, config: &Config) -> Result<Self, String> {
-        let (text, music) = default_datasets()?;
+    /// Starts a run in `<data>/runs/<unix seconds>`; events arrive as `WorkerEvent::Training`.
+    pub fn start(tx: EventSender, dirs: &Dirs, settings: &RunSettings) -> Result<Self, String> {
         let stamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let run_dir = dirs.data.join("runs").join(stamp.to_string());
-        let mut train = TrainConfig::new(Space::ThreeBranch, &text, &music, dirs.minilm(), dirs.glove());
-        train.max_steps = Some(SHORT_RUN_STEPS);
-        train.eval_every = SHORT_RUN_STEPS / 3;
-        train.checkpoint_every = SHORT_RUN_STEPS / 2;
-        train.device = if config.tch_device() == tch::Device::Cpu { "cpu".into() } else { "cuda".into() };
-        let request = TrainRequest { run_dir: run_dir.clone(), config: train, resume: false };
+        let request =
+            TrainRequest { run_dir: run_dir.clone(), config: settings.train_config(dirs), resume: false };
         let trainer = Trainer::spawn(request).map_err(|e| format!("cannot start the trainer: {e}"))?;
         let events = trainer.events().clone();
         std::thread::Builder::new()

@@ -1,0 +1,171 @@
+//! What tab actions do: the Dataset table and player, the Search and Map tabs' keys, the Train
+//! tab's run form and run control. Split from `app.rs`, which keeps event dispatch and state.
+
+use std::path::PathBuf;
+
+use super::{App, Focus, Level, Tab, TextPopup};
+use crate::tui::clipboard;
+use crate::tui::keymap::Action;
+use crate::tui::playback::PlayRequest;
+use crate::tui::tabs::run_form::RunForm;
+use crate::tui::tabs::train_run::{default_datasets, TrainRun};
+
+impl App {
+    /// Actions of the current tab (after the global ones were handled).
+    pub(super) fn tab_action(&mut self, action: Action) {
+        use Action as A;
+        match self.tab {
+            Tab::Dataset => self.dataset_action(action),
+            Tab::Train => self.train_action(action),
+            Tab::Search => match action {
+                A::Play => self.play_path(self.search.selected_clip()),
+                A::Stop => self.audio.send(PlayRequest::Stop),
+                A::CopyPath => self.copy_path(self.search.selected_clip()),
+                _ => {
+                    if let Some(msg) = self.search.apply(action) {
+                        self.set_status(msg.0, msg.1);
+                    }
+                }
+            },
+            Tab::Map => {
+                let msg = self.map.apply(action);
+                if action == A::Play {
+                    self.play_path(self.map.selected_path());
+                } else if action == A::Stop {
+                    self.audio.send(PlayRequest::Stop);
+                }
+                if let Some(msg) = msg {
+                    self.set_status(msg.0, msg.1);
+                }
+            }
+        }
+    }
+
+    fn dataset_action(&mut self, action: Action) {
+        use Action as A;
+        let page = 10;
+        match action {
+            A::Up => self.dataset.move_selection(-1),
+            A::Down => self.dataset.move_selection(1),
+            A::PageUp => self.dataset.move_selection(-page),
+            A::PageDown => self.dataset.move_selection(page),
+            A::Top => self.dataset.move_selection(isize::MIN / 2),
+            A::Bottom => self.dataset.move_selection(isize::MAX / 2),
+            A::NextSource => self.dataset.switch_source(true),
+            A::PrevSource => self.dataset.switch_source(false),
+            A::Play => self.play_selected(),
+            A::Stop => self.audio.send(PlayRequest::Stop),
+            A::VolumeUp => self.audio.send(PlayRequest::Volume(0.1)),
+            A::VolumeDown => self.audio.send(PlayRequest::Volume(-0.1)),
+            A::SeekBack => self.audio.send(PlayRequest::SeekBy(-5.0)),
+            A::SeekForward => self.audio.send(PlayRequest::SeekBy(5.0)),
+            A::CopyPath => self.copy_path(self.dataset.selected_item().and_then(|i| i.path.clone())),
+            A::ExportM3u => {
+                let name = self.dataset.current().map_or("library".to_string(), |s| s.name.clone());
+                let out = std::env::current_dir().unwrap_or_default().join(format!("storyscore-{name}.m3u"));
+                match clipboard::write_m3u(&out, &self.dataset.visible_clips()) {
+                    Ok(n) => self.set_status(Level::Info, format!("wrote {n} clips to {}", out.display())),
+                    Err(e) => self.set_status(Level::Error, e.to_string()),
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn copy_path(&mut self, path: Option<PathBuf>) {
+        match path {
+            Some(p) => {
+                clipboard::copy_osc52(&p.display().to_string());
+                self.set_status(Level::Info, format!("copied {}", p.display()));
+            }
+            None => self.set_status(Level::Warning, "no clip selected"),
+        }
+    }
+
+    /// Plays a preview of a clip from its start (the index keeps no per-chunk scores).
+    fn play_path(&mut self, path: Option<PathBuf>) {
+        match path {
+            Some(path) => {
+                let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+                self.set_status(Level::Info, format!("loading {name}…"));
+                self.audio.send(PlayRequest::Play { path, start_s: 0.0 });
+            }
+            None => self.set_status(Level::Warning, "no clip selected"),
+        }
+    }
+
+    fn play_selected(&mut self) {
+        let Some(item) = self.dataset.selected_item() else {
+            return self.set_status(Level::Warning, "nothing selected");
+        };
+        if let Some(text) = &item.text {
+            self.popup = Some(TextPopup { title: item.title.clone(), text: text.clone(), scroll: 0 });
+        } else if let Some(path) = item.path.clone() {
+            self.set_status(Level::Info, format!("loading {}…", item.title));
+            self.audio.send(PlayRequest::Play { path, start_s: 0.0 });
+        }
+    }
+
+    fn train_action(&mut self, action: Action) {
+        match (action, &mut self.run) {
+            (Action::StartRun, _) if self.monitor_only => {
+                self.set_status(Level::Warning, "the monitor follows a run another process writes")
+            }
+            (Action::StartRun, Some(run)) if !self.train.finished() => {
+                let msg = format!("a run is going on in {} (x stops it)", run.run_dir.display());
+                self.set_status(Level::Warning, msg)
+            }
+            (Action::StartRun, _) => {
+                let mut form = RunForm::new(default_datasets(), tch::Cuda::is_available());
+                form.cuda = form.cuda_available && self.config.tch_device() != tch::Device::Cpu;
+                self.train.form = Some(form);
+                self.focus = Focus::RunForm;
+            }
+            (Action::PauseRun, Some(run)) => run.toggle_pause(),
+            (Action::StopRun, Some(run)) => {
+                run.stop();
+                self.set_status(Level::Info, "stopping after the current step");
+            }
+            (Action::PauseRun | Action::StopRun, None) => {
+                self.set_status(Level::Warning, "no run started here (n starts one)")
+            }
+            _ => {}
+        }
+    }
+
+    /// Keys of the open run form; Enter starts the run it describes.
+    pub(super) fn form_action(&mut self, action: Action) {
+        let Some(form) = &mut self.train.form else {
+            self.focus = Focus::Normal;
+            return;
+        };
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Down => form.move_field(true),
+            Action::Up => form.move_field(false),
+            Action::NextChoice => form.cycle(true),
+            Action::PrevChoice => form.cycle(false),
+            Action::LeaveInput => {
+                self.train.form = None;
+                self.focus = Focus::Normal;
+            }
+            Action::Submit => match form.settings() {
+                Err(why) => form.error = Some(why),
+                Ok(settings) => match TrainRun::start(self.tx.clone(), &self.dirs, &settings) {
+                    Ok(run) => {
+                        self.focus = Focus::Normal;
+                        self.train.attach(run.run_dir.clone());
+                        let what = format!("{} space, {} steps", settings.space, settings.steps);
+                        self.set_status(
+                            Level::Info,
+                            format!("training ({what}) in {}", run.run_dir.display()),
+                        );
+                        self.run = Some(run);
+                    }
+                    Err(why) => form.error = Some(why),
+                },
+            },
+            _ => {}
+        }
+    }
+}
