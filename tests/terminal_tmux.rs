@@ -58,15 +58,37 @@ impl Tmux {
 
     /// Waits until the screen contains `needle`; fails with the last screen otherwise.
     fn wait_for(&self, needle: &str, what: &str) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
+        self.wait_until(&format!("{what} ({needle:?})"), Duration::from_secs(120), |s| s.contains(needle))
+    }
+
+    /// Waits until `done` holds for the screen; fails with the last screen otherwise.
+    fn wait_until(&self, what: &str, limit: Duration, done: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + limit;
         loop {
             let screen = self.screen();
-            if screen.contains(needle) {
+            if done(&screen) {
                 return screen;
             }
-            assert!(Instant::now() < deadline, "never saw {what} ({needle:?}); screen:\n{screen}");
+            assert!(Instant::now() < deadline, "never saw {what}; screen:\n{screen}");
             std::thread::sleep(Duration::from_millis(100));
         }
+    }
+
+    /// After the app quits: a fresh prompt, a cooked terminal (icanon, echo), no alternate screen.
+    fn assert_restored(&self) {
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while self.screen().matches("READY$").count() < 2 {
+            assert!(Instant::now() < deadline, "no fresh prompt after q:\n{}", self.screen());
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        // The marker is computed by the shell so the typed command line cannot match it.
+        self.keys(&["clear; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; echo STTY-$((40+2))", "Enter"]);
+        let screen = self.wait_for("STTY-42", "stty output");
+        let words: Vec<&str> = screen.split_whitespace().collect();
+        assert!(words.contains(&"icanon") && words.contains(&"echo"), "terminal left raw:\n{screen}");
+        assert!(!words.contains(&"-icanon") && !words.contains(&"-echo"), "terminal left raw:\n{screen}");
+        let alt = self.tmux(&["display-message", "-p", "-t", "main", "#{alternate_on}"]);
+        assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0", "alternate screen still on");
     }
 
     fn resize(&self, w: u16, h: u16) {
@@ -123,19 +145,7 @@ fn app_opens_browses_resizes_quits_and_restores_the_terminal() {
     t.wait_for("battle.ogg", "the full layout after growing again");
 
     t.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while t.screen().matches("READY$").count() < 2 {
-        assert!(Instant::now() < deadline, "no fresh prompt after q:\n{}", t.screen());
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    // The marker is computed by the shell so the typed command line cannot match it.
-    t.keys(&["clear; stty -a | tr ' ;' '\\n\\n' | grep -x -e icanon -e -icanon -e echo -e -echo; echo STTY-$((40+2))", "Enter"]);
-    let screen = t.wait_for("STTY-42", "stty output");
-    let words: Vec<&str> = screen.split_whitespace().collect();
-    assert!(words.contains(&"icanon") && words.contains(&"echo"), "terminal left raw:\n{screen}");
-    assert!(!words.contains(&"-icanon") && !words.contains(&"-echo"), "terminal left raw:\n{screen}");
-    let alt = t.tmux(&["display-message", "-p", "-t", "main", "#{alternate_on}"]);
-    assert_eq!(String::from_utf8_lossy(&alt.stdout).trim(), "0", "alternate screen still on");
+    t.assert_restored();
 }
 
 #[test]
@@ -180,4 +190,85 @@ fn typed_story_gets_ranked_clips_and_the_map_shows_braille_points() {
         assert!(Instant::now() < deadline, "no fresh prompt after q:\n{}", t.screen());
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+/// `N` of the Train tab's "step N/TOTAL" line.
+fn train_step(screen: &str) -> Option<u64> {
+    let at = screen.find("step ")?;
+    let digits: String = screen[at + 5..].chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
+/// The loss chart's cells: the rows from its title down to the System panel, left of the
+/// Validation panel.
+fn loss_chart(screen: &str) -> String {
+    let lines: Vec<&str> = screen.lines().collect();
+    let Some(top) = lines.iter().position(|l| l.contains("Loss per branch")) else { return String::new() };
+    let width = lines[top].find("┌ Validation").map_or(usize::MAX, |b| lines[top][..b].chars().count());
+    lines[top..]
+        .iter()
+        .take_while(|l| !l.contains("System"))
+        .map(|l| l.chars().take(width).collect::<String>() + "\n")
+        .collect()
+}
+
+#[test]
+fn run_form_starts_a_mel_stats_run_whose_loss_chart_moves_then_stops() {
+    let Some(isear) = common::shared("data/isear/isear.csv") else { return };
+    let Some(minilm) = common::minilm_dir() else { return };
+    let real = storyscore::config::Dirs::resolve().unwrap();
+    let home = tempfile::tempdir().unwrap();
+    // Isolated data, config and cache dirs; the sentence encoder and word vectors are linked in,
+    // and so are the text-feature and decoded-audio caches (filled on a machine's first run).
+    for (from, to) in [
+        (minilm, "data/models/all-MiniLM-L6-v2"),
+        (real.glove(), "data/vectors/glove-6b-50d"),
+        (real.cache.join("text-features"), "cache/text-features"),
+        (real.cache.join("pcm16"), "cache/pcm16"),
+    ] {
+        let to = home.path().join(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::create_dir_all(&from).unwrap();
+        std::os::unix::fs::symlink(&from, &to).unwrap();
+    }
+    // No library: nothing to index while training.
+    std::fs::create_dir_all(home.path().join("config")).unwrap();
+    std::fs::write(home.path().join("config/config.toml"), "library = []\ndevice = \"cpu\"\n").unwrap();
+    let Some(t) = Tmux::start(home.path()) else { return };
+    let shared = isear.parent().unwrap().parent().unwrap().parent().unwrap().display().to_string();
+    t.keys(&[&format!("STORYSCORE_SHARED={shared} {}", env!("CARGO_BIN_EXE_storyscore")), "Enter"]);
+    t.wait_for("1 Dataset", "the tab bar");
+    t.keys(&["2"]);
+    t.wait_for("No training run attached", "the Train tab");
+    t.keys(&["n"]);
+    let form = t.wait_for("New training run", "the run form");
+    assert!(
+        form.contains("‹ classify ›") && form.contains("‹ mel-stats ›") && form.contains("300"),
+        "{form}"
+    );
+    t.keys(&["Enter"]);
+    // The first run on a machine fills the caches first; then a step takes about a second.
+    let first = t.wait_until("the first step", Duration::from_secs(600), |s| {
+        s.contains("/300 · epoch") && train_step(s).is_some_and(|n| n >= 1) && s.contains("Loss per branch")
+    });
+    let n1 = train_step(&first).unwrap();
+    let later = t.wait_until("two more steps", Duration::from_secs(60), |s| {
+        train_step(s).is_some_and(|n| n >= n1 + 2)
+    });
+    let n2 = train_step(&later).unwrap();
+    assert!(n2 > n1);
+    let (c1, c2) = (loss_chart(&first), loss_chart(&later));
+    assert!(c1.contains("step") && c2.contains("step"), "no chart:\n{first}\n{later}");
+    assert_ne!(c1, c2, "the loss chart did not move from step {n1} to {n2}");
+    t.keys(&["x"]);
+    let stopped = t.wait_for("finished at step", "the stopped run");
+    assert!(train_step(&stopped).is_some_and(|n| n < 300), "{stopped}");
+    let run = std::fs::read_dir(home.path().join("data/runs")).unwrap().next().unwrap().unwrap().path();
+    let config = std::fs::read_to_string(run.join("config.toml")).unwrap();
+    assert!(
+        config.contains("space = \"classify\"") && config.contains("audio_trunk = \"mel-stats\""),
+        "{config}"
+    );
+    t.keys(&["q"]);
+    t.assert_restored();
 }
