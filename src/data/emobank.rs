@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::{DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue, Split};
+use super::{csv_rows, DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue, Split};
 use crate::emotion::Quadrant;
 
 /// EmoBank's 1–5 scale mapped onto storyscore's 0–1 VA scale: `(x − 1) / 4`.
@@ -16,28 +16,15 @@ pub fn normalise(x: f32) -> f32 {
 pub fn load(path: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
     let path = if path.is_dir() { path.join("emobank.csv") } else { path.to_path_buf() };
     let mut reader =
-        csv::ReaderBuilder::new().flexible(true).from_path(&path).map_err(|e| csv_open_error(&path, e))?;
+        csv::ReaderBuilder::new().flexible(true).from_path(&path).map_err(|e| csv_rows::open_error(&path, e))?;
     let headers = reader.headers().map_err(|e| DataError::line(&path, 1, e.to_string()))?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| DataError::line(&path, 1, format!("missing column {name:?}")))
-    };
+    let col = |name: &str| csv_rows::column(&headers, &path, name);
     let cols = [col("id")?, col("split")?, col("V")?, col("A")?, col("D")?, col("text")?];
     let mut data = Dataset::new(DatasetKind::EmoBank, &path, Vec::new());
     let mut issues = Vec::new();
     let mut seen = HashSet::new();
     for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                issues.push(RowIssue::new(&path, line, format!("unreadable row: {e}")));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let Some((line, record)) = csv_rows::row(&path, record, &mut issues) else { continue };
         let field = |i: usize| record.get(cols[i]);
         let (Some(id), Some(split), Some(text)) = (field(0), field(1), field(5)) else {
             issues.push(RowIssue::new(
@@ -72,9 +59,3 @@ pub fn load(path: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
     Ok((data, issues))
 }
 
-pub(crate) fn csv_open_error(path: &Path, e: csv::Error) -> DataError {
-    match e.into_kind() {
-        csv::ErrorKind::Io(io) => DataError::io(path, io),
-        other => DataError::format(path, format!("{other:?}")),
-    }
-}

@@ -4,8 +4,7 @@
 use std::collections::{BTreeSet, HashSet};
 use std::path::{Path, PathBuf};
 
-use super::emobank::csv_open_error;
-use super::{DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue, Split};
+use super::{csv_rows, DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue, Split};
 
 /// File extensions treated as audio (`.npy`: raw 16 kHz samples, as in the original layout).
 pub const AUDIO_EXTENSIONS: [&str; 5] = ["wav", "flac", "ogg", "mp3", "npy"];
@@ -102,26 +101,18 @@ pub fn load_library(root: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> 
 pub fn load_manifest(path: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
     let mut reader =
-        csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| csv_open_error(path, e))?;
+        csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| csv_rows::open_error(path, e))?;
     let headers = reader.headers().map_err(|e| DataError::line(path, 1, e.to_string()))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
-    let path_col = col("path").ok_or_else(|| DataError::line(path, 1, "missing column \"path\""))?;
-    let moods_col = col("moods").ok_or_else(|| DataError::line(path, 1, "missing column \"moods\""))?;
+    let path_col = csv_rows::column(&headers, path, "path")?;
+    let moods_col = csv_rows::column(&headers, path, "moods")?;
     let (split_col, start_col, len_col) = (col("split"), col("start_s"), col("len_s"));
     let mut data = Dataset::new(DatasetKind::Manifest, path, Vec::new());
     let mut vocabulary = BTreeSet::new();
     let mut issues = Vec::new();
     let mut seen = HashSet::new();
     for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                issues.push(RowIssue::new(path, line, format!("unreadable row: {e}")));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let Some((line, record)) = csv_rows::row(path, record, &mut issues) else { continue };
         let Some(file) = record.get(path_col).map(str::trim).filter(|f| !f.is_empty()) else {
             issues.push(RowIssue::new(path, line, "empty path"));
             continue;

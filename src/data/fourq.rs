@@ -7,8 +7,7 @@
 use std::collections::HashSet;
 use std::path::Path;
 
-use super::emobank::csv_open_error;
-use super::{DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue};
+use super::{csv_rows, DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue};
 use crate::emotion::{MoodVocabulary, Quadrant};
 
 /// AllMusic mood tag (lower case) → AudioSet mood.
@@ -41,29 +40,16 @@ pub fn moods_of_tags(moods_split: &str) -> Vec<String> {
 pub fn load(path: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
     let meta = if path.is_dir() { path.join("meta.csv") } else { path.to_path_buf() };
     let dir = meta.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let mut reader = csv::Reader::from_path(&meta).map_err(|e| csv_open_error(&meta, e))?;
+    let mut reader = csv::Reader::from_path(&meta).map_err(|e| csv_rows::open_error(&meta, e))?;
     let headers = reader.headers().map_err(|e| DataError::line(&meta, 1, e.to_string()))?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| DataError::line(&meta, 1, format!("missing column {name:?}")))
-    };
+    let col = |name: &str| csv_rows::column(&headers, &meta, name);
     let (id_col, quadrant_col, tags_col) = (col("id")?, col("quadrant")?, col("moods_split")?);
     let vocabulary = MoodVocabulary::AUDIOSET.words.iter().map(|w| w.to_string()).collect();
     let mut data = Dataset::new(DatasetKind::FourQ, &dir, vocabulary);
     let mut issues = Vec::new();
     let mut seen = HashSet::new();
     for record in reader.records() {
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| p.line() as usize);
-                issues.push(RowIssue::new(&meta, line, format!("unreadable row: {e}")));
-                continue;
-            }
-        };
-        let line = record.position().map_or(0, |p| p.line() as usize);
+        let Some((line, record)) = csv_rows::row(&meta, record, &mut issues) else { continue };
         let (Some(id), Some(quadrant), Some(tags)) =
             (record.get(id_col), record.get(quadrant_col), record.get(tags_col))
         else {

@@ -4,6 +4,7 @@
 //! Every loader skips malformed rows and returns them as `RowIssue`s (file and line), so a
 //! single bad row never stops a load; only an unreadable or unrecognisable file is an error.
 
+mod csv_rows;
 mod dataset;
 pub mod emobank;
 mod error;
