@@ -46,7 +46,7 @@ impl ModuleT for MelStats {
 /// The audio trunk a model was built with.
 #[derive(Debug)]
 pub enum AudioTrunk {
-    Cnn(AudioCnn),
+    Cnn(Box<AudioCnn>),
     MelStats(MelStats),
 }
 
@@ -54,7 +54,7 @@ impl AudioTrunk {
     /// Builds the trunk `config.trunk` names under `p`.
     pub fn new(p: &nn::Path, config: AudioCnnConfig) -> Self {
         match config.trunk {
-            TrunkKind::Cnn => Self::Cnn(AudioCnn::new(p, config)),
+            TrunkKind::Cnn => Self::Cnn(Box::new(AudioCnn::new(p, config))),
             TrunkKind::MelStats => Self::MelStats(MelStats::new(p, config.n_mels)),
         }
     }
