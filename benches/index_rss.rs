@@ -46,6 +46,7 @@ fn write_index(model: &EmotionModel, model_dir: &Path, n: usize, dir: &Path) -> 
                 ("artist".into(), format!("Artist {}", i / 120)),
             ],
             model_id: model.id().to_string(),
+            chunk_starts_s: Vec::new(),
         };
         index.insert_at(None, record, &embedding).map_err(|e| e.to_string())?;
     }

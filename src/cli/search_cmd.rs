@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use storyscore::index::{QueryMode, SearchResults, Searcher};
+use storyscore::index::{clock, QueryMode, SearchResults, Searcher};
 use storyscore::model::Space;
 use storyscore::text::StoryText;
 
@@ -17,7 +17,7 @@ pub struct Args {
     /// How many clips to list.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     top: u32,
-    /// Print JSON: {"query", "space", "results": [{"rank", "score", "path", "moods"}, ...]}.
+    /// Print JSON: {"query", "space", "results": [{"rank", "score", "path", "moods", "preview_start_s"}, ...]}.
     #[arg(long)]
     json: bool,
     /// Average the embeddings of the sentences instead of embedding the passage as a whole.
@@ -63,7 +63,8 @@ fn moods_text(moods: &[(String, f32)]) -> String {
     moods.iter().map(|(m, s)| format!("{m} {s:.2}")).collect::<Vec<_>>().join(", ")
 }
 
-/// The human-readable answer: the query's moods, then rank, score, title and moods per clip.
+/// The human-readable answer: the query's moods, then rank, score, preview start, title and moods
+/// per clip.
 fn table(r: &SearchResults) -> String {
     let score_name = match r.space {
         Space::Va => "−dist",
@@ -79,13 +80,17 @@ fn table(r: &SearchResults) -> String {
         return out;
     }
     let title_width = r.results.iter().map(|h| h.title.chars().count()).max().unwrap_or(5).clamp(5, 40);
-    out.push_str(&format!("{:>3}  {:>7}  {:<title_width$}  moods\n", "#", score_name, "title"));
+    out.push_str(&format!(
+        "{:>3}  {:>7}  {:>5}  {:<title_width$}  moods\n",
+        "#", score_name, "from", "title"
+    ));
     for h in &r.results {
         let title: String = h.title.chars().take(title_width).collect();
         out.push_str(&format!(
-            "{:>3}  {:>7.3}  {:<title_width$}  {}\n     {}\n",
+            "{:>3}  {:>7.3}  {:>5}  {:<title_width$}  {}\n     {}\n",
             h.rank,
             h.score,
+            clock(h.preview_start_s),
             title,
             moods_text(&h.moods),
             h.path.display()

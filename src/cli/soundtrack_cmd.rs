@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use storyscore::config::write_atomic;
-use storyscore::index::{soundtrack, Searcher, Soundtrack};
+use storyscore::index::{clock, soundtrack, Searcher, Soundtrack};
 use storyscore::text::StoryText;
 
 use super::Context;
@@ -14,7 +14,7 @@ pub struct Args {
     /// Index directory written by `storyscore index`.
     #[arg(long)]
     index: PathBuf,
-    /// Print JSON: {"passages": [{"start", "text", "moods", "clip", "score"}, ...]}.
+    /// Print JSON: {"passages": [{"start", "text", "moods", "clip", "score", "preview_start_s"}, ...]}.
     #[arg(long)]
     json: bool,
     /// Also write the clips as an M3U playlist, in story order.
@@ -59,8 +59,8 @@ fn timeline(track: &Soundtrack) -> String {
         return "no passages matched: the index has no clips\n".into();
     }
     let mut out = format!(
-        "{:>3}  {:>6}  {:<SHOWN_CHARS$}  {:>6}  clip (passage moods)\n",
-        "#", "start", "passage", "score"
+        "{:>3}  {:>6}  {:<SHOWN_CHARS$}  {:>6}  {:>5}  clip (passage moods)\n",
+        "#", "start", "passage", "score", "from"
     );
     for (i, p) in track.passages.iter().enumerate() {
         let mut text: String = p.text.chars().take(SHOWN_CHARS).collect();
@@ -70,11 +70,12 @@ fn timeline(track: &Soundtrack) -> String {
         }
         let moods = p.moods.iter().map(|(m, s)| format!("{m} {s:.2}")).collect::<Vec<_>>().join(", ");
         out.push_str(&format!(
-            "{:>3}  {:>6}  {:<SHOWN_CHARS$}  {:>6.3}  {} ({moods})\n",
+            "{:>3}  {:>6}  {:<SHOWN_CHARS$}  {:>6.3}  {:>5}  {} ({moods})\n",
             i + 1,
             p.start,
             text,
             p.score,
+            clock(p.preview_start_s),
             p.title
         ));
     }

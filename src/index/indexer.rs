@@ -2,8 +2,10 @@
 //!
 //! Decoder threads decode, resample and cut each file into the 16 evaluation chunks ahead of the
 //! model, through a bounded channel, while the calling thread runs mel + CNN on one clip's
-//! `[16, 80000]` batch at a time; a clip's embedding is the mean of its 16 chunk embeddings.
-//! Unchanged files (path, size, mtime, header hash) are reused; files gone from the folders leave
+//! `[16, 80000]` batch at a time; a clip's embedding is the mean of its 16 chunk embeddings, which
+//! are kept too (search starts a preview at the best-fitting chunk).
+//! Unchanged files (path, size, mtime, header hash) are reused unless their clip lacks chunk
+//! embeddings (an index built before they were kept); files gone from the folders leave
 //! the index; unreadable files are skipped and reported. The partial index is saved every few
 //! clips, so an interrupted run resumes where it stopped.
 
@@ -18,7 +20,10 @@ use tch::{Kind, Tensor};
 
 use super::fingerprint::Fingerprint;
 use super::store::{ClipIndex, ClipRecord, IndexError};
-use crate::audio::{eval_chunks, load_mono_16k, probe, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS, SAMPLE_RATE};
+use crate::audio::{
+    chunk::eval_chunk_start, eval_chunks, load_mono_16k, probe, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS,
+    SAMPLE_RATE,
+};
 use crate::model::EmotionModel;
 
 /// Decoded clips waiting for the model; each holds 16 × 80,000 samples (5 MB).
@@ -82,6 +87,8 @@ struct Prepared {
     fingerprint: Fingerprint,
     /// `[16 · 80000]` chunk samples.
     chunks: Vec<f32>,
+    /// Where each chunk starts, in seconds.
+    chunk_starts_s: Vec<f64>,
     duration_s: f64,
     tags: Vec<(String, String)>,
 }
@@ -114,7 +121,9 @@ pub fn build_index(
         match Fingerprint::of(path) {
             Ok(fp) => {
                 present.insert(path.clone());
-                if !old_rows.get(path).is_some_and(|&i| fp.matches(&index.clips()[i])) {
+                let current =
+                    old_rows.get(path).is_some_and(|&i| fp.matches(&index.clips()[i]) && index.has_chunks(i));
+                if !current {
                     to_embed.push(fp);
                 }
             }
@@ -173,7 +182,7 @@ pub fn build_index(
                 embed(model, &mel, &p).map(|e| (p, e)).map_err(|e| (path, e))
             });
             match outcome {
-                Ok((p, embedding)) => {
+                Ok((p, (embedding, chunks))) => {
                     let path = p.fingerprint.path.clone();
                     let record = ClipRecord {
                         path: p.fingerprint.path,
@@ -183,8 +192,10 @@ pub fn build_index(
                         duration_s: p.duration_s,
                         tags: p.tags,
                         model_id: model.id().to_string(),
+                        chunk_starts_s: p.chunk_starts_s,
                     };
-                    let row = index.insert_at(rows.get(&record.path).copied(), record, &embedding)?;
+                    let row = rows.get(&record.path).copied();
+                    let row = index.insert_with_chunks_at(row, record, &embedding, &chunks)?;
                     rows.insert(path.clone(), row);
                     report.embedded += 1;
                     since_save += 1;
@@ -266,19 +277,25 @@ fn prepare(fingerprint: Fingerprint) -> Result<Prepared, (PathBuf, String)> {
     let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
     let tags = probe(&path).map(|info| info.tags).unwrap_or_default();
     let chunks = eval_chunks(&samples).concat();
-    Ok(Prepared { fingerprint, chunks, duration_s, tags })
+    let chunk_starts_s = (0..EVAL_CHUNKS)
+        .map(|i| eval_chunk_start(samples.len(), i) as f64 / f64::from(SAMPLE_RATE))
+        .collect();
+    Ok(Prepared { fingerprint, chunks, chunk_starts_s, duration_s, tags })
 }
 
-/// The clip embedding: mean over the 16 chunk embeddings. → `[D]`
-fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<Vec<f32>, String> {
+/// The clip embedding, the mean over its 16 chunk embeddings, and those chunk embeddings.
+/// → (`[D]`, `[16 · D]`)
+fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<(Vec<f32>, Vec<f32>), String> {
     tch::no_grad(|| {
         let wave = Tensor::from_slice(&clip.chunks)
             .view([EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64])
             .to_device(model.device());
         let spec = mel.log_mel(&wave).map_err(|e| format!("mel: {e}"))?;
         let emb = model.embed_audio_mel(&spec, false).map_err(|e| format!("model: {e}"))?;
+        let emb = emb.to_kind(Kind::Float).to_device(tch::Device::Cpu);
         let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
-        Vec::<f32>::try_from(mean.to_device(tch::Device::Cpu)).map_err(|e| e.to_string())
+        let chunks = Vec::<f32>::try_from(emb.reshape([-1])).map_err(|e| e.to_string())?;
+        Ok((Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?, chunks))
     })
 }
 

@@ -1,5 +1,5 @@
 //! Story search: text (or a clip) → embedding in the index's space → ranked clips, each explained
-//! by its closest moods.
+//! by its closest moods and previewed from its chunk that fits the query best.
 
 use std::path::{Path, PathBuf};
 
@@ -9,7 +9,7 @@ use tch::{Device, Kind, Tensor};
 use super::moods::MoodAnchors;
 use super::store::{ClipIndex, IndexError};
 use crate::audio::{eval_chunks, load_mono_16k, AudioError, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS};
-use crate::model::{EmotionModel, ModelError, Space};
+use crate::model::{EmotionModel, ModelError, Similarity, Space};
 use crate::text::{InputError, StoryText};
 
 /// Text read for a whole-passage query; the encoder keeps only its first 256 tokens anyway, and
@@ -61,6 +61,58 @@ pub struct SearchHit {
     pub title: String,
     /// The clip's closest moods, best first.
     pub moods: Vec<(String, f32)>,
+    /// Start (s) of the clip's 5-s chunk that fits the query best, where a preview begins; 0 when
+    /// the index keeps no chunk embeddings for the clip (rebuild it with `storyscore index`).
+    pub preview_start_s: f64,
+    /// That chunk's score, in the same measure as `score`; absent without chunk embeddings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preview_score: Option<f32>,
+}
+
+/// The chunk of a clip that fits a query best.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Preview {
+    /// Chunk number, 0..16.
+    pub chunk: usize,
+    pub start_s: f64,
+    /// Cosine, inner product or negative Euclidean distance, per the space.
+    pub score: f32,
+}
+
+/// The chunk of clip `row` whose embedding fits `query` (`[dim]`, as the model emits it) best, by
+/// the space's similarity; `None` when the index keeps no chunk embeddings for the clip. Reads
+/// only that clip's row of `chunks.npy`.
+pub fn best_chunk(index: &ClipIndex, row: usize, query: &[f32]) -> Result<Option<Preview>, IndexError> {
+    let (Some(chunks), Some(clip)) = (index.chunk_embeddings(row)?, index.clips().get(row)) else {
+        return Ok(None);
+    };
+    let q = index.prepare(query);
+    let similarity = index.space().similarity();
+    let best = chunks
+        .chunks_exact(index.dim())
+        .map(|c| chunk_score(similarity, c, &q))
+        .enumerate()
+        .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
+    Ok(best
+        .and_then(|(chunk, score)| Some(Preview { chunk, start_s: *clip.chunk_starts_s.get(chunk)?, score })))
+}
+
+/// One chunk embedding's fit to a query already prepared by [`ClipIndex::prepare`].
+fn chunk_score(similarity: Similarity, chunk: &[f32], query: &[f32]) -> f32 {
+    let dot = |a: &[f32]| a.iter().zip(query).map(|(x, y)| x * y).sum::<f32>();
+    match similarity {
+        Similarity::Cosine => dot(&super::store::unit(chunk)),
+        Similarity::InnerProduct => dot(chunk),
+        Similarity::NegEuclidean => {
+            -chunk.iter().zip(query).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt()
+        }
+    }
+}
+
+/// Seconds as `m:ss`, as previews and players show them.
+pub fn clock(seconds: f64) -> String {
+    let s = seconds.max(0.0).round() as u64;
+    format!("{}:{:02}", s / 60, s % 60)
 }
 
 /// The answer to one query.
@@ -214,21 +266,24 @@ impl Searcher {
     /// Ranks the index against an embedding already in the space.
     pub fn search_vector(&self, vector: &[f32], k: usize, query: &str) -> Result<SearchResults, SearchError> {
         let hits = self.index.search(vector, k)?;
-        let results = hits
-            .iter()
-            .enumerate()
-            .filter_map(|(rank, hit)| {
-                let clip = self.index.clips().get(hit.index)?;
-                let emb = self.index.embedding(hit.index)?;
-                Some(SearchHit {
-                    rank: rank + 1,
-                    score: hit.score,
-                    path: clip.path.clone(),
-                    title: clip.title(),
-                    moods: self.anchors.closest(emb, MOODS_SHOWN),
-                })
-            })
-            .collect();
+        let mut results = Vec::with_capacity(hits.len());
+        for (rank, hit) in hits.iter().enumerate() {
+            let (Some(clip), Some(emb)) =
+                (self.index.clips().get(hit.index), self.index.embedding(hit.index))
+            else {
+                continue;
+            };
+            let preview = best_chunk(&self.index, hit.index, vector)?;
+            results.push(SearchHit {
+                rank: rank + 1,
+                score: hit.score,
+                path: clip.path.clone(),
+                title: clip.title(),
+                moods: self.anchors.closest(emb, MOODS_SHOWN),
+                preview_start_s: preview.map_or(0.0, |p| p.start_s),
+                preview_score: preview.map(|p| p.score),
+            });
+        }
         Ok(SearchResults {
             query: query.to_string(),
             space: self.index.space(),
@@ -281,6 +336,16 @@ mod tests {
         assert_eq!(prefix("héllo", 2), "h");
         assert_eq!(prefix("héllo", 3), "hé");
         assert_eq!(prefix("abc", 10), "abc");
+    }
+
+    #[test]
+    fn chunk_scores_follow_the_space() {
+        let q = super::super::store::unit(&[1.0, 0.0]);
+        assert!((chunk_score(Similarity::Cosine, &[3.0, 3.0], &q) - 0.70710677).abs() < 1e-6);
+        assert_eq!(chunk_score(Similarity::InnerProduct, &[3.0, 3.0], &[1.0, 0.0]), 3.0);
+        assert_eq!(chunk_score(Similarity::NegEuclidean, &[4.0, 3.0], &[0.0, 0.0]), -5.0);
+        assert_eq!(clock(83.4), "1:23");
+        assert_eq!(clock(0.0), "0:00");
     }
 
     #[test]

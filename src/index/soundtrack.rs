@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use tch::{Device, Kind};
 
-use super::search::{SearchError, Searcher, MOODS_SHOWN};
+use super::search::{best_chunk, SearchError, Searcher, MOODS_SHOWN};
 use super::topk::Metric;
 use crate::model::Space;
 use crate::text::{Passage, StoryText};
@@ -39,6 +39,8 @@ pub struct SoundtrackPassage {
     /// Fit of the clip to the passage (cosine, or negative distance in the VA space).
     pub score: f32,
     pub duration_s: f64,
+    /// Start (s) of the clip's chunk that fits the passage best (0 without chunk embeddings).
+    pub preview_start_s: f64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -102,23 +104,20 @@ pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, 
         JUMP_WEIGHT * (clip_jump - text_jump).max(0.0)
     });
     let source = story.as_str();
-    let out = passages
-        .iter()
-        .zip(&vectors)
-        .zip(chosen)
-        .filter_map(|((p, v), (clip, score))| {
-            let record = index.clips().get(clip)?;
-            Some(SoundtrackPassage {
-                start: source.get(..p.start).map_or(0, |s| s.chars().count()),
-                text: p.text.clone(),
-                moods: searcher.anchors().closest(v, MOODS_SHOWN),
-                clip: record.path.clone(),
-                title: record.title(),
-                score,
-                duration_s: record.duration_s,
-            })
-        })
-        .collect();
+    let mut out = Vec::with_capacity(chosen.len());
+    for ((p, v), (clip, score)) in passages.iter().zip(&vectors).zip(chosen) {
+        let Some(record) = index.clips().get(clip) else { continue };
+        out.push(SoundtrackPassage {
+            start: source.get(..p.start).map_or(0, |s| s.chars().count()),
+            text: p.text.clone(),
+            moods: searcher.anchors().closest(v, MOODS_SHOWN),
+            clip: record.path.clone(),
+            title: record.title(),
+            score,
+            duration_s: record.duration_s,
+            preview_start_s: best_chunk(index, clip, v)?.map_or(0.0, |c| c.start_s),
+        });
+    }
     Ok(Soundtrack { passages: out, notices })
 }
 

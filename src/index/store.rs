@@ -2,7 +2,10 @@
 //!
 //! A directory with
 //! - `embeddings.npy`: float32 `[N, D]`, C order (unit-norm rows for cosine spaces), row i = clip i;
-//! - `clips.json`: per clip its path, size, mtime, header hash, duration, tags and model id;
+//! - `chunks.npy`: float32 `[N, 16, D]`, each clip's 16 evaluation-chunk embeddings as the model
+//!   emits them (see [`super::chunks`]; absent in indexes built before chunks were kept);
+//! - `clips.json`: per clip its path, size, mtime, header hash, duration, tags, model id and the
+//!   start (s) of each chunk;
 //! - `index.toml`: model id, space, dimension and creation time.
 //!
 //! Embeddings live in one contiguous `Vec<f32>` read with one call, so an index of N clips costs
@@ -17,7 +20,9 @@ use ndarray::{Array2, ArrayView2};
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use serde::{Deserialize, Serialize};
 
+use super::chunks::{ChunkTable, CHUNKS_FILE};
 use super::topk::{self, Hit, Metric};
+use crate::audio::EVAL_CHUNKS;
 use crate::config::write_atomic;
 use crate::model::{Similarity, Space};
 
@@ -42,6 +47,8 @@ pub enum IndexError {
     ModelMismatch { dir: PathBuf, index_model: String, model: String },
     #[error("clip {path}: embedding has {got} values, the index dimension is {dim}")]
     EmbeddingDim { path: PathBuf, got: usize, dim: usize },
+    #[error("clip {path}: {got} chunk values and {starts} chunk starts, expected {want} values ({EVAL_CHUNKS} chunks × dim) and {EVAL_CHUNKS} starts")]
+    ChunkShape { path: PathBuf, got: usize, starts: usize, want: usize },
     #[error("clip {path}: embedding contains NaN or infinity")]
     NonFinite { path: PathBuf },
     #[error("index search: {0}")]
@@ -78,6 +85,9 @@ pub struct ClipRecord {
     #[serde(default)]
     pub tags: Vec<(String, String)>,
     pub model_id: String,
+    /// Start of each evaluation chunk in seconds, in chunk order (empty: no chunk embeddings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chunk_starts_s: Vec<f64>,
 }
 
 impl ClipRecord {
@@ -104,6 +114,8 @@ pub struct ClipIndex {
     clips: Vec<ClipRecord>,
     /// `[clips.len(), meta.dim]`, row-major.
     embeddings: Vec<f32>,
+    /// `[clips.len(), 16, meta.dim]`, read row by row from disk once saved.
+    chunks: ChunkTable,
 }
 
 impl ClipIndex {
@@ -112,7 +124,12 @@ impl ClipIndex {
         let created = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let meta =
             IndexMeta { model_id: model_id.into(), space, dim, created, clips: 0, model_dir: PathBuf::new() };
-        Self { meta, clips: Vec::new(), embeddings: Vec::new() }
+        Self {
+            meta,
+            clips: Vec::new(),
+            embeddings: Vec::new(),
+            chunks: ChunkTable::missing(0, EVAL_CHUNKS, dim),
+        }
     }
 
     pub fn meta(&self) -> &IndexMeta {
@@ -153,6 +170,20 @@ impl ClipIndex {
         self.embeddings.get(i * self.meta.dim..(i + 1) * self.meta.dim)
     }
 
+    /// Whether clip `i` has its chunk embeddings (and their start times).
+    pub fn has_chunks(&self, i: usize) -> bool {
+        self.clips.get(i).is_some_and(|c| !c.chunk_starts_s.is_empty()) && self.chunks.has(i)
+    }
+
+    /// Clip `i`'s 16 chunk embeddings as the model emitted them, `[16, dim]` row-major; `None`
+    /// when the clip has none. Reads one row of `chunks.npy`, never the whole file.
+    pub fn chunk_embeddings(&self, i: usize) -> Result<Option<Vec<f32>>, IndexError> {
+        if !self.has_chunks(i) {
+            return Ok(None);
+        }
+        self.chunks.get(i)
+    }
+
     /// Records the directory of the model the embeddings come from.
     pub fn set_model_dir(&mut self, dir: &Path) {
         self.meta.model_dir = std::path::absolute(dir).unwrap_or_else(|_| dir.to_path_buf());
@@ -168,6 +199,7 @@ impl ClipIndex {
             order.iter().flat_map(|&i| self.embeddings[i * dim..(i + 1) * dim].iter().copied()).collect();
         self.clips = clips;
         self.embeddings = embeddings;
+        self.chunks.permute(&order);
     }
 
     /// The position of the clip stored for `path`.
@@ -187,12 +219,47 @@ impl ClipIndex {
     }
 
     /// [`Self::insert`] when the caller knows the clip's row (`None`: a new clip, appended), which
-    /// saves the search by path. Returns the row.
+    /// saves the search by path. The clip keeps no chunk embeddings. Returns the row.
     pub fn insert_at(
+        &mut self,
+        row: Option<usize>,
+        mut clip: ClipRecord,
+        embedding: &[f32],
+    ) -> Result<usize, IndexError> {
+        clip.chunk_starts_s.clear();
+        self.insert_clip(row, clip, embedding, None)
+    }
+
+    /// [`Self::insert_at`] with the clip's chunk embeddings, `[16, dim]` row-major as the model
+    /// emits them; `clip.chunk_starts_s` must give the 16 chunk starts.
+    pub fn insert_with_chunks_at(
         &mut self,
         row: Option<usize>,
         clip: ClipRecord,
         embedding: &[f32],
+        chunks: &[f32],
+    ) -> Result<usize, IndexError> {
+        let want = self.chunks.row_values();
+        if chunks.len() != want || clip.chunk_starts_s.len() != EVAL_CHUNKS {
+            return Err(IndexError::ChunkShape {
+                path: clip.path,
+                got: chunks.len(),
+                starts: clip.chunk_starts_s.len(),
+                want,
+            });
+        }
+        if chunks.iter().any(|x| !x.is_finite()) {
+            return Err(IndexError::NonFinite { path: clip.path });
+        }
+        self.insert_clip(row, clip, embedding, Some(chunks))
+    }
+
+    fn insert_clip(
+        &mut self,
+        row: Option<usize>,
+        clip: ClipRecord,
+        embedding: &[f32],
+        chunks: Option<&[f32]>,
     ) -> Result<usize, IndexError> {
         if clip.model_id != self.meta.model_id {
             return Err(IndexError::ModelMismatch {
@@ -216,11 +283,13 @@ impl ClipIndex {
             Some(i) => {
                 self.embeddings[i * self.meta.dim..(i + 1) * self.meta.dim].copy_from_slice(&values);
                 self.clips[i] = clip;
+                self.chunks.set(i, chunks);
                 i
             }
             None => {
                 self.embeddings.extend_from_slice(&values);
                 self.clips.push(clip);
+                self.chunks.push(chunks);
                 self.clips.len() - 1
             }
         };
@@ -231,9 +300,10 @@ impl ClipIndex {
     /// Keeps only the clips for which `keep` is true, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&ClipRecord) -> bool) {
         let dim = self.meta.dim;
+        let flags: Vec<bool> = self.clips.iter().map(&mut keep).collect();
         let mut write = 0;
-        for read in 0..self.clips.len() {
-            if keep(&self.clips[read]) {
+        for (read, &kept) in flags.iter().enumerate() {
+            if kept {
                 if write != read {
                     self.clips.swap(write, read);
                     self.embeddings.copy_within(read * dim..(read + 1) * dim, write * dim);
@@ -243,6 +313,7 @@ impl ClipIndex {
         }
         self.clips.truncate(write);
         self.embeddings.truncate(write * dim);
+        self.chunks.retain(&flags);
         self.meta.clips = write;
     }
 
@@ -281,7 +352,7 @@ impl ClipIndex {
         let clips_path = dir.join(CLIPS_FILE);
         let file = File::open(&clips_path)
             .map_err(|source| IndexError::Read { path: clips_path.clone(), source })?;
-        let ClipsFile { clips } = serde_json::from_reader(BufReader::new(file))
+        let ClipsFile { mut clips } = serde_json::from_reader(BufReader::new(file))
             .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
         if let Some(c) = clips.iter().find(|c| c.model_id != meta.model_id) {
             return Err(IndexError::Invalid {
@@ -302,7 +373,22 @@ impl ClipIndex {
                 message: format!("says {} clips but {CLIPS_FILE} lists {}", meta.clips, clips.len()),
             });
         }
-        Ok(Self { meta, clips, embeddings })
+        let chunks = ChunkTable::open(&dir.join(CHUNKS_FILE), clips.len(), EVAL_CHUNKS, meta.dim)?;
+        if let Some(c) = clips.iter().find(|c| ![0, EVAL_CHUNKS].contains(&c.chunk_starts_s.len())) {
+            return Err(IndexError::Invalid {
+                path: dir.join(CLIPS_FILE),
+                message: format!(
+                    "clip {} lists {} chunk starts, expected {EVAL_CHUNKS}",
+                    c.path.display(),
+                    c.chunk_starts_s.len()
+                ),
+            });
+        }
+        if !chunks.is_on_disk() {
+            // No chunks.npy (an index from before chunks were kept): no clip has chunk data.
+            clips.iter_mut().for_each(|c| c.chunk_starts_s.clear());
+        }
+        Ok(Self { meta, clips, embeddings, chunks })
     }
 
     /// Opens `dir` if it holds an index for `model_id`; an empty new index when there is none.
@@ -327,6 +413,7 @@ impl ClipIndex {
         std::fs::create_dir_all(dir)
             .map_err(|source| IndexError::Write { path: dir.to_path_buf(), source })?;
         write_embeddings(&dir.join(EMBEDDINGS_FILE), &self.embeddings, self.meta.dim)?;
+        self.chunks.save(&dir.join(CHUNKS_FILE))?;
         let clips = ClipsFile { clips: self.clips.clone() };
         let clips_path = dir.join(CLIPS_FILE);
         let json = serde_json::to_vec_pretty(&clips)
@@ -399,6 +486,7 @@ mod tests {
             duration_s: 3.5,
             tags: vec![("title".into(), format!("T {path}"))],
             model_id: model.into(),
+            chunk_starts_s: Vec::new(),
         }
     }
 
@@ -455,5 +543,30 @@ mod tests {
         idx.save(dir.path()).unwrap();
         let err = ClipIndex::open_or_new(dir.path(), "m9", Space::TwoBranch, 2).unwrap_err().to_string();
         assert!(err.contains("m1") && err.contains("m9"), "{err}");
+    }
+
+    #[test]
+    fn chunk_rows_follow_their_clips() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut idx = ClipIndex::new("m", Space::Va, 1);
+        let with_starts = |p: &str| ClipRecord { chunk_starts_s: vec![0.5; EVAL_CHUNKS], ..record(p, "m") };
+        let rows = |v: f32| vec![v; EVAL_CHUNKS];
+        let err = idx.insert_with_chunks_at(None, record("a", "m"), &[1.0], &rows(1.0)).unwrap_err();
+        assert!(err.to_string().contains("0 chunk starts"), "{err}");
+        assert!(idx.insert_with_chunks_at(None, with_starts("a"), &[1.0], &[1.0]).is_err());
+        idx.insert_with_chunks_at(None, with_starts("c"), &[3.0], &rows(3.0)).unwrap();
+        idx.insert(with_starts("b"), &[2.0]).unwrap();
+        idx.insert_with_chunks_at(None, with_starts("a"), &[1.0], &rows(1.0)).unwrap();
+        idx.sort_by_path();
+        assert!(idx.has_chunks(0) && !idx.has_chunks(1) && idx.has_chunks(2));
+        assert!(idx.clips()[1].chunk_starts_s.is_empty(), "a clip without chunks lists no starts");
+        idx.save(dir.path()).unwrap();
+        let mut back = ClipIndex::open(dir.path()).unwrap();
+        assert_eq!(back.chunk_embeddings(0).unwrap(), Some(rows(1.0)));
+        assert_eq!(back.chunk_embeddings(1).unwrap(), None);
+        back.retain(|c| c.path != Path::new("a"));
+        assert_eq!(back.chunk_embeddings(1).unwrap(), Some(rows(3.0)));
+        back.save(dir.path()).unwrap();
+        assert_eq!(ClipIndex::open(dir.path()).unwrap().chunk_embeddings(1).unwrap(), Some(rows(3.0)));
     }
 }

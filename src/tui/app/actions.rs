@@ -18,7 +18,7 @@ impl App {
             Tab::Dataset => self.dataset_action(action),
             Tab::Train => self.train_action(action),
             Tab::Search => match action {
-                A::Play => self.play_path(self.search.selected_clip()),
+                A::Play => self.play_preview(self.search.selected_preview()),
                 A::Stop => self.audio.send(PlayRequest::Stop),
                 A::CopyPath => self.copy_path(self.search.selected_clip()),
                 _ => {
@@ -82,13 +82,23 @@ impl App {
         }
     }
 
-    /// Plays a preview of a clip from its start (the index keeps no per-chunk scores).
+    /// Plays a clip from its start.
     fn play_path(&mut self, path: Option<PathBuf>) {
-        match path {
-            Some(path) => {
+        self.play_preview(path.map(|p| (p, 0.0)));
+    }
+
+    /// Plays a clip from `start_s` (a search result's best-fitting chunk).
+    fn play_preview(&mut self, clip: Option<(PathBuf, f64)>) {
+        match clip {
+            Some((path, start_s)) => {
                 let name = path.file_name().map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-                self.set_status(Level::Info, format!("loading {name}…"));
-                self.audio.send(PlayRequest::Play { path, start_s: 0.0 });
+                let from = if start_s > 0.0 {
+                    format!(" from {}", crate::index::clock(start_s))
+                } else {
+                    String::new()
+                };
+                self.set_status(Level::Info, format!("loading {name}{from}…"));
+                self.audio.send(PlayRequest::Play { path, start_s });
             }
             None => self.set_status(Level::Warning, "no clip selected"),
         }

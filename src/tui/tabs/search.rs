@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Cell, Paragraph, Row, Table, TableState, Wrap};
 use ratatui::Frame;
 
 use super::StatusMsg;
-use crate::index::Soundtrack;
+use crate::index::{clock, Soundtrack};
 use crate::model::Space;
 use crate::tui::app::Level;
 use crate::tui::engine::{EngineEvent, EngineRequest, Hits, Plan};
@@ -138,6 +138,17 @@ impl SearchTab {
         }
     }
 
+    /// The clip under the selection with where its preview starts (s): the chunk that fits the
+    /// query (or the passage) best.
+    pub fn selected_preview(&self) -> Option<(PathBuf, f64)> {
+        let i = self.table.selected()?;
+        match (&self.hits, &self.story) {
+            (Some(h), _) => h.results.results.get(i).map(|r| (r.path.clone(), r.preview_start_s)),
+            (_, Some(s)) => s.passages.get(i).map(|p| (p.clip.clone(), p.preview_start_s)),
+            _ => None,
+        }
+    }
+
     fn rows(&self) -> usize {
         match (&self.hits, &self.story) {
             (Some(h), _) => h.results.results.len(),
@@ -256,18 +267,20 @@ fn draw_hits(
         Row::new(vec![
             Cell::from(format!("{:>2}", h.rank)),
             Cell::from(format!("{:>6.3}", h.score)),
+            Cell::from(format!("{:>5}", clock(h.preview_start_s))),
             Cell::from(h.title.clone()),
             Cell::from(Line::from(mood_spans(&h.moods, theme))),
         ])
     });
-    let header = Row::new(["  #", " score", "clip", "closest moods"]).style(theme.title());
-    let table = Table::new(
-        rows,
-        [Constraint::Length(3), Constraint::Length(7), Constraint::Percentage(45), Constraint::Min(20)],
-    )
-    .header(header)
-    .block(block)
-    .row_highlight_style(theme.selection());
+    let header = Row::new(["  #", " score", " from", "clip", "closest moods"]).style(theme.title());
+    let widths = [
+        Constraint::Length(3),
+        Constraint::Length(7),
+        Constraint::Length(5),
+        Constraint::Percentage(42),
+        Constraint::Min(20),
+    ];
+    let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(theme.selection());
     frame.render_stateful_widget(table, area, state);
 }
 

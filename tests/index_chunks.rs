@@ -1,0 +1,192 @@
+//! Per-chunk embeddings on real 4Q clips with a freshly initialised mel-stats model: `chunks.npy`
+//! as numpy reads it, previews that start at the chunk fitting the query best (checked against an
+//! independent computation), incremental updates that keep rows aligned, indexes from before
+//! chunks were kept, and the `preview_start_s` key of `search --json`.
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use ndarray::Array3;
+use ndarray_npy::ReadNpyExt;
+use storyscore::audio::chunk::eval_chunk_start;
+use storyscore::audio::{eval_chunks_tensor, load_mono_16k, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
+use storyscore::index::store::unit;
+use storyscore::index::{build_index, ClipIndex, IndexOptions, QueryMode, Searcher};
+use storyscore::model::{EmotionModel, ModelConfig, Space, TrunkKind};
+use storyscore::text::StoryText;
+use tch::{Device, Kind};
+
+const CLIPS: [&str; 3] = ["MT0000004637.ogg", "MT0000011357.ogg", "MT0000040632.ogg"];
+const QUERY: &str = "The storm broke over the ship and the sailors screamed.";
+const DIM: usize = 64;
+
+/// A fresh three-branch model with the fast mel-stats trunk, saved in `dir`.
+fn fresh_model(dir: &Path) -> EmotionModel {
+    tch::manual_seed(11);
+    let mut config = ModelConfig::paper(Space::ThreeBranch).unwrap();
+    config.audio.trunk = TrunkKind::MelStats;
+    let mut model = EmotionModel::new(config, Device::Cpu).unwrap();
+    model.save(dir).unwrap();
+    model
+}
+
+/// Copies of a few 4Q clips in a temp folder (so the test may delete one).
+fn library() -> Option<(tempfile::TempDir, Vec<PathBuf>)> {
+    let dir = tempfile::tempdir().unwrap();
+    let mut paths = Vec::new();
+    for name in CLIPS {
+        let source = common::shared(&format!("data/4q/{name}"))?;
+        let path = dir.path().join(name);
+        std::fs::copy(source, &path).unwrap();
+        paths.push(path);
+    }
+    Some((dir, paths))
+}
+
+/// The clip's 16 chunk embeddings computed here, apart from the indexer. → `[16 · D]`, starts (s)
+fn chunk_embeddings(model: &EmotionModel, path: &Path) -> (Vec<f32>, Vec<f64>) {
+    let samples = load_mono_16k(path).unwrap();
+    let mel = MelFrontEnd::new(Device::Cpu);
+    let emb = tch::no_grad(|| {
+        model.embed_audio_mel(&mel.log_mel(&eval_chunks_tensor(&samples, Device::Cpu)).unwrap(), false)
+    })
+    .unwrap();
+    let values = Vec::<f32>::try_from(emb.to_kind(Kind::Float).reshape([-1])).unwrap();
+    let starts = (0..EVAL_CHUNKS)
+        .map(|i| eval_chunk_start(samples.len(), i) as f64 / f64::from(SAMPLE_RATE))
+        .collect();
+    (values, starts)
+}
+
+fn read_chunks(index: &Path) -> Array3<f32> {
+    Array3::<f32>::read_npy(std::fs::File::open(index.join("chunks.npy")).unwrap()).unwrap()
+}
+
+fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
+    assert_eq!(a.len(), b.len());
+    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+}
+
+#[test]
+fn chunks_are_stored_and_previews_start_at_the_best_chunk() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let Some((lib, paths)) = library() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let (model_dir, out) = (work.path().join("model"), work.path().join("idx"));
+    let model = fresh_model(&model_dir);
+    let libs = vec![lib.path().to_path_buf()];
+    let report = build_index(&model, &model_dir, &libs, &out, &IndexOptions::default()).unwrap();
+    assert_eq!((report.clips, report.embedded), (3, 3), "{report:?}");
+
+    // chunks.npy as numpy reads it: row i holds clip i's chunk embeddings, as computed here.
+    let npy = read_chunks(&out);
+    assert_eq!(npy.dim(), (3, EVAL_CHUNKS, DIM));
+    let index = ClipIndex::open(&out).unwrap();
+    let mut expected = Vec::new();
+    for (i, clip) in index.clips().iter().enumerate() {
+        let (values, starts) = chunk_embeddings(&model, &clip.path);
+        let row: Vec<f32> = npy.slice(ndarray::s![i, .., ..]).iter().copied().collect();
+        assert!(max_abs_diff(&row, &values) < 1e-5, "clip {i}: {}", max_abs_diff(&row, &values));
+        assert_eq!(clip.chunk_starts_s, starts);
+        assert!(starts[EVAL_CHUNKS - 1] > 20.0, "30-s clips spread their chunks: {starts:?}");
+        // The clip embedding is still the mean of its chunks (unit-normalised in this space).
+        let mean: Vec<f32> =
+            (0..DIM).map(|d| values.iter().skip(d).step_by(DIM).sum::<f32>() / EVAL_CHUNKS as f32).collect();
+        assert!(max_abs_diff(index.embedding(i).unwrap(), &unit(&mean)) < 1e-5);
+        expected.push((clip.path.clone(), values, starts));
+    }
+
+    // Each hit's preview starts at the argmax of cosine(chunk, query), computed independently.
+    let searcher = Searcher::open(&out, Device::Cpu).unwrap();
+    let story = StoryText::new(QUERY, "query").unwrap();
+    let query = unit(&searcher.embed_text(&story, QueryMode::Whole).unwrap().vector);
+    let results = searcher.search(QUERY, 3).unwrap().results;
+    assert_eq!(results.len(), 3);
+    for hit in &results {
+        let (_, values, starts) = expected.iter().find(|e| e.0 == hit.path).unwrap();
+        let cosines: Vec<f32> =
+            values.chunks_exact(DIM).map(|c| unit(c).iter().zip(&query).map(|(x, y)| x * y).sum()).collect();
+        let best = (0..EVAL_CHUNKS).max_by(|&a, &b| cosines[a].total_cmp(&cosines[b])).unwrap();
+        assert_eq!(hit.preview_start_s, starts[best], "{}: cosines {cosines:?}", hit.path.display());
+        assert!((hit.preview_score.unwrap() - cosines[best]).abs() < 1e-5);
+    }
+
+    // Deleting a clip: the others are reused and their rows stay aligned with clips.json.
+    std::fs::remove_file(&paths[1]).unwrap();
+    let update = build_index(&model, &model_dir, &libs, &out, &IndexOptions::default()).unwrap();
+    assert_eq!((update.clips, update.embedded, update.reused, update.removed), (2, 0, 2, 1));
+    let npy = read_chunks(&out);
+    assert_eq!(npy.dim(), (2, EVAL_CHUNKS, DIM));
+    let index = ClipIndex::open(&out).unwrap();
+    for (i, clip) in index.clips().iter().enumerate() {
+        let (_, values, starts) = expected.iter().find(|e| e.0 == clip.path).unwrap();
+        let row: Vec<f32> = npy.slice(ndarray::s![i, .., ..]).iter().copied().collect();
+        assert_eq!(&row, values, "reused rows are copied bit for bit");
+        assert_eq!(index.chunk_embeddings(i).unwrap().as_ref(), Some(values));
+        assert_eq!(&clip.chunk_starts_s, starts);
+    }
+
+    // `search --json` reports the preview start; the table shows it.
+    let x = out.to_str().unwrap();
+    let run = |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_storyscore")).args(args).output().unwrap();
+    let o = run(&["search", "--index", x, "--top", "2", "--json", QUERY]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    for hit in json["results"].as_array().unwrap() {
+        let start = hit["preview_start_s"].as_f64().unwrap();
+        let (_, _, starts) =
+            expected.iter().find(|e| e.0 == Path::new(hit["path"].as_str().unwrap())).unwrap();
+        assert!(starts.contains(&start), "{hit}");
+    }
+    let o = run(&["search", "--index", x, "--top", "2", QUERY]);
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success() && table.contains("from"), "{table}");
+}
+
+#[test]
+fn an_index_without_chunks_still_searches_and_is_refilled() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let Some((lib, _)) = library() else { return };
+    let work = tempfile::tempdir().unwrap();
+    let (model_dir, out) = (work.path().join("model"), work.path().join("idx"));
+    let model = fresh_model(&model_dir);
+    let libs = vec![lib.path().to_path_buf()];
+    build_index(&model, &model_dir, &libs, &out, &IndexOptions::default()).unwrap();
+    let embeddings = ClipIndex::open(&out).unwrap().embeddings().to_vec();
+
+    // A truncated chunks.npy is refused, naming the file.
+    let chunks_path = out.join("chunks.npy");
+    let bytes = std::fs::read(&chunks_path).unwrap();
+    std::fs::write(&chunks_path, &bytes[..bytes.len() - 4]).unwrap();
+    let err = ClipIndex::open(&out).unwrap_err().to_string();
+    assert!(err.contains("chunks.npy") && err.contains("truncated"), "{err}");
+
+    // The layout before chunks were kept: no chunks.npy, no chunk starts in clips.json.
+    std::fs::remove_file(&chunks_path).unwrap();
+    let clips_path = out.join("clips.json");
+    let mut clips: serde_json::Value = serde_json::from_slice(&std::fs::read(&clips_path).unwrap()).unwrap();
+    for clip in clips["clips"].as_array_mut().unwrap() {
+        clip.as_object_mut().unwrap().remove("chunk_starts_s");
+    }
+    std::fs::write(&clips_path, serde_json::to_vec(&clips).unwrap()).unwrap();
+    let index = ClipIndex::open(&out).unwrap();
+    assert!((0..index.len()).all(|i| !index.has_chunks(i)));
+    let results = Searcher::open(&out, Device::Cpu).unwrap().search(QUERY, 3).unwrap().results;
+    assert_eq!(results.len(), 3);
+    assert!(results.iter().all(|h| h.preview_start_s == 0.0 && h.preview_score.is_none()), "{results:?}");
+    let json = serde_json::to_value(&results[0]).unwrap();
+    assert_eq!(json["preview_start_s"], 0.0);
+
+    // The next indexing run embeds the clips again to fill their chunks in.
+    let report = build_index(&model, &model_dir, &libs, &out, &IndexOptions::default()).unwrap();
+    assert_eq!((report.embedded, report.reused), (3, 0), "{report:?}");
+    assert_eq!(read_chunks(&out).dim(), (3, EVAL_CHUNKS, DIM));
+    let index = ClipIndex::open(&out).unwrap();
+    assert!((0..index.len()).all(|i| index.has_chunks(i)));
+    assert!(max_abs_diff(index.embeddings(), &embeddings) < 1e-5);
+}
