@@ -4,6 +4,8 @@ pub mod chunks;
 pub mod fingerprint;
 pub mod indexer;
 pub mod moods;
+mod persist;
+pub mod records;
 pub mod search;
 pub mod soundtrack;
 pub mod store;

@@ -9,113 +9,27 @@
 //! - `index.toml`: model id, space, dimension and creation time.
 //!
 //! Embeddings live in one contiguous `Vec<f32>` read with one call, so an index of N clips costs
-//! about `N·D·4` bytes plus the clip records. Every file is written to a temp file and renamed.
+//! about `N·D·4` bytes plus the clip records. Every file is written to a temp file and renamed
+//! (`persist.rs`); the records and errors are in `records.rs`.
 
-use std::fs::File;
-use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use ndarray::{Array2, ArrayView2};
-use ndarray_npy::{ReadNpyExt, WriteNpyExt};
-use serde::{Deserialize, Serialize};
-
-use super::chunks::{ChunkTable, CHUNKS_FILE};
+use super::chunks::ChunkTable;
+pub use super::records::{ClipRecord, IndexError, IndexMeta, CLIPS_FILE, EMBEDDINGS_FILE, META_FILE};
 use super::topk::{self, Hit, Metric};
 use crate::audio::EVAL_CHUNKS;
-use crate::config::write_atomic;
 use crate::model::{Similarity, Space};
-
-pub const EMBEDDINGS_FILE: &str = "embeddings.npy";
-pub const CLIPS_FILE: &str = "clips.json";
-pub const META_FILE: &str = "index.toml";
-
-#[derive(Debug, thiserror::Error)]
-pub enum IndexError {
-    #[error("no index at {dir}: {META_FILE} is missing (build one with `storyscore index --model DIR LIBRARY --out {dir}`)")]
-    Missing { dir: PathBuf },
-    #[error("cannot read {path}: {source}")]
-    Read { path: PathBuf, source: std::io::Error },
-    #[error("cannot write {path}: {source}")]
-    Write { path: PathBuf, source: std::io::Error },
-    #[error("{path}: {message}")]
-    Invalid { path: PathBuf, message: String },
-    #[error(
-        "index {dir} holds embeddings of model {index_model:?}, not {model:?}; \
-         embeddings of different models cannot be mixed: use another --out directory or delete {dir}"
-    )]
-    ModelMismatch { dir: PathBuf, index_model: String, model: String },
-    #[error("clip {path}: embedding has {got} values, the index dimension is {dim}")]
-    EmbeddingDim { path: PathBuf, got: usize, dim: usize },
-    #[error("clip {path}: {got} chunk values and {starts} chunk starts, expected {want} values ({EVAL_CHUNKS} chunks × dim) and {EVAL_CHUNKS} starts")]
-    ChunkShape { path: PathBuf, got: usize, starts: usize, want: usize },
-    #[error("clip {path}: embedding contains NaN or infinity")]
-    NonFinite { path: PathBuf },
-    #[error("index search: {0}")]
-    TopK(#[from] topk::TopKError),
-}
-
-/// `index.toml`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct IndexMeta {
-    /// Identifies the model (weights) that produced the embeddings.
-    pub model_id: String,
-    pub space: Space,
-    pub dim: usize,
-    /// Seconds since the Unix epoch.
-    pub created: u64,
-    pub clips: usize,
-    /// Where the model was loaded from when the index was last built (search reopens it).
-    #[serde(default)]
-    pub model_dir: PathBuf,
-}
-
-/// One clip of the library, with what is needed to tell whether its file changed.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct ClipRecord {
-    pub path: PathBuf,
-    pub size: u64,
-    /// Modification time in nanoseconds since the Unix epoch.
-    pub mtime_ns: u64,
-    /// SHA-1 (hex) of the file's first 64 KiB.
-    pub header_hash: String,
-    pub duration_s: f64,
-    /// Tags as the file states them (`title`, `artist`, …), in file order.
-    #[serde(default)]
-    pub tags: Vec<(String, String)>,
-    pub model_id: String,
-    /// Start of each evaluation chunk in seconds, in chunk order (empty: no chunk embeddings).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub chunk_starts_s: Vec<f64>,
-}
-
-impl ClipRecord {
-    /// The title tag, else the file name.
-    pub fn title(&self) -> String {
-        self.tags
-            .iter()
-            .find(|(k, v)| k == "title" && !v.trim().is_empty())
-            .map(|(_, v)| v.clone())
-            .or_else(|| self.path.file_stem().map(|s| s.to_string_lossy().into_owned()))
-            .unwrap_or_else(|| self.path.display().to_string())
-    }
-}
-
-#[derive(Serialize, Deserialize)]
-struct ClipsFile {
-    clips: Vec<ClipRecord>,
-}
 
 /// The embeddings of a library's clips in one model's space.
 #[derive(Debug, Clone)]
 pub struct ClipIndex {
-    meta: IndexMeta,
-    clips: Vec<ClipRecord>,
+    pub(super) meta: IndexMeta,
+    pub(super) clips: Vec<ClipRecord>,
     /// `[clips.len(), meta.dim]`, row-major.
-    embeddings: Vec<f32>,
+    pub(super) embeddings: Vec<f32>,
     /// `[clips.len(), 16, meta.dim]`, read row by row from disk once saved.
-    chunks: ChunkTable,
+    pub(super) chunks: ChunkTable,
 }
 
 impl ClipIndex {
@@ -335,96 +249,6 @@ impl ClipIndex {
         }
         Ok(hits)
     }
-
-    /// Opens the index in `dir`, checking that its three files agree.
-    pub fn open(dir: &Path) -> Result<Self, IndexError> {
-        let meta_path = dir.join(META_FILE);
-        if !meta_path.is_file() {
-            return Err(IndexError::Missing { dir: dir.to_path_buf() });
-        }
-        let text = std::fs::read_to_string(&meta_path)
-            .map_err(|source| IndexError::Read { path: meta_path.clone(), source })?;
-        let meta: IndexMeta = toml::from_str(&text)
-            .map_err(|e| IndexError::Invalid { path: meta_path.clone(), message: e.to_string() })?;
-        if meta.dim == 0 {
-            return Err(IndexError::Invalid { path: meta_path, message: "dim must be positive".into() });
-        }
-        let clips_path = dir.join(CLIPS_FILE);
-        let file = File::open(&clips_path)
-            .map_err(|source| IndexError::Read { path: clips_path.clone(), source })?;
-        let ClipsFile { mut clips } = serde_json::from_reader(BufReader::new(file))
-            .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
-        if let Some(c) = clips.iter().find(|c| c.model_id != meta.model_id) {
-            return Err(IndexError::Invalid {
-                path: clips_path,
-                message: format!(
-                    "clip {} was embedded by model {:?} but the index is for {:?}; \
-                     embeddings of different models cannot be mixed (rebuild the index)",
-                    c.path.display(),
-                    c.model_id,
-                    meta.model_id
-                ),
-            });
-        }
-        let embeddings = read_embeddings(&dir.join(EMBEDDINGS_FILE), clips.len(), meta.dim)?;
-        if meta.clips != clips.len() {
-            return Err(IndexError::Invalid {
-                path: meta_path,
-                message: format!("says {} clips but {CLIPS_FILE} lists {}", meta.clips, clips.len()),
-            });
-        }
-        let chunks = ChunkTable::open(&dir.join(CHUNKS_FILE), clips.len(), EVAL_CHUNKS, meta.dim)?;
-        if let Some(c) = clips.iter().find(|c| ![0, EVAL_CHUNKS].contains(&c.chunk_starts_s.len())) {
-            return Err(IndexError::Invalid {
-                path: dir.join(CLIPS_FILE),
-                message: format!(
-                    "clip {} lists {} chunk starts, expected {EVAL_CHUNKS}",
-                    c.path.display(),
-                    c.chunk_starts_s.len()
-                ),
-            });
-        }
-        if !chunks.is_on_disk() {
-            // No chunks.npy (an index from before chunks were kept): no clip has chunk data.
-            clips.iter_mut().for_each(|c| c.chunk_starts_s.clear());
-        }
-        Ok(Self { meta, clips, embeddings, chunks })
-    }
-
-    /// Opens `dir` if it holds an index for `model_id`; an empty new index when there is none.
-    pub fn open_or_new(dir: &Path, model_id: &str, space: Space, dim: usize) -> Result<Self, IndexError> {
-        if !dir.join(META_FILE).exists() {
-            return Ok(Self::new(model_id, space, dim));
-        }
-        let index = Self::open(dir)?;
-        if index.meta.model_id != model_id || index.meta.space != space || index.meta.dim != dim {
-            return Err(IndexError::ModelMismatch {
-                dir: dir.to_path_buf(),
-                index_model: format!("{} ({}, {}-d)", index.meta.model_id, index.meta.space, index.meta.dim),
-                model: format!("{model_id} ({space}, {dim}-d)"),
-            });
-        }
-        Ok(index)
-    }
-
-    /// Writes the three files. Embeddings and clips go first, the metadata last, so a reader never
-    /// sees metadata describing files that are not there yet.
-    pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
-        std::fs::create_dir_all(dir)
-            .map_err(|source| IndexError::Write { path: dir.to_path_buf(), source })?;
-        write_embeddings(&dir.join(EMBEDDINGS_FILE), &self.embeddings, self.meta.dim)?;
-        self.chunks.save(&dir.join(CHUNKS_FILE))?;
-        let clips = ClipsFile { clips: self.clips.clone() };
-        let clips_path = dir.join(CLIPS_FILE);
-        let json = serde_json::to_vec_pretty(&clips)
-            .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
-        write_atomic(&clips_path, &json).map_err(|source| IndexError::Write { path: clips_path, source })?;
-        let meta_path = dir.join(META_FILE);
-        let text = toml::to_string_pretty(&self.meta)
-            .map_err(|e| IndexError::Invalid { path: meta_path.clone(), message: e.to_string() })?;
-        write_atomic(&meta_path, text.as_bytes())
-            .map_err(|source| IndexError::Write { path: meta_path, source })
-    }
 }
 
 /// The top-k metric that ranks a space's embeddings.
@@ -439,38 +263,6 @@ pub fn metric_of(space: Space) -> Metric {
 pub fn unit(v: &[f32]) -> Vec<f32> {
     let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-8);
     v.iter().map(|x| x / norm).collect()
-}
-
-fn read_embeddings(path: &Path, rows: usize, dim: usize) -> Result<Vec<f32>, IndexError> {
-    let invalid = |message: String| IndexError::Invalid { path: path.to_path_buf(), message };
-    let file = File::open(path).map_err(|source| IndexError::Read { path: path.to_path_buf(), source })?;
-    let array = Array2::<f32>::read_npy(BufReader::new(file))
-        .map_err(|e| invalid(format!("not a 2-d float32 .npy array: {e}")))?;
-    if array.dim() != (rows, dim) {
-        return Err(invalid(format!("shape {:?}, expected [{rows}, {dim}] (clips × dim)", array.shape())));
-    }
-    let array = if array.is_standard_layout() { array } else { array.as_standard_layout().into_owned() };
-    let (data, offset) = array.into_raw_vec_and_offset();
-    if offset.unwrap_or(0) != 0 {
-        return Err(invalid("unexpected array layout".into()));
-    }
-    Ok(data)
-}
-
-/// Streams the matrix to a temp file beside `path`, then renames it into place.
-fn write_embeddings(path: &Path, data: &[f32], dim: usize) -> Result<(), IndexError> {
-    let werr = |source: std::io::Error| IndexError::Write { path: path.to_path_buf(), source };
-    let view = ArrayView2::from_shape((data.len() / dim, dim), data)
-        .map_err(|e| IndexError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
-    let tmp = path.with_extension(format!("npy.{}.tmp", std::process::id()));
-    let file = File::create(&tmp).map_err(werr)?;
-    let mut out = BufWriter::new(file);
-    view.write_npy(&mut out)
-        .map_err(|e| IndexError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
-    let file = out.into_inner().map_err(|e| werr(e.into_error()))?;
-    file.sync_all().map_err(werr)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(werr)
 }
 
 #[cfg(test)]

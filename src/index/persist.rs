@@ -1,0 +1,140 @@
+//! Reading and writing a [`ClipIndex`] directory: every file goes to a temp file that is renamed
+//! into place, the metadata last.
+
+use std::fs::File;
+use std::io::{BufReader, BufWriter};
+use std::path::Path;
+
+use ndarray::{Array2, ArrayView2};
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+
+use super::chunks::{ChunkTable, CHUNKS_FILE};
+use super::records::{ClipsFile, IndexError, IndexMeta, CLIPS_FILE, EMBEDDINGS_FILE, META_FILE};
+use super::store::ClipIndex;
+use crate::audio::EVAL_CHUNKS;
+use crate::config::write_atomic;
+use crate::model::Space;
+
+impl ClipIndex {
+    /// Opens the index in `dir`, checking that its three files agree.
+    pub fn open(dir: &Path) -> Result<Self, IndexError> {
+        let meta_path = dir.join(META_FILE);
+        if !meta_path.is_file() {
+            return Err(IndexError::Missing { dir: dir.to_path_buf() });
+        }
+        let text = std::fs::read_to_string(&meta_path)
+            .map_err(|source| IndexError::Read { path: meta_path.clone(), source })?;
+        let meta: IndexMeta = toml::from_str(&text)
+            .map_err(|e| IndexError::Invalid { path: meta_path.clone(), message: e.to_string() })?;
+        if meta.dim == 0 {
+            return Err(IndexError::Invalid { path: meta_path, message: "dim must be positive".into() });
+        }
+        let clips_path = dir.join(CLIPS_FILE);
+        let file = File::open(&clips_path)
+            .map_err(|source| IndexError::Read { path: clips_path.clone(), source })?;
+        let ClipsFile { mut clips } = serde_json::from_reader(BufReader::new(file))
+            .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
+        if let Some(c) = clips.iter().find(|c| c.model_id != meta.model_id) {
+            return Err(IndexError::Invalid {
+                path: clips_path,
+                message: format!(
+                    "clip {} was embedded by model {:?} but the index is for {:?}; \
+                     embeddings of different models cannot be mixed (rebuild the index)",
+                    c.path.display(),
+                    c.model_id,
+                    meta.model_id
+                ),
+            });
+        }
+        let embeddings = read_embeddings(&dir.join(EMBEDDINGS_FILE), clips.len(), meta.dim)?;
+        if meta.clips != clips.len() {
+            return Err(IndexError::Invalid {
+                path: meta_path,
+                message: format!("says {} clips but {CLIPS_FILE} lists {}", meta.clips, clips.len()),
+            });
+        }
+        let chunks = ChunkTable::open(&dir.join(CHUNKS_FILE), clips.len(), EVAL_CHUNKS, meta.dim)?;
+        if let Some(c) = clips.iter().find(|c| ![0, EVAL_CHUNKS].contains(&c.chunk_starts_s.len())) {
+            return Err(IndexError::Invalid {
+                path: dir.join(CLIPS_FILE),
+                message: format!(
+                    "clip {} lists {} chunk starts, expected {EVAL_CHUNKS}",
+                    c.path.display(),
+                    c.chunk_starts_s.len()
+                ),
+            });
+        }
+        if !chunks.is_on_disk() {
+            // No chunks.npy (an index from before chunks were kept): no clip has chunk data.
+            clips.iter_mut().for_each(|c| c.chunk_starts_s.clear());
+        }
+        Ok(Self { meta, clips, embeddings, chunks })
+    }
+
+    /// Opens `dir` if it holds an index for `model_id`; an empty new index when there is none.
+    pub fn open_or_new(dir: &Path, model_id: &str, space: Space, dim: usize) -> Result<Self, IndexError> {
+        if !dir.join(META_FILE).exists() {
+            return Ok(Self::new(model_id, space, dim));
+        }
+        let index = Self::open(dir)?;
+        if index.meta.model_id != model_id || index.meta.space != space || index.meta.dim != dim {
+            return Err(IndexError::ModelMismatch {
+                dir: dir.to_path_buf(),
+                index_model: format!("{} ({}, {}-d)", index.meta.model_id, index.meta.space, index.meta.dim),
+                model: format!("{model_id} ({space}, {dim}-d)"),
+            });
+        }
+        Ok(index)
+    }
+
+    /// Writes the three files. Embeddings and clips go first, the metadata last, so a reader never
+    /// sees metadata describing files that are not there yet.
+    pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
+        std::fs::create_dir_all(dir)
+            .map_err(|source| IndexError::Write { path: dir.to_path_buf(), source })?;
+        write_embeddings(&dir.join(EMBEDDINGS_FILE), &self.embeddings, self.meta.dim)?;
+        self.chunks.save(&dir.join(CHUNKS_FILE))?;
+        let clips = ClipsFile { clips: self.clips.clone() };
+        let clips_path = dir.join(CLIPS_FILE);
+        let json = serde_json::to_vec_pretty(&clips)
+            .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
+        write_atomic(&clips_path, &json).map_err(|source| IndexError::Write { path: clips_path, source })?;
+        let meta_path = dir.join(META_FILE);
+        let text = toml::to_string_pretty(&self.meta)
+            .map_err(|e| IndexError::Invalid { path: meta_path.clone(), message: e.to_string() })?;
+        write_atomic(&meta_path, text.as_bytes())
+            .map_err(|source| IndexError::Write { path: meta_path, source })
+    }
+}
+
+fn read_embeddings(path: &Path, rows: usize, dim: usize) -> Result<Vec<f32>, IndexError> {
+    let invalid = |message: String| IndexError::Invalid { path: path.to_path_buf(), message };
+    let file = File::open(path).map_err(|source| IndexError::Read { path: path.to_path_buf(), source })?;
+    let array = Array2::<f32>::read_npy(BufReader::new(file))
+        .map_err(|e| invalid(format!("not a 2-d float32 .npy array: {e}")))?;
+    if array.dim() != (rows, dim) {
+        return Err(invalid(format!("shape {:?}, expected [{rows}, {dim}] (clips × dim)", array.shape())));
+    }
+    let array = if array.is_standard_layout() { array } else { array.as_standard_layout().into_owned() };
+    let (data, offset) = array.into_raw_vec_and_offset();
+    if offset.unwrap_or(0) != 0 {
+        return Err(invalid("unexpected array layout".into()));
+    }
+    Ok(data)
+}
+
+/// Streams the matrix to a temp file beside `path`, then renames it into place.
+fn write_embeddings(path: &Path, data: &[f32], dim: usize) -> Result<(), IndexError> {
+    let werr = |source: std::io::Error| IndexError::Write { path: path.to_path_buf(), source };
+    let view = ArrayView2::from_shape((data.len() / dim, dim), data)
+        .map_err(|e| IndexError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
+    let tmp = path.with_extension(format!("npy.{}.tmp", std::process::id()));
+    let file = File::create(&tmp).map_err(werr)?;
+    let mut out = BufWriter::new(file);
+    view.write_npy(&mut out)
+        .map_err(|e| IndexError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
+    let file = out.into_inner().map_err(|e| werr(e.into_error()))?;
+    file.sync_all().map_err(werr)?;
+    drop(file);
+    std::fs::rename(&tmp, path).map_err(werr)
+}

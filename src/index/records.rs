@@ -1,0 +1,92 @@
+//! What an index records beside its embeddings: file names, the metadata (`index.toml`), one
+//! record per clip (`clips.json`), and the errors of reading and writing an index.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+use super::topk;
+use crate::audio::EVAL_CHUNKS;
+use crate::model::Space;
+
+pub const EMBEDDINGS_FILE: &str = "embeddings.npy";
+pub const CLIPS_FILE: &str = "clips.json";
+pub const META_FILE: &str = "index.toml";
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    #[error("no index at {dir}: {META_FILE} is missing (build one with `storyscore index --model DIR LIBRARY --out {dir}`)")]
+    Missing { dir: PathBuf },
+    #[error("cannot read {path}: {source}")]
+    Read { path: PathBuf, source: std::io::Error },
+    #[error("cannot write {path}: {source}")]
+    Write { path: PathBuf, source: std::io::Error },
+    #[error("{path}: {message}")]
+    Invalid { path: PathBuf, message: String },
+    #[error(
+        "index {dir} holds embeddings of model {index_model:?}, not {model:?}; \
+         embeddings of different models cannot be mixed: use another --out directory or delete {dir}"
+    )]
+    ModelMismatch { dir: PathBuf, index_model: String, model: String },
+    #[error("clip {path}: embedding has {got} values, the index dimension is {dim}")]
+    EmbeddingDim { path: PathBuf, got: usize, dim: usize },
+    #[error("clip {path}: {got} chunk values and {starts} chunk starts, expected {want} values ({EVAL_CHUNKS} chunks × dim) and {EVAL_CHUNKS} starts")]
+    ChunkShape { path: PathBuf, got: usize, starts: usize, want: usize },
+    #[error("clip {path}: embedding contains NaN or infinity")]
+    NonFinite { path: PathBuf },
+    #[error("index search: {0}")]
+    TopK(#[from] topk::TopKError),
+}
+
+/// `index.toml`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IndexMeta {
+    /// Identifies the model (weights) that produced the embeddings.
+    pub model_id: String,
+    pub space: Space,
+    pub dim: usize,
+    /// Seconds since the Unix epoch.
+    pub created: u64,
+    pub clips: usize,
+    /// Where the model was loaded from when the index was last built (search reopens it).
+    #[serde(default)]
+    pub model_dir: PathBuf,
+}
+
+/// One clip of the library, with what is needed to tell whether its file changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ClipRecord {
+    pub path: PathBuf,
+    pub size: u64,
+    /// Modification time in nanoseconds since the Unix epoch.
+    pub mtime_ns: u64,
+    /// SHA-1 (hex) of the file's first 64 KiB.
+    pub header_hash: String,
+    pub duration_s: f64,
+    /// Tags as the file states them (`title`, `artist`, …), in file order.
+    #[serde(default)]
+    pub tags: Vec<(String, String)>,
+    pub model_id: String,
+    /// Start of each evaluation chunk in seconds, in chunk order (empty: no chunk embeddings).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub chunk_starts_s: Vec<f64>,
+}
+
+impl ClipRecord {
+    /// The title tag, else the file name.
+    pub fn title(&self) -> String {
+        self.tags
+            .iter()
+            .find(|(k, v)| k == "title" && !v.trim().is_empty())
+            .map(|(_, v)| v.clone())
+            .or_else(|| self.path.file_stem().map(|s| s.to_string_lossy().into_owned()))
+            .unwrap_or_else(|| self.path.display().to_string())
+    }
+}
+
+/// `clips.json`.
+#[derive(Serialize, Deserialize)]
+pub(super) struct ClipsFile {
+    pub(super) clips: Vec<ClipRecord>,
+}
