@@ -333,9 +333,15 @@ impl App {
 
     fn on_engine(&mut self, ev: EngineEvent) {
         match &ev {
-            EngineEvent::Projected(data) => self.map.set_data(data.clone()),
+            EngineEvent::Projected(data) => {
+                self.map.set_data(data.clone());
+                if let Some(data) = self.map.umap_job() {
+                    crate::tui::umap::spawn(self.tx.clone(), data);
+                }
+            }
             EngineEvent::Results(hits) => {
                 self.map.query = hits.query_point;
+                self.map.query_vector = Some(hits.query_vector.clone());
                 self.map.results = hits.rows.clone();
             }
             EngineEvent::Unavailable(why) => self.map.waiting = why.clone(),
@@ -354,6 +360,11 @@ impl App {
             WorkerEvent::System(sample) => self.train.system = Some(sample),
             WorkerEvent::Engine(ev) => self.on_engine(ev),
             WorkerEvent::Training(ev) => self.train.on_training(ev),
+            WorkerEvent::Umap { data, result } => {
+                if let Some(msg) = self.map.set_umap(&data, result) {
+                    self.set_status(msg.0, msg.1);
+                }
+            }
             WorkerEvent::PlaybackFailed(why) => {
                 self.set_status(Level::Error, format!("{why} — y copies the path, e writes an M3U"))
             }

@@ -105,6 +105,8 @@ pub struct Hits {
     pub query_point: Option<[f64; 2]>,
     /// Index rows of the results, in rank order.
     pub rows: Vec<usize>,
+    /// The query's vector in the space (`[dim]`), to place it on a UMAP layout.
+    pub query_vector: Vec<f32>,
 }
 
 /// How long quitting waits for the engine to put libtorch down (one clip's embedding at most).
@@ -278,7 +280,7 @@ fn query(searcher: &Searcher, map: Option<&MapData>, text: &str) -> Result<Hits,
     results.notices = vector.notices;
     let rows = results.results.iter().filter_map(|h| searcher.index().position(&h.path)).collect();
     let query_point = map.map(|m| m.projection.project(&vector.vector));
-    Ok(Hits { results, query_point, rows })
+    Ok(Hits { results, query_point, rows, query_vector: vector.vector })
 }
 
 /// The index's clips and the model's mood anchors in the plane.

@@ -46,6 +46,11 @@ pub enum WorkerEvent {
     Engine(crate::tui::engine::EngineEvent),
     /// A training run started from the Train tab.
     Training(crate::train::TrainEvent),
+    /// The Map tab's UMAP layout of `data` (or why it failed).
+    Umap {
+        data: std::sync::Arc<crate::tui::projection::MapData>,
+        result: Result<std::sync::Arc<crate::tui::umap::UmapLayout>, String>,
+    },
 }
 
 /// Where workers send their reports.

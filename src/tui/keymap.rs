@@ -4,10 +4,11 @@
 //! of date. Users override keys in `keys.toml` in the config dir: `[keys]` maps an action name
 //! to one key or a list of keys, e.g. `quit = ["q", "ctrl-q"]`.
 
-use std::fmt;
 use std::path::{Path, PathBuf};
 
-use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use crossterm::event::KeyEvent;
+
+pub use super::keychord::KeyChord;
 
 /// Where a binding applies. `Global` bindings apply in every tab unless a tab binds the key.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -70,105 +71,7 @@ actions! {
     StopRun => "stop_run", ZoomIn => "zoom_in", ZoomOut => "zoom_out", PanLeft => "pan_left",
     PanRight => "pan_right", PanUp => "pan_up", PanDown => "pan_down", NextPoint => "next_point",
     PrevPoint => "prev_point", ResetView => "reset_view", PrevChoice => "prev_choice",
-    NextChoice => "next_choice",
-}
-
-/// A key with its modifiers, as written in `keys.toml` (`q`, `ctrl-c`, `shift-tab`, `pgdn`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct KeyChord {
-    pub code: KeyCode,
-    pub mods: KeyModifiers,
-}
-
-impl KeyChord {
-    pub fn from_event(ev: &KeyEvent) -> Self {
-        // Shift is already part of the character for printable keys ('G', '?', '+').
-        let mods = match ev.code {
-            KeyCode::Char(_) => ev.modifiers - KeyModifiers::SHIFT,
-            KeyCode::BackTab => KeyModifiers::NONE,
-            _ => ev.modifiers,
-        };
-        Self { code: ev.code, mods }
-    }
-
-    pub fn parse(text: &str) -> Option<Self> {
-        let mut mods = KeyModifiers::NONE;
-        let mut rest = text;
-        // A lone "-" or "+" is a key, not a separator.
-        while rest.len() > 1 {
-            let Some((head, tail)) = rest.split_once('-').filter(|(_, t)| !t.is_empty()) else { break };
-            match head.to_ascii_lowercase().as_str() {
-                "ctrl" | "c" => mods |= KeyModifiers::CONTROL,
-                "alt" | "a" | "m" => mods |= KeyModifiers::ALT,
-                "shift" | "s" => mods |= KeyModifiers::SHIFT,
-                _ => break,
-            }
-            rest = tail;
-        }
-        let code = match rest.to_ascii_lowercase().as_str() {
-            "enter" | "return" => KeyCode::Enter,
-            "esc" | "escape" => KeyCode::Esc,
-            "tab" if mods.contains(KeyModifiers::SHIFT) => {
-                mods -= KeyModifiers::SHIFT;
-                KeyCode::BackTab
-            }
-            "tab" => KeyCode::Tab,
-            "backtab" => KeyCode::BackTab,
-            "space" => KeyCode::Char(' '),
-            "up" => KeyCode::Up,
-            "down" => KeyCode::Down,
-            "left" => KeyCode::Left,
-            "right" => KeyCode::Right,
-            "pgup" | "pageup" => KeyCode::PageUp,
-            "pgdn" | "pagedown" => KeyCode::PageDown,
-            "home" => KeyCode::Home,
-            "end" => KeyCode::End,
-            "backspace" => KeyCode::Backspace,
-            "delete" | "del" => KeyCode::Delete,
-            f if f.len() > 1 && f.starts_with('f') => KeyCode::F(f[1..].parse().ok()?),
-            _ => {
-                let mut chars = rest.chars();
-                let c = chars.next()?;
-                if chars.next().is_some() {
-                    return None;
-                }
-                KeyCode::Char(c)
-            }
-        };
-        Some(Self { code, mods })
-    }
-}
-
-impl fmt::Display for KeyChord {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        if self.mods.contains(KeyModifiers::CONTROL) {
-            f.write_str("ctrl-")?;
-        }
-        if self.mods.contains(KeyModifiers::ALT) {
-            f.write_str("alt-")?;
-        }
-        if self.mods.contains(KeyModifiers::SHIFT) {
-            f.write_str("shift-")?;
-        }
-        match self.code {
-            KeyCode::Char(' ') => f.write_str("space"),
-            KeyCode::Char(c) => write!(f, "{c}"),
-            KeyCode::Enter => f.write_str("enter"),
-            KeyCode::Esc => f.write_str("esc"),
-            KeyCode::Tab => f.write_str("tab"),
-            KeyCode::BackTab => f.write_str("shift-tab"),
-            KeyCode::Up => f.write_str("↑"),
-            KeyCode::Down => f.write_str("↓"),
-            KeyCode::Left => f.write_str("←"),
-            KeyCode::Right => f.write_str("→"),
-            KeyCode::PageUp => f.write_str("pgup"),
-            KeyCode::PageDown => f.write_str("pgdn"),
-            KeyCode::Home => f.write_str("home"),
-            KeyCode::End => f.write_str("end"),
-            KeyCode::F(n) => write!(f, "f{n}"),
-            other => write!(f, "{other:?}"),
-        }
-    }
+    NextChoice => "next_choice", CycleProjection => "cycle_projection",
 }
 
 /// One row of the table.
@@ -251,6 +154,7 @@ impl KeyMap {
             ("n", A::NextPoint, C::Map, "select next clip", true),
             ("N", A::PrevPoint, C::Map, "select previous clip", false),
             ("0", A::ResetView, C::Map, "reset view", false),
+            ("u", A::CycleProjection, C::Map, "PCA / UMAP", true),
             ("enter", A::Play, C::Map, "play selected clip", true),
             ("space", A::Stop, C::Map, "stop", false),
             ("enter", A::Submit, C::RunForm, "start the run", true),
@@ -369,6 +273,7 @@ impl KeyMap {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
 
     fn key(code: KeyCode, mods: KeyModifiers) -> KeyEvent {
         KeyEvent::new(code, mods)

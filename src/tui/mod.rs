@@ -9,6 +9,7 @@ pub mod app;
 pub mod clipboard;
 pub mod engine;
 pub mod event;
+pub mod keychord;
 pub mod keymap;
 pub mod playback;
 pub mod projection;
@@ -17,6 +18,7 @@ pub mod terminal;
 pub mod textbox;
 pub mod theme;
 pub mod ui;
+pub mod umap;
 pub mod workers;
 
 use std::path::PathBuf;

@@ -107,6 +107,8 @@ pub struct MapData {
     pub moods: Vec<String>,
     /// One point per mood anchor.
     pub anchor_points: Vec<[f64; 2]>,
+    /// `[M, dim]` mood anchors in the space.
+    pub anchor_rows: Vec<f32>,
     /// For the explanation of a selected clip.
     pub anchors: MoodAnchors,
     /// `[N, dim]` clip embeddings.
@@ -150,6 +152,7 @@ impl MapData {
             paths,
             moods,
             anchor_points,
+            anchor_rows: anchor_rows.to_vec(),
             anchors,
             embeddings,
             dim,

@@ -1,26 +1,36 @@
 //! Map tab: the emotion space of the current index as a braille scatter. Clips are coloured by
 //! their closest mood, the mood anchors are labelled, the query and its results are marked.
-//! Points are binned per braille dot before drawing, so 100k clips cost what the screen costs.
+//! The plane is the linear projection (PCA, or valence–arousal for the VA space) or a UMAP
+//! layout computed in the background (`u` cycles). Drawing lives in `map_draw.rs`.
 
 use std::sync::Arc;
 
-use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::style::{Modifier, Style};
-use ratatui::symbols::Marker;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::canvas::{Canvas, Line as Segment, Points};
-use ratatui::widgets::{Block, Paragraph, Wrap};
-use ratatui::Frame;
-
 use super::StatusMsg;
+use crate::model::Space;
 use crate::tui::app::Level;
 use crate::tui::keymap::Action;
 use crate::tui::projection::MapData;
-use crate::tui::theme::Theme;
+use crate::tui::umap::UmapLayout;
 
 /// Zoom factor per key press, and the share of the view one pan step moves.
 const ZOOM_STEP: f64 = 1.5;
 const PAN_STEP: f64 = 0.1;
+
+/// Which plane the map shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlaneKind {
+    /// PCA, or the valence–arousal plane for the VA space.
+    Linear,
+    Umap,
+}
+
+#[derive(Debug, Clone)]
+pub enum UmapState {
+    Idle,
+    Computing,
+    Ready(Arc<UmapLayout>),
+    Failed(String),
+}
 
 #[derive(Debug)]
 pub struct MapTab {
@@ -31,9 +41,14 @@ pub struct MapTab {
     /// Centre of the view in the plane; `None` is the centre of the data.
     pub center: Option<[f64; 2]>,
     pub selected: Option<usize>,
+    /// The query's point in the linear plane.
     pub query: Option<[f64; 2]>,
+    /// The query's vector in the space (placed on a UMAP layout).
+    pub query_vector: Option<Vec<f32>>,
     /// Index rows of the current results, best first.
     pub results: Vec<usize>,
+    pub plane: PlaneKind,
+    pub umap: UmapState,
 }
 
 /// The visible rectangle of the plane: `[x0, x1]`, `[y0, y1]`.
@@ -41,6 +56,16 @@ pub struct MapTab {
 pub struct View {
     pub x: [f64; 2],
     pub y: [f64; 2],
+}
+
+/// What the current plane holds: one point per clip (NaN when not laid out), the anchors, the
+/// query, and the name of the method and its axes.
+pub struct Plane<'a> {
+    pub points: &'a [[f64; 2]],
+    pub anchors: &'a [[f64; 2]],
+    pub query: Option<[f64; 2]>,
+    pub method: String,
+    pub axes: [String; 2],
 }
 
 impl MapTab {
@@ -52,22 +77,106 @@ impl MapTab {
             center: None,
             selected: None,
             query: None,
+            query_vector: None,
             results: Vec::new(),
+            plane: PlaneKind::Linear,
+            umap: UmapState::Idle,
         }
     }
 
+    /// New data (a new index): a UMAP of the old one no longer applies.
     pub fn set_data(&mut self, data: Arc<MapData>) {
         self.data = Some(data);
         self.selected = None;
         self.center = None;
         self.zoom = 1.0;
+        self.umap = UmapState::Idle;
+    }
+
+    /// Switches between the linear plane and UMAP; returns the data to lay out when a UMAP
+    /// computation must start (the caller runs it on a worker).
+    pub fn cycle_projection(&mut self) -> (Option<Arc<MapData>>, StatusMsg) {
+        if self.data.is_none() {
+            return (None, Some((Level::Warning, "no clips on the map yet".into())));
+        }
+        self.center = None;
+        self.zoom = 1.0;
+        self.plane = match self.plane {
+            PlaneKind::Linear => PlaneKind::Umap,
+            PlaneKind::Umap => PlaneKind::Linear,
+        };
+        match self.umap_job() {
+            Some(data) => {
+                let n = data.len().min(crate::tui::umap::MAX_POINTS);
+                let msg = format!("computing the UMAP of {n} clips in the background…");
+                (Some(data), Some((Level::Info, msg)))
+            }
+            None => (None, None),
+        }
+    }
+
+    /// The data to lay out when UMAP is wanted and not yet computed (marks it computing).
+    pub fn umap_job(&mut self) -> Option<Arc<MapData>> {
+        let data = self.data.clone()?;
+        if self.plane != PlaneKind::Umap || !matches!(self.umap, UmapState::Idle) {
+            return None;
+        }
+        self.umap = UmapState::Computing;
+        Some(data)
+    }
+
+    /// A finished UMAP computation; results for data no longer shown are dropped.
+    pub fn set_umap(&mut self, data: &Arc<MapData>, result: Result<Arc<UmapLayout>, String>) -> StatusMsg {
+        if !self.data.as_ref().is_some_and(|d| Arc::ptr_eq(d, data)) {
+            return None;
+        }
+        self.umap = match result {
+            Ok(layout) => UmapState::Ready(layout),
+            Err(why) => UmapState::Failed(why.clone()),
+        };
+        self.center = None;
+        match &self.umap {
+            UmapState::Failed(why) => Some((Level::Error, why.clone())),
+            _ => Some((Level::Info, "UMAP ready".into())),
+        }
+    }
+
+    /// The plane on screen: UMAP once it is ready, else the linear projection.
+    pub fn plane(&self) -> Option<Plane<'_>> {
+        let data = self.data.as_ref()?;
+        let linear = if data.space == Space::Va { "valence–arousal" } else { "PCA" };
+        match (&self.umap, self.plane) {
+            (UmapState::Ready(u), PlaneKind::Umap) => Some(Plane {
+                points: &u.points,
+                anchors: &u.anchor_points,
+                query: self.query_vector.as_ref().map(|v| u.place(v)),
+                method: if u.subsampled() {
+                    format!("UMAP of {} evenly spaced", u.laid_out)
+                } else {
+                    "UMAP".into()
+                },
+                axes: ["UMAP1".into(), "UMAP2".into()],
+            }),
+            (state, plane) => Some(Plane {
+                points: &data.points,
+                anchors: &data.anchor_points,
+                query: self.query,
+                method: match (state, plane) {
+                    (UmapState::Computing, PlaneKind::Umap) => format!("{linear}; UMAP computing…"),
+                    (UmapState::Failed(_), PlaneKind::Umap) => format!("{linear}; UMAP failed"),
+                    _ => linear.into(),
+                },
+                axes: data.axis_names.clone(),
+            }),
+        }
     }
 
     /// The whole data (points and anchors) with a margin; a unit square without data.
     fn extent(&self) -> View {
-        let Some(d) = &self.data else { return View { x: [-1.0, 1.0], y: [-1.0, 1.0] } };
+        let Some(plane) = self.plane() else { return View { x: [-1.0, 1.0], y: [-1.0, 1.0] } };
         let (mut x, mut y) = ([f64::INFINITY, f64::NEG_INFINITY], [f64::INFINITY, f64::NEG_INFINITY]);
-        for p in d.points.iter().chain(&d.anchor_points).chain(&self.query) {
+        // f64::min/max skip NaN, so clips left out of a subsampled UMAP do not count.
+        for p in plane.points.iter().chain(plane.anchors).chain(&plane.query) {
             x = [x[0].min(p[0]), x[1].max(p[0])];
             y = [y[0].min(p[1]), y[1].max(p[1])];
         }
@@ -95,15 +204,26 @@ impl MapTab {
         self.center = Some([c[0] + dx * (v.x[1] - v.x[0]), c[1] + dy * (v.y[1] - v.y[0])]);
     }
 
+    /// Clip `i`'s point on the current plane (`None` when it is not laid out).
+    fn point(&self, i: usize) -> Option<[f64; 2]> {
+        self.plane()?.points.get(i).copied().filter(|p| p[0].is_finite() && p[1].is_finite())
+    }
+
     /// The clip nearest to the centre of the view.
     pub fn nearest_to_center(&self) -> Option<usize> {
-        let d = self.data.as_ref()?;
+        let plane = self.plane()?;
         let v = self.view();
         let c = [(v.x[0] + v.x[1]) / 2.0, (v.y[0] + v.y[1]) / 2.0];
         // Distances in screen proportions, so a wide view does not favour vertical neighbours.
         let (sx, sy) = ((v.x[1] - v.x[0]).max(1e-12), (v.y[1] - v.y[0]).max(1e-12));
         let dist = |p: &[f64; 2]| ((p[0] - c[0]) / sx).powi(2) + ((p[1] - c[1]) / sy).powi(2);
-        d.points.iter().enumerate().min_by(|a, b| dist(a.1).total_cmp(&dist(b.1))).map(|(i, _)| i)
+        plane
+            .points
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p[0].is_finite() && p[1].is_finite())
+            .min_by(|a, b| dist(a.1).total_cmp(&dist(b.1)))
+            .map(|(i, _)| i)
     }
 
     /// The selected clip's path and closest moods, for the status line.
@@ -131,13 +251,23 @@ impl MapTab {
                 self.center = None;
             }
             Action::NextPoint | Action::PrevPoint if n > 0 => {
-                let i = match (self.selected, action == Action::NextPoint) {
-                    (None, _) => 0,
-                    (Some(i), true) => (i + 1) % n,
-                    (Some(i), false) => (i + n - 1) % n,
-                };
+                let forward = action == Action::NextPoint;
+                let mut i = self.selected;
+                // Clips left out of a subsampled UMAP are stepped over.
+                for _ in 0..n {
+                    let next = match (i, forward) {
+                        (None, _) => 0,
+                        (Some(i), true) => (i + 1) % n,
+                        (Some(i), false) => (i + n - 1) % n,
+                    };
+                    i = Some(next);
+                    if self.point(next).is_some() {
+                        break;
+                    }
+                }
+                let i = i?;
                 self.selected = Some(i);
-                self.center = self.data.as_ref().and_then(|d| d.points.get(i).copied());
+                self.center = self.point(i);
                 return self.describe(i).map(|t| (Level::Info, t));
             }
             Action::Play => {
@@ -151,115 +281,13 @@ impl MapTab {
         }
         None
     }
-
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let Some(data) = &self.data else {
-            let block = Block::bordered().title(" Emotion space ").title_style(theme.title());
-            frame.render_widget(
-                Paragraph::new(self.waiting.as_str()).wrap(Wrap { trim: false }).block(block),
-                area,
-            );
-            return;
-        };
-        let method = if data.space == crate::model::Space::Va { "valence–arousal" } else { "PCA" };
-        let title = format!(
-            " Emotion space: {} clips, {} ({method}), zoom {:.1}× ",
-            data.len(),
-            data.space,
-            self.zoom
-        );
-        let block = Block::bordered().title(title).title_style(theme.title());
-        let inner = block.inner(area);
-        frame.render_widget(block, area);
-        let [plot, legend] = Layout::vertical([Constraint::Min(3), Constraint::Length(1)]).areas(inner);
-        let view = self.view();
-        let bins = bin_points(data, view, plot.width, plot.height);
-        let colours: Vec<_> = data.moods.iter().map(|m| theme.mood(m)).collect();
-        let canvas =
-            Canvas::default().marker(Marker::Braille).x_bounds(view.x).y_bounds(view.y).paint(|ctx| {
-                let axis = theme.muted().fg.unwrap_or_default();
-                ctx.draw(&Segment::new(view.x[0], view.y[0], view.x[1], view.y[0], axis));
-                ctx.draw(&Segment::new(view.x[0], view.y[0], view.x[0], view.y[1], axis));
-                for (mood, coords) in bins.iter().enumerate() {
-                    let color = colours.get(mood).copied().unwrap_or_default();
-                    ctx.draw(&Points { coords, color });
-                }
-                ctx.layer();
-                let (cx, cy) = ((view.x[0] + view.x[1]) / 2.0, (view.y[0] + view.y[1]) / 2.0);
-                ctx.print(cx, cy, Span::styled("+", theme.muted()));
-                for (name, p) in data.moods.iter().zip(&data.anchor_points) {
-                    let style = Style::default().fg(theme.mood(name)).add_modifier(Modifier::BOLD);
-                    ctx.print(p[0], p[1], Span::styled(format!("◆{name}"), style));
-                }
-                for (rank, &row) in self.results.iter().enumerate().take(9).rev() {
-                    if let Some(p) = data.points.get(row) {
-                        ctx.print(p[0], p[1], Span::styled(format!("{}", rank + 1), theme.selection()));
-                    }
-                }
-                if let Some(q) = self.query {
-                    ctx.print(q[0], q[1], Span::styled("✱query", theme.query().add_modifier(Modifier::BOLD)));
-                }
-                if let Some(p) = self.selected.and_then(|i| data.points.get(i)) {
-                    ctx.print(p[0], p[1], Span::styled("◉", theme.selection()));
-                }
-                let [xn, yn] = &data.axis_names;
-                ctx.print(
-                    view.x[0],
-                    view.y[1],
-                    Span::styled(format!("↑ {yn} {:.2}", view.y[1]), theme.muted()),
-                );
-                ctx.print(
-                    view.x[0],
-                    view.y[0],
-                    Span::styled(format!("{:.2} {xn} →", view.x[0]), theme.muted()),
-                );
-            });
-        frame.render_widget(canvas, plot);
-        let mut spans = vec![Span::styled(" ", theme.muted())];
-        for (m, c) in data.moods.iter().zip(&colours) {
-            spans.push(Span::styled(format!("⣿ {m}  "), Style::default().fg(*c)));
-        }
-        frame.render_widget(Line::from(spans), legend);
-    }
-}
-
-/// The clips inside `view` reduced to one point per braille dot of a `width`×`height` cell
-/// canvas, grouped by closest mood (the last clip drawn in a dot gives it its colour).
-pub fn bin_points(data: &MapData, view: View, width: u16, height: u16) -> Vec<Vec<(f64, f64)>> {
-    let (gw, gh) = (usize::from(width) * 2, usize::from(height) * 4);
-    let mut grid = vec![0u16; gw * gh];
-    let (sx, sy) = (view.x[1] - view.x[0], view.y[1] - view.y[0]);
-    if gw == 0 || gh == 0 || sx <= 0.0 || sy <= 0.0 {
-        return Vec::new();
-    }
-    for (p, &mood) in data.points.iter().zip(&data.closest) {
-        let (fx, fy) = ((p[0] - view.x[0]) / sx, (p[1] - view.y[0]) / sy);
-        if !(0.0..1.0).contains(&fx) || !(0.0..1.0).contains(&fy) {
-            continue;
-        }
-        let (gx, gy) = ((fx * gw as f64) as usize, (fy * gh as f64) as usize);
-        grid[gy * gw + gx] = mood.saturating_add(1);
-    }
-    let mut bins = vec![Vec::new(); data.moods.len().max(1)];
-    for (i, &cell) in grid.iter().enumerate() {
-        if cell == 0 {
-            continue;
-        }
-        let (gx, gy) = (i % gw, i / gw);
-        let x = view.x[0] + (gx as f64 + 0.5) * sx / gw as f64;
-        let y = view.y[0] + (gy as f64 + 0.5) * sy / gh as f64;
-        let mood = usize::from(cell - 1).min(bins.len() - 1);
-        bins[mood].push((x, y));
-    }
-    bins
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
-    use crate::model::Space;
 
-    fn data(n: usize) -> MapData {
+    pub(crate) fn grid(n: usize) -> MapData {
         let mut emb = Vec::new();
         for i in 0..n {
             emb.extend([(i % 100) as f32 / 100.0, (i / 100) as f32 / (n / 100).max(1) as f32]);
@@ -269,20 +297,9 @@ mod tests {
     }
 
     #[test]
-    fn binning_keeps_at_most_one_point_per_dot() {
-        let d = data(100_000);
-        let view = View { x: [0.0, 1.0], y: [0.0, 1.0] };
-        let bins = bin_points(&d, view, 40, 10);
-        let total: usize = bins.iter().map(Vec::len).sum();
-        assert!(total <= 80 * 40 && total > 3000, "{total}");
-        assert!(bins.iter().all(|b| !b.is_empty()), "both moods appear");
-        assert!(bin_points(&d, view, 0, 10).is_empty());
-    }
-
-    #[test]
     fn zoom_pan_and_nearest_selection() {
         let mut map = MapTab::new(String::new());
-        map.set_data(Arc::new(data(400)));
+        map.set_data(Arc::new(grid(400)));
         let full = map.view();
         map.apply(Action::ZoomIn);
         let zoomed = map.view();
@@ -297,5 +314,27 @@ mod tests {
         assert_eq!(map.nearest_to_center(), Some(1), "n centres the view on the selected clip");
         let msg = map.apply(Action::Play).unwrap().1;
         assert!(msg.starts_with("clip1.ogg — "), "{msg}");
+    }
+
+    #[test]
+    fn projection_cycles_to_umap_once_computed_and_stale_results_are_dropped() {
+        let mut map = MapTab::new(String::new());
+        let data = Arc::new(grid(400));
+        map.set_data(data.clone());
+        let (job, msg) = map.cycle_projection();
+        assert!(job.is_some() && matches!(map.umap, UmapState::Computing), "{msg:?}");
+        assert!(map.plane().unwrap().method.contains("UMAP computing"));
+        let other = Arc::new(grid(10));
+        assert_eq!(map.set_umap(&other, Err("old".into())), None, "results for other data are dropped");
+        let layout = UmapLayout::fit(&data).unwrap();
+        map.set_umap(&data, Ok(Arc::new(layout)));
+        assert_eq!(map.plane().unwrap().method, "UMAP");
+        map.apply(Action::NextPoint);
+        assert_eq!(map.center, map.point(0));
+        let (job, _) = map.cycle_projection();
+        assert!(job.is_none());
+        assert_eq!(map.plane().unwrap().method, "valence–arousal");
+        let (job, _) = map.cycle_projection();
+        assert!(job.is_none(), "a computed layout is reused");
     }
 }

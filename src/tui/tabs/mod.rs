@@ -2,6 +2,8 @@
 
 pub mod dataset;
 pub mod map;
+pub mod map_draw;
+pub mod map_labels;
 pub mod run_form;
 pub mod search;
 pub mod train;
