@@ -12,7 +12,7 @@ use ndarray_npy::ReadNpyExt;
 use storyscore::audio::chunk::eval_chunk_start;
 use storyscore::audio::{eval_chunks_tensor, load_mono_16k, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
 use storyscore::index::store::unit;
-use storyscore::index::{build_index, ClipIndex, IndexOptions, QueryMode, Searcher};
+use storyscore::index::{build_index, soundtrack, ClipIndex, IndexOptions, QueryMode, Searcher};
 use storyscore::model::{EmotionModel, ModelConfig, Space, TrunkKind};
 use storyscore::text::StoryText;
 use tch::{Device, Kind};
@@ -63,6 +63,11 @@ fn read_chunks(index: &Path) -> Array3<f32> {
     Array3::<f32>::read_npy(std::fs::File::open(index.join("chunks.npy")).unwrap()).unwrap()
 }
 
+/// Cosine of each chunk embedding (`[16 · D]`) with a unit query.
+fn chunk_cosines(values: &[f32], query: &[f32]) -> Vec<f32> {
+    values.chunks_exact(DIM).map(|c| unit(c).iter().zip(query).map(|(x, y)| x * y).sum()).collect()
+}
+
 fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
     a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
@@ -107,12 +112,28 @@ fn chunks_are_stored_and_previews_start_at_the_best_chunk() {
     assert_eq!(results.len(), 3);
     for hit in &results {
         let (_, values, starts) = expected.iter().find(|e| e.0 == hit.path).unwrap();
-        let cosines: Vec<f32> =
-            values.chunks_exact(DIM).map(|c| unit(c).iter().zip(&query).map(|(x, y)| x * y).sum()).collect();
+        let cosines = chunk_cosines(values, &query);
         let best = (0..EVAL_CHUNKS).max_by(|&a, &b| cosines[a].total_cmp(&cosines[b])).unwrap();
         assert_eq!(hit.preview_start_s, starts[best], "{}: cosines {cosines:?}", hit.path.display());
         assert!((hit.preview_score.unwrap() - cosines[best]).abs() < 1e-5);
     }
+
+    // A soundtrack previews each passage's clip from the chunk that fits that passage best (the
+    // passages are embedded as one padded batch there, hence the tolerance).
+    let text = "The storm broke over the ship.\n\nAt dawn the village sang and danced.";
+    let track = soundtrack(&searcher, &StoryText::new(text, "story").unwrap()).unwrap();
+    assert_eq!(track.passages.len(), 2);
+    for p in &track.passages {
+        let (_, values, starts) = expected.iter().find(|e| e.0 == p.clip).unwrap();
+        let passage = StoryText::new(&p.text, "passage").unwrap();
+        let v = unit(&searcher.embed_text(&passage, QueryMode::Whole).unwrap().vector);
+        let cosines = chunk_cosines(values, &v);
+        let chosen = starts.iter().position(|&s| s == p.preview_start_s).unwrap();
+        let best = cosines.iter().copied().fold(f32::MIN, f32::max);
+        assert!(cosines[chosen] >= best - 1e-4, "{}: {cosines:?}", p.preview_start_s);
+    }
+    let json = serde_json::to_value(&track).unwrap();
+    assert!(json["passages"][0]["preview_start_s"].is_f64(), "{json}");
 
     // Deleting a clip: the others are reused and their rows stay aligned with clips.json.
     std::fs::remove_file(&paths[1]).unwrap();
