@@ -349,3 +349,52 @@ fn timeline_lines(story: &Soundtrack, width: u16, theme: &Theme) -> Vec<Line<'st
     }
     vec![Line::from(bar), Line::from(numbers)]
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::{SearchHit, SearchResults, SoundtrackPassage};
+
+    fn hit(rank: usize, path: &str, preview_start_s: f64) -> SearchHit {
+        SearchHit {
+            rank,
+            score: 0.5,
+            path: path.into(),
+            title: path.into(),
+            moods: Vec::new(),
+            preview_start_s,
+            preview_score: Some(0.5),
+        }
+    }
+
+    #[test]
+    fn the_selected_result_plays_from_its_best_chunk() {
+        let mut tab = SearchTab::new(&Plan::Unavailable("no index".into()));
+        assert_eq!(tab.selected_preview(), None);
+        let results = SearchResults {
+            query: "q".into(),
+            space: Space::ThreeBranch,
+            query_moods: Vec::new(),
+            results: vec![hit(1, "a.ogg", 12.5), hit(2, "b.ogg", 0.0)],
+            notices: Vec::new(),
+        };
+        let hits = Hits { results, query_point: None, rows: vec![0, 1], query_vector: Vec::new() };
+        tab.on_engine(EngineEvent::Results(Box::new(hits)));
+        assert_eq!(tab.selected_preview(), Some(("a.ogg".into(), 12.5)));
+        tab.apply(Action::Down);
+        assert_eq!(tab.selected_preview(), Some(("b.ogg".into(), 0.0)));
+
+        let passage = SoundtrackPassage {
+            start: 0,
+            text: "t".into(),
+            moods: Vec::new(),
+            clip: "c.ogg".into(),
+            title: "c".into(),
+            score: 0.1,
+            duration_s: 30.0,
+            preview_start_s: 7.25,
+        };
+        tab.on_engine(EngineEvent::Soundtrack(Soundtrack { passages: vec![passage], notices: Vec::new() }));
+        assert_eq!(tab.selected_preview(), Some(("c.ogg".into(), 7.25)));
+    }
+}
