@@ -11,7 +11,7 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use storyscore::config::{Config, Dirs};
 use storyscore::model::{Space, TrunkKind};
-use storyscore::tui::app::{App, Focus};
+use storyscore::tui::app::{App, Focus, Tab};
 use storyscore::tui::event::Event;
 use storyscore::tui::tabs::run_form::Field;
 
@@ -80,7 +80,7 @@ fn n_opens_the_form_with_the_minute_long_defaults_and_esc_cancels() {
     // Keys typed into the form do not act globally: q is not quit, 3 is not a tab switch.
     key(&mut app, KeyCode::Char('q'));
     key(&mut app, KeyCode::Char('3'));
-    assert!(!app.quit && app.tab == storyscore::tui::app::Tab::Train);
+    assert!(!app.quit && app.tab == Tab::Train);
     key(&mut app, KeyCode::Right);
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Left);
@@ -109,4 +109,24 @@ fn bad_values_keep_the_form_open_and_say_which_field() {
     let err = app.train.form.as_ref().unwrap().error.clone().unwrap_or_default();
     assert!(err.starts_with("music data:") && err.contains("/no/such/folder"), "{err}");
     assert!(app.train.run_dir.is_none(), "no run started");
+}
+
+#[test]
+fn clicking_another_tab_abandons_the_form() {
+    use crossterm::event::{MouseButton, MouseEvent, MouseEventKind};
+    let home = tempfile::tempdir().unwrap();
+    let (mut app, _rx) = app(home.path());
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Char('n'));
+    render(&mut app, 110, 30);
+    let (rect, _) = *app.tab_hits.iter().find(|(_, t)| *t == Tab::Search).expect("tab bar drawn");
+    let click = MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: rect.x,
+        row: rect.y,
+        modifiers: KeyModifiers::NONE,
+    };
+    app.handle(Event::Input(Term::Mouse(click)));
+    assert_eq!((app.tab, app.focus), (Tab::Search, Focus::Normal));
+    assert!(app.train.form.is_none());
 }

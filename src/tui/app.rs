@@ -274,6 +274,10 @@ impl App {
 
     pub fn switch_tab(&mut self, tab: Tab) {
         if !self.monitor_only {
+            // A click on another tab abandons an open run form.
+            if self.focus == Focus::RunForm {
+                self.train.form = None;
+            }
             self.tab = tab;
             self.focus = Focus::Normal;
         }
