@@ -1,7 +1,7 @@
 //! Memory of a large index: the peak resident set of a `storyscore search` process that opens a
-//! 1M-clip × 64-d index (written once with the library's `ClipIndex` store API) and answers one
-//! query, against the raw size of its embeddings (1M × 64 × 4 bytes = 256 MB). No Python peer
-//! measures this.
+//! 1M-clip × 64-d index (written once with the library's `ClipIndex` store API, for a fresh
+//! three-branch model saved beside it) and answers one query, against the raw size of its
+//! embeddings (1M × 64 × 4 bytes = 256 MB). No Python peer measures this.
 //!
 //! Three child processes are measured (`wait4`'s `ru_maxrss`): the real `storyscore search` on the
 //! large index, the same on a 10-clip index (what the model and libtorch cost alone), and this
@@ -18,9 +18,8 @@ use std::process::{Command, Stdio};
 use std::time::Instant;
 
 use rand::{Rng, SeedableRng};
-use storyscore::config::Dirs;
 use storyscore::index::{ClipIndex, ClipRecord};
-use storyscore::model::EmotionModel;
+use storyscore::model::{EmotionModel, ModelConfig, Space};
 use tch::Device;
 
 const QUERY: &str = "The army crested the hill and the drums began to pound.";
@@ -93,15 +92,21 @@ fn load_only(dir: &Path) -> Result<(), String> {
     Ok(())
 }
 
-/// `--write-index DIR N`: the default model's index of `n` random clips in `dir`, written in a
+/// `--write-index DIR N MODEL_DIR`: an index of `n` random clips in `dir` for the model in
+/// `model_dir` (a fresh three-branch model of the paper's config, 64-d, saved there first when
+/// the folder has none), so the index is 1M × 64 whatever the shipped default model is. Runs in a
 /// child process so the measuring parent stays small: a child's `ru_maxrss` starts from its
 /// parent's resident set at fork, which building a 1M index in the parent would dominate.
-fn write_index_of_default_model(dir: &Path, n: usize) -> Result<(), String> {
-    let dirs = Dirs::resolve().map_err(|e| e.to_string())?;
-    let model_dir = dirs.default_model();
-    let model =
-        EmotionModel::load(&model_dir, Device::Cpu).map_err(|e| format!("{}: {e}", model_dir.display()))?;
-    write_index(&model, &model_dir, n, dir)
+fn write_index_for(dir: &Path, n: usize, model_dir: &Path) -> Result<(), String> {
+    let model = if model_dir.join("model.toml").exists() {
+        EmotionModel::load(model_dir, Device::Cpu).map_err(|e| format!("{}: {e}", model_dir.display()))?
+    } else {
+        let config = ModelConfig::paper(Space::ThreeBranch).map_err(|e| e.to_string())?;
+        let mut model = EmotionModel::new(config, Device::Cpu).map_err(|e| e.to_string())?;
+        model.save(model_dir).map_err(|e| e.to_string())?;
+        model
+    };
+    write_index(&model, model_dir, n, dir)
 }
 
 fn measure(args: &[String]) -> Result<(), String> {
@@ -109,10 +114,11 @@ fn measure(args: &[String]) -> Result<(), String> {
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let tmp = tempfile::tempdir().map_err(|e| e.to_string())?;
     let (large, small) = (tmp.path().join("large"), tmp.path().join("small"));
+    let model_dir = tmp.path().join("model");
     let t0 = Instant::now();
     for (dir, clips) in [(&large, n), (&small, 10)] {
         let mut write = Command::new(&exe);
-        write.arg("--write-index").arg(dir).arg(clips.to_string());
+        write.arg("--write-index").arg(dir).arg(clips.to_string()).arg(&model_dir);
         peak_rss(write)?;
     }
     let build_s = t0.elapsed().as_secs_f64();
@@ -148,9 +154,9 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let result = match (support::flag::<PathBuf>(&args, "--load-only"), args.as_slice()) {
         (Ok(Some(dir)), _) => load_only(&dir),
-        (_, [flag, dir, n, ..]) if flag == "--write-index" => match n.parse() {
-            Ok(n) => write_index_of_default_model(Path::new(dir), n),
-            Err(e) => Err(format!("--write-index DIR N: {e}")),
+        (_, [flag, dir, n, model_dir, ..]) if flag == "--write-index" => match n.parse() {
+            Ok(n) => write_index_for(Path::new(dir), n, Path::new(model_dir)),
+            Err(e) => Err(format!("--write-index DIR N MODEL_DIR: {e}")),
         },
         (Ok(None), _) => measure(&args),
         (Err(e), _) => Err(e),
