@@ -40,8 +40,26 @@ fn load(spec: &str, modality: Modality) -> anyhow::Result<storyscore::data::Data
     Ok(data)
 }
 
-fn name_of(dir: &Path) -> String {
-    dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+/// Row names of the models: each directory's last path component, or as many trailing components
+/// as it takes to tell apart directories that share it (`seed7/classify`, `seed42/classify`).
+fn names_of(dirs: &[std::path::PathBuf]) -> Vec<String> {
+    let tail = |dir: &Path, n: usize| -> String {
+        let parts: Vec<String> =
+            dir.components().map(|c| c.as_os_str().to_string_lossy().into_owned()).collect();
+        parts[parts.len().saturating_sub(n)..].join("/")
+    };
+    dirs.iter()
+        .map(|dir| {
+            let depth = dir.components().count().max(1);
+            (1..=depth)
+                .map(|n| tail(dir, n))
+                .find(|name| {
+                    let n = name.matches('/').count() + 1;
+                    dirs.iter().filter(|d| tail(d, n) == *name).count() <= 1
+                })
+                .unwrap_or_else(|| dir.display().to_string())
+        })
+        .collect()
 }
 
 pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
@@ -59,7 +77,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let mut rows = Vec::new();
     // Baselines are shown once per distinct evaluation set (run directories carry their own splits).
     let mut sets: Vec<(EvalSet, String)> = Vec::new();
-    for dir in &args.models {
+    let names = names_of(&args.models);
+    for (dir, name) in args.models.iter().zip(&names) {
         let model = EmotionModel::load(dir, tch::Device::Cpu)
             .with_context(|| format!("loading model {}", dir.display()))?;
         let set = eval::eval_set_for(dir, &text, &music, args.all)?;
@@ -72,9 +91,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
                 set.clips.len()
             );
         }
-        rows.extend(eval::model_rows(&name_of(dir), dir, &model, &set, &opts)?);
+        rows.extend(eval::model_rows(name, dir, &model, &set, &opts)?);
         if !sets.iter().any(|(s, _)| *s == set) {
-            sets.push((set, name_of(dir)));
+            sets.push((set, name.clone()));
         }
     }
     let shared = sets.len() == 1;
@@ -89,4 +108,20 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         print!("{}", eval::render(&rows, &names));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_of;
+    use std::path::PathBuf;
+
+    #[test]
+    fn model_names_grow_until_they_differ() {
+        let dirs: Vec<PathBuf> = ["data/default-model", "runs/seed7/classify", "runs/seed42/classify", "va"]
+            .map(PathBuf::from)
+            .to_vec();
+        assert_eq!(names_of(&dirs), ["default-model", "seed7/classify", "seed42/classify", "va"]);
+        let same = [PathBuf::from("a/m"), PathBuf::from("a/m")];
+        assert_eq!(names_of(&same), ["a/m", "a/m"]);
+    }
 }
