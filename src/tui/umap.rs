@@ -148,8 +148,9 @@ impl UmapLayout {
     }
 }
 
-/// Exact `k` nearest neighbours of each row of `rows` (`[N, dim]`), itself first as UMAP expects:
-/// indices `[N, k]` and Euclidean distances `[N, k]`.
+/// Exact `k` nearest neighbours of each row of `rows` (`[N, dim]`), itself first as UMAP expects
+/// (an exact duplicate may swap with it, at the same distance 0): indices `[N, k]` and Euclidean
+/// distances `[N, k]`.
 fn neighbours(rows: &[f32], dim: usize, k: usize) -> Result<(Array2<u32>, Array2<f32>), UmapError> {
     let fail = |e: tch::TchError| UmapError::Neighbours(e.to_string());
     let n = rows.len() / dim;
@@ -159,21 +160,11 @@ fn neighbours(rows: &[f32], dim: usize, k: usize) -> Result<(Array2<u32>, Array2
     for start in (0..n as i64).step_by(BLOCK as usize) {
         let len = BLOCK.min(n as i64 - start);
         let block = x.narrow(0, start, len);
-        // |a − b|² = |a|² + |b|² − 2 a·b, `[len, N]`.
-        let d2 = norms.narrow(0, start, len).unsqueeze(1) + norms.unsqueeze(0) - block.matmul(&x.tr()) * 2.0;
-        // Exact zeros on the diagonal keep each row its own first neighbour despite rounding.
-        let d2 = d2
-            .clamp_min(0.0)
-            .f_index_put_(
-                &[
-                    Some(Tensor::arange(len, (Kind::Int64, tch::Device::Cpu))),
-                    Some(Tensor::arange_start(start, start + len, (Kind::Int64, tch::Device::Cpu))),
-                ],
-                &Tensor::from(0.0f32),
-                false,
-            )
-            .map_err(fail)?;
-        let (d, i) = d2.f_topk(k as i64, 1, false, true).map_err(fail)?;
+        // |a − b|² = |a|² + |b|² − 2 a·b; per row |a|² is constant, so rank by 2 a·b − |b|²
+        // (`[len, N]`, larger is nearer) and recover the distances of the k best only.
+        let closeness = block.matmul(&x.tr()) * 2.0 - norms.unsqueeze(0);
+        let (best, i) = closeness.f_topk(k as i64, 1, true, true).map_err(fail)?;
+        let d = (norms.narrow(0, start, len).unsqueeze(1) - best).clamp_min(0.0);
         idx.extend(Vec::<i64>::try_from(i.reshape([-1])).map_err(fail)?.into_iter().map(|v| v as u32));
         dist.extend(Vec::<f32>::try_from(d.sqrt().reshape([-1])).map_err(fail)?);
     }
