@@ -213,7 +213,7 @@ fn loss_chart(screen: &str) -> String {
 }
 
 #[test]
-fn run_form_starts_a_mel_stats_run_whose_loss_chart_moves_then_stops() {
+fn run_form_starts_a_mel_stats_run_whose_loss_chart_moves_pauses_and_stops() {
     let Some(isear) = common::shared("data/isear/isear.csv") else { return };
     let Some(minilm) = common::minilm_dir() else { return };
     let real = storyscore::config::Dirs::resolve().unwrap();
@@ -260,6 +260,13 @@ fn run_form_starts_a_mel_stats_run_whose_loss_chart_moves_then_stops() {
     let (c1, c2) = (loss_chart(&first), loss_chart(&later));
     assert!(c1.contains("step") && c2.contains("step"), "no chart:\n{first}\n{later}");
     assert_ne!(c1, c2, "the loss chart did not move from step {n1} to {n2}");
+    t.keys(&["p"]);
+    let paused = t.wait_for("paused (p resumes)", "the paused run");
+    let held = train_step(&paused);
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(train_step(&t.screen()), held, "steps went on while paused");
+    t.keys(&["p"]);
+    t.wait_until("a step after resuming", Duration::from_secs(60), |s| train_step(s) > held);
     t.keys(&["x"]);
     let stopped = t.wait_for("finished at step", "the stopped run");
     assert!(train_step(&stopped).is_some_and(|n| n < 300), "{stopped}");
