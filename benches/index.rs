@@ -164,17 +164,5 @@ fn criterion_benches(c: &mut Criterion) -> Result<(), String> {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let result = if support::switch(&args, "--json") {
-        json_mode(&args)
-    } else {
-        let mut c = Criterion::default().configure_from_args();
-        let r = criterion_benches(&mut c);
-        c.final_summary();
-        r
-    };
-    if let Err(e) = result {
-        eprintln!("index bench: {e}");
-        std::process::exit(2);
-    }
+    support::main("index", json_mode, criterion_benches);
 }

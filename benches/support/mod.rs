@@ -79,3 +79,25 @@ pub fn shared_root() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../shared"))
 }
+
+/// A bench binary's entry point: `--json` runs `json` (one line for `scripts/bench`), otherwise
+/// criterion runs `benches`; an error is printed as `<name> bench: …` and exits with status 2.
+pub fn main(
+    name: &str,
+    json: fn(&[String]) -> Result<(), String>,
+    benches: fn(&mut criterion::Criterion) -> Result<(), String>,
+) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let result = if switch(&args, "--json") {
+        json(&args)
+    } else {
+        let mut c = criterion::Criterion::default().configure_from_args();
+        let r = benches(&mut c);
+        c.final_summary();
+        r
+    };
+    if let Err(e) = result {
+        eprintln!("{name} bench: {e}");
+        std::process::exit(2);
+    }
+}

@@ -49,8 +49,10 @@ pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig,
         ModelConfig::with_vocabularies(config.space, MoodVocabulary::AUDIOSET.words, &labels, "manual")
             .map_err(|e| RunError::Weights(e.to_string()))?;
     // The installed MiniLM is named, not pathed, so a shipped model.toml works on any machine.
-    let installed = crate::config::Dirs::resolve().map(|d| d.minilm()).ok();
-    if installed.as_deref() != Some(config.text_encoder.as_path()) {
+    // Compared canonicalised, so a symlinked data dir still names it (and shares its text cache).
+    let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
+    let installed = crate::config::Dirs::resolve().map(|d| canonical(&d.minilm())).ok();
+    if installed != Some(canonical(&config.text_encoder)) {
         mc.text.encoder = config.text_encoder.to_string_lossy().into_owned();
     }
     mc.text.fine_tuned = !config.freeze_text;
