@@ -86,11 +86,11 @@ fn builds_updates_and_refuses_other_models() {
     let npy =
         Array2::<f32>::read_npy(std::fs::File::open(out.path().join("embeddings.npy")).unwrap()).unwrap();
     assert_eq!(npy.dim(), (3, 64));
-    let clips: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(out.path().join("clips.json")).unwrap()).unwrap();
-    let first_clip = &clips["clips"][0];
+    let lines = std::fs::read_to_string(out.path().join("clips.jsonl")).unwrap();
+    assert_eq!(lines.lines().count(), 3, "one record per line: {lines}");
+    let first_clip: serde_json::Value = serde_json::from_str(lines.lines().next().unwrap()).unwrap();
     for key in ["path", "size", "mtime_ns", "header_hash", "duration_s", "tags", "model_id"] {
-        assert!(first_clip.get(key).is_some(), "clips.json lacks {key}: {first_clip}");
+        assert!(first_clip.get(key).is_some(), "clips.jsonl lacks {key}: {first_clip}");
     }
     let meta = std::fs::read_to_string(out.path().join("index.toml")).unwrap();
     assert!(
@@ -101,8 +101,9 @@ fn builds_updates_and_refuses_other_models() {
     let index = ClipIndex::open(out.path()).unwrap();
     let mut sorted = good.clone();
     sorted.sort();
-    assert_eq!(index.clips().iter().map(|c| c.path.clone()).collect::<Vec<_>>(), sorted);
-    let stereo = index.clips().iter().find(|c| c.path.ends_with("stereo44k.wav")).unwrap();
+    let records: Vec<_> = index.records().map(Result::unwrap).collect();
+    assert_eq!(records.iter().map(|c| c.path.clone()).collect::<Vec<_>>(), sorted);
+    let stereo = records.iter().find(|c| c.path.ends_with("stereo44k.wav")).unwrap();
     assert!((stereo.duration_s - 2.0).abs() < 0.01, "{}", stereo.duration_s);
     for row in index.embeddings().chunks_exact(64) {
         let norm: f32 = row.iter().map(|x| x * x).sum::<f32>().sqrt();

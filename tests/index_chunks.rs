@@ -91,7 +91,7 @@ fn chunks_are_stored_and_previews_start_at_the_best_chunk() {
     assert_eq!(npy.dim(), (3, EVAL_CHUNKS, DIM));
     let index = ClipIndex::open(&out).unwrap();
     let mut expected = Vec::new();
-    for (i, clip) in index.clips().iter().enumerate() {
+    for (i, clip) in index.records().map(Result::unwrap).enumerate() {
         let (values, starts) = chunk_embeddings(&model, &clip.path);
         let row: Vec<f32> = npy.slice(ndarray::s![i, .., ..]).iter().copied().collect();
         assert!(max_abs_diff(&row, &values) < 1e-5, "clip {i}: {}", max_abs_diff(&row, &values));
@@ -135,14 +135,14 @@ fn chunks_are_stored_and_previews_start_at_the_best_chunk() {
     let json = serde_json::to_value(&track).unwrap();
     assert!(json["passages"][0]["preview_start_s"].is_f64(), "{json}");
 
-    // Deleting a clip: the others are reused and their rows stay aligned with clips.json.
+    // Deleting a clip: the others are reused and their rows stay aligned with clips.jsonl.
     std::fs::remove_file(&paths[1]).unwrap();
     let update = build_index(&model, &model_dir, &libs, &out, &IndexOptions::default()).unwrap();
     assert_eq!((update.clips, update.embedded, update.reused, update.removed), (2, 0, 2, 1));
     let npy = read_chunks(&out);
     assert_eq!(npy.dim(), (2, EVAL_CHUNKS, DIM));
     let index = ClipIndex::open(&out).unwrap();
-    for (i, clip) in index.clips().iter().enumerate() {
+    for (i, clip) in index.records().map(Result::unwrap).enumerate() {
         let (_, values, starts) = expected.iter().find(|e| e.0 == clip.path).unwrap();
         let row: Vec<f32> = npy.slice(ndarray::s![i, .., ..]).iter().copied().collect();
         assert_eq!(&row, values, "reused rows are copied bit for bit");
@@ -187,16 +187,23 @@ fn an_index_without_chunks_still_searches_and_is_refilled() {
     let err = ClipIndex::open(&out).unwrap_err().to_string();
     assert!(err.contains("chunks.npy") && err.contains("truncated"), "{err}");
 
-    // The layout before chunks were kept: no chunks.npy, no chunk starts in clips.json.
+    // The layout before chunks were kept: no chunks.npy, all records in one clips.json without
+    // chunk starts (and no clips.jsonl / clips.idx).
     std::fs::remove_file(&chunks_path).unwrap();
-    let clips_path = out.join("clips.json");
-    let mut clips: serde_json::Value = serde_json::from_slice(&std::fs::read(&clips_path).unwrap()).unwrap();
-    for clip in clips["clips"].as_array_mut().unwrap() {
+    let mut clips: Vec<serde_json::Value> = std::fs::read_to_string(out.join("clips.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    for clip in &mut clips {
         clip.as_object_mut().unwrap().remove("chunk_starts_s");
     }
-    std::fs::write(&clips_path, serde_json::to_vec(&clips).unwrap()).unwrap();
+    let old = serde_json::json!({ "clips": clips });
+    std::fs::write(out.join("clips.json"), serde_json::to_vec_pretty(&old).unwrap()).unwrap();
+    std::fs::remove_file(out.join("clips.jsonl")).unwrap();
+    std::fs::remove_file(out.join("clips.idx")).unwrap();
     let index = ClipIndex::open(&out).unwrap();
-    assert!((0..index.len()).all(|i| !index.has_chunks(i)));
+    assert!((0..index.len()).all(|i| !index.has_chunks(i).unwrap()));
     let results = Searcher::open(&out, Device::Cpu).unwrap().search(QUERY, 3).unwrap().results;
     assert_eq!(results.len(), 3);
     assert!(results.iter().all(|h| h.preview_start_s == 0.0 && h.preview_score.is_none()), "{results:?}");
@@ -208,6 +215,10 @@ fn an_index_without_chunks_still_searches_and_is_refilled() {
     assert_eq!((report.embedded, report.reused), (3, 0), "{report:?}");
     assert_eq!(read_chunks(&out).dim(), (3, EVAL_CHUNKS, DIM));
     let index = ClipIndex::open(&out).unwrap();
-    assert!((0..index.len()).all(|i| index.has_chunks(i)));
+    assert!((0..index.len()).all(|i| index.has_chunks(i).unwrap()));
+    assert!(
+        !out.join("clips.json").exists() && out.join("clips.idx").exists(),
+        "rewritten in the line layout"
+    );
     assert!(max_abs_diff(index.embeddings(), &embeddings) < 1e-5);
 }

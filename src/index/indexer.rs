@@ -116,13 +116,15 @@ pub fn build_index(
     // interrupted run never loses a clip.
     let mut to_embed = Vec::new();
     let mut present: HashSet<PathBuf> = HashSet::new();
-    let old_rows = rows_by_path(&index);
+    let old_rows = rows_by_path(&index)?;
     for path in &files {
         match Fingerprint::of(path) {
             Ok(fp) => {
                 present.insert(path.clone());
-                let current =
-                    old_rows.get(path).is_some_and(|&i| fp.matches(&index.clips()[i]) && index.has_chunks(i));
+                let current = match old_rows.get(path) {
+                    Some(&i) => fp.matches(&index.record(i)?) && index.has_chunks(i)?,
+                    None => false,
+                };
                 if !current {
                     to_embed.push(fp);
                 }
@@ -131,12 +133,15 @@ pub fn build_index(
         }
     }
     let before = index.len();
-    index.retain(|c| present.contains(&c.path));
+    index.retain(|c| present.contains(&c.path))?;
     report.removed = before - index.len();
     let changed: HashSet<&Path> = to_embed.iter().map(|f| f.path.as_path()).collect();
-    report.reused = index.clips().iter().filter(|c| !changed.contains(c.path.as_path())).count();
+    report.reused = 0;
+    for record in index.records() {
+        report.reused += usize::from(!changed.contains(record?.path.as_path()));
+    }
     drop(changed);
-    let mut rows = rows_by_path(&index);
+    let mut rows = rows_by_path(&index)?;
     send(IndexEvent::Planned {
         files: files.len(),
         reused: report.reused,
@@ -204,8 +209,8 @@ pub fn build_index(
                 Err((path, reason)) => {
                     // A file that no longer decodes must not keep an embedding of its old content.
                     if rows.contains_key(&path) {
-                        index.retain(|c| c.path != path);
-                        rows = rows_by_path(&index);
+                        index.retain(|c| c.path != path)?;
+                        rows = rows_by_path(&index)?;
                         report.removed += 1;
                     }
                     send(IndexEvent::Skipped {
@@ -230,7 +235,7 @@ pub fn build_index(
         drop(done_rx);
         Ok(())
     })?;
-    index.sort_by_path();
+    index.sort_by_path()?;
     index.save(out)?;
     report.clips = index.len();
     report.skipped.sort();
@@ -238,8 +243,8 @@ pub fn build_index(
     Ok(report)
 }
 
-fn rows_by_path(index: &ClipIndex) -> HashMap<PathBuf, usize> {
-    index.clips().iter().enumerate().map(|(i, c)| (c.path.clone(), i)).collect()
+fn rows_by_path(index: &ClipIndex) -> Result<HashMap<PathBuf, usize>, IndexError> {
+    index.records().enumerate().map(|(i, c)| Ok((c?.path, i))).collect()
 }
 
 /// Every audio file under the folders (or the files themselves), sorted, without duplicates.

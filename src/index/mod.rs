@@ -1,6 +1,7 @@
 //! Library indexing, the embedding store, top-k search, story search and soundtracks.
 
 pub mod chunks;
+mod clip_file;
 pub mod fingerprint;
 pub mod indexer;
 pub mod moods;
@@ -13,6 +14,8 @@ pub mod topk;
 
 pub use indexer::{build_index, default_index_dir, IndexEvent, IndexOptions, IndexReport};
 pub use moods::MoodAnchors;
-pub use search::{best_chunk, clock, Preview, QueryMode, SearchError, SearchHit, SearchResults, Searcher};
+pub use search::{
+    best_chunk, best_chunk_of, clock, Preview, QueryMode, SearchError, SearchHit, SearchResults, Searcher,
+};
 pub use soundtrack::{soundtrack, Soundtrack, SoundtrackPassage};
 pub use store::{ClipIndex, ClipRecord, IndexError, IndexMeta};

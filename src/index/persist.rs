@@ -1,22 +1,27 @@
 //! Reading and writing a [`ClipIndex`] directory: every file goes to a temp file that is renamed
-//! into place, the metadata last.
+//! into place, the metadata last. Opening reads the embeddings and the clip records' line offsets,
+//! never the records themselves (but for the old `clips.json` layout, read whole).
 
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
 use std::path::Path;
+use std::sync::Arc;
 
 use ndarray::{Array2, ArrayView2};
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 
 use super::chunks::{ChunkTable, CHUNKS_FILE};
-use super::records::{ClipsFile, IndexError, IndexMeta, CLIPS_FILE, EMBEDDINGS_FILE, META_FILE};
-use super::store::ClipIndex;
+use super::clip_file::{check, ClipLines, ClipRecords};
+use super::records::{
+    ClipsFile, IndexError, IndexMeta, CLIPS_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE, META_FILE,
+};
+use super::store::{ClipIndex, ClipRecord};
 use crate::audio::EVAL_CHUNKS;
 use crate::config::write_atomic;
 use crate::model::Space;
 
 impl ClipIndex {
-    /// Opens the index in `dir`, checking that its three files agree.
+    /// Opens the index in `dir`, checking that its files agree.
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
         let meta_path = dir.join(META_FILE);
         if !meta_path.is_file() {
@@ -29,45 +34,17 @@ impl ClipIndex {
         if meta.dim == 0 {
             return Err(IndexError::Invalid { path: meta_path, message: "dim must be positive".into() });
         }
-        let clips_path = dir.join(CLIPS_FILE);
-        let file = File::open(&clips_path)
-            .map_err(|source| IndexError::Read { path: clips_path.clone(), source })?;
-        let ClipsFile { mut clips } = serde_json::from_reader(BufReader::new(file))
-            .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
-        if let Some(c) = clips.iter().find(|c| c.model_id != meta.model_id) {
-            return Err(IndexError::Invalid {
-                path: clips_path,
-                message: format!(
-                    "clip {} was embedded by model {:?} but the index is for {:?}; \
-                     embeddings of different models cannot be mixed (rebuild the index)",
-                    c.path.display(),
-                    c.model_id,
-                    meta.model_id
-                ),
-            });
+        if meta.clips > usize::MAX / 8 - 1 {
+            return Err(IndexError::Invalid { path: meta_path, message: format!("{} clips", meta.clips) });
         }
+        let clips = if dir.join(CLIP_OFFSETS_FILE).exists() {
+            ClipRecords::OnDisk(Arc::new(ClipLines::open(dir, meta.clips, &meta.model_id)?))
+        } else {
+            ClipRecords::Loaded(read_clips_json(dir, &meta)?)
+        };
         let embeddings = read_embeddings(&dir.join(EMBEDDINGS_FILE), clips.len(), meta.dim)?;
-        if meta.clips != clips.len() {
-            return Err(IndexError::Invalid {
-                path: meta_path,
-                message: format!("says {} clips but {CLIPS_FILE} lists {}", meta.clips, clips.len()),
-            });
-        }
+        // Without chunks.npy (an index from before chunks were kept) no clip has chunk data.
         let chunks = ChunkTable::open(&dir.join(CHUNKS_FILE), clips.len(), EVAL_CHUNKS, meta.dim)?;
-        if let Some(c) = clips.iter().find(|c| ![0, EVAL_CHUNKS].contains(&c.chunk_starts_s.len())) {
-            return Err(IndexError::Invalid {
-                path: dir.join(CLIPS_FILE),
-                message: format!(
-                    "clip {} lists {} chunk starts, expected {EVAL_CHUNKS}",
-                    c.path.display(),
-                    c.chunk_starts_s.len()
-                ),
-            });
-        }
-        if !chunks.is_on_disk() {
-            // No chunks.npy (an index from before chunks were kept): no clip has chunk data.
-            clips.iter_mut().for_each(|c| c.chunk_starts_s.clear());
-        }
         Ok(Self { meta, clips, embeddings, chunks })
     }
 
@@ -76,7 +53,7 @@ impl ClipIndex {
         if !dir.join(META_FILE).exists() {
             return Ok(Self::new(model_id, space, dim));
         }
-        let index = Self::open(dir)?;
+        let mut index = Self::open(dir)?;
         if index.meta.model_id != model_id || index.meta.space != space || index.meta.dim != dim {
             return Err(IndexError::ModelMismatch {
                 dir: dir.to_path_buf(),
@@ -84,6 +61,7 @@ impl ClipIndex {
                 model: format!("{model_id} ({space}, {dim}-d)"),
             });
         }
+        index.load_records()?;
         Ok(index)
     }
 
@@ -94,17 +72,43 @@ impl ClipIndex {
             .map_err(|source| IndexError::Write { path: dir.to_path_buf(), source })?;
         write_embeddings(&dir.join(EMBEDDINGS_FILE), &self.embeddings, self.meta.dim)?;
         self.chunks.save(&dir.join(CHUNKS_FILE))?;
-        let clips = ClipsFile { clips: self.clips.clone() };
-        let clips_path = dir.join(CLIPS_FILE);
-        let json = serde_json::to_vec_pretty(&clips)
-            .map_err(|e| IndexError::Invalid { path: clips_path.clone(), message: e.to_string() })?;
-        write_atomic(&clips_path, &json).map_err(|source| IndexError::Write { path: clips_path, source })?;
+        self.clips.save(dir)?;
         let meta_path = dir.join(META_FILE);
         let text = toml::to_string_pretty(&self.meta)
             .map_err(|e| IndexError::Invalid { path: meta_path.clone(), message: e.to_string() })?;
         write_atomic(&meta_path, text.as_bytes())
-            .map_err(|source| IndexError::Write { path: meta_path, source })
+            .map_err(|source| IndexError::Write { path: meta_path, source })?;
+        // The old layout's records, superseded by clips.jsonl.
+        let old = dir.join(CLIPS_FILE);
+        match std::fs::remove_file(&old) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(IndexError::Write { path: old, source: e })
+            }
+            _ => Ok(()),
+        }
     }
+}
+
+/// Every record of the old layout's `clips.json`, checked against the metadata.
+fn read_clips_json(dir: &Path, meta: &IndexMeta) -> Result<Vec<ClipRecord>, IndexError> {
+    let path = dir.join(CLIPS_FILE);
+    let file = File::open(&path).map_err(|source| IndexError::Read { path: path.clone(), source })?;
+    let ClipsFile { mut clips } = serde_json::from_reader(BufReader::new(file))
+        .map_err(|e| IndexError::Invalid { path: path.clone(), message: e.to_string() })?;
+    if let Some(message) = clips.iter().find_map(|c| check(c, &meta.model_id).err()) {
+        return Err(IndexError::Invalid { path, message });
+    }
+    if meta.clips != clips.len() {
+        return Err(IndexError::Invalid {
+            path: dir.join(META_FILE),
+            message: format!("says {} clips but {CLIPS_FILE} lists {}", meta.clips, clips.len()),
+        });
+    }
+    if !dir.join(CHUNKS_FILE).exists() {
+        // Without chunks.npy no clip has chunk data.
+        clips.iter_mut().for_each(|c| c.chunk_starts_s.clear());
+    }
+    Ok(clips)
 }
 
 fn read_embeddings(path: &Path, rows: usize, dim: usize) -> Result<Vec<f32>, IndexError> {

@@ -1,5 +1,6 @@
 //! What an index records beside its embeddings: file names, the metadata (`index.toml`), one
-//! record per clip (`clips.json`), and the errors of reading and writing an index.
+//! record per clip (`clips.jsonl` + `clips.idx`, or `clips.json` in indexes written before), and
+//! the errors of reading and writing an index.
 
 use std::path::PathBuf;
 
@@ -10,7 +11,12 @@ use crate::audio::EVAL_CHUNKS;
 use crate::model::Space;
 
 pub const EMBEDDINGS_FILE: &str = "embeddings.npy";
+/// One JSON object `{"clips": [...]}`: the layout before `clips.jsonl`, still read.
 pub const CLIPS_FILE: &str = "clips.json";
+/// One clip record per line, in row order.
+pub const CLIP_LINES_FILE: &str = "clips.jsonl";
+/// Byte offsets of the lines of `clips.jsonl`: N + 1 little-endian u64, the last one its size.
+pub const CLIP_OFFSETS_FILE: &str = "clips.idx";
 pub const META_FILE: &str = "index.toml";
 
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +38,8 @@ pub enum IndexError {
     EmbeddingDim { path: PathBuf, got: usize, dim: usize },
     #[error("clip {path}: {got} chunk values and {starts} chunk starts, expected {want} values ({EVAL_CHUNKS} chunks × dim) and {EVAL_CHUNKS} starts")]
     ChunkShape { path: PathBuf, got: usize, starts: usize, want: usize },
+    #[error("no clip at row {row}: the index has {len}")]
+    NoClip { row: usize, len: usize },
     #[error("clip {path}: embedding contains NaN or infinity")]
     NonFinite { path: PathBuf },
     #[error("index search: {0}")]

@@ -7,7 +7,7 @@ use serde::Serialize;
 use tch::{Device, Kind, Tensor};
 
 use super::moods::MoodAnchors;
-use super::store::{ClipIndex, IndexError};
+use super::store::{ClipIndex, ClipRecord, IndexError};
 use crate::audio::{eval_chunks, load_mono_16k, AudioError, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS};
 use crate::model::{EmotionModel, ModelError, Similarity, Space};
 use crate::text::{InputError, StoryText};
@@ -55,6 +55,9 @@ pub enum QueryMode {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SearchHit {
     pub rank: usize,
+    /// The clip's row in the index.
+    #[serde(skip)]
+    pub row: usize,
     /// Cosine, inner product or negative Euclidean distance, per the space.
     pub score: f32,
     pub path: PathBuf,
@@ -83,7 +86,17 @@ pub struct Preview {
 /// the space's similarity; `None` when the index keeps no chunk embeddings for the clip. Reads
 /// only that clip's row of `chunks.npy`.
 pub fn best_chunk(index: &ClipIndex, row: usize, query: &[f32]) -> Result<Option<Preview>, IndexError> {
-    let (Some(chunks), Some(clip)) = (index.chunk_embeddings(row)?, index.clips().get(row)) else {
+    best_chunk_of(index, row, &index.record(row)?, query)
+}
+
+/// [`best_chunk`] for a caller holding clip `row`'s record already.
+pub fn best_chunk_of(
+    index: &ClipIndex,
+    row: usize,
+    clip: &ClipRecord,
+    query: &[f32],
+) -> Result<Option<Preview>, IndexError> {
+    let Some(chunks) = index.chunks_of(row, clip)? else {
         return Ok(None);
     };
     let q = index.prepare(query);
@@ -202,10 +215,19 @@ impl Searcher {
     /// the index has it, else decoded and embedded now).
     pub fn like(&self, path: &Path, k: usize) -> Result<SearchResults, SearchError> {
         let label = path.display().to_string();
-        let row = self.index.position(path).or_else(|| {
-            let absolute = std::fs::canonicalize(path).ok()?;
-            self.index.position(&absolute)
-        });
+        let absolute = std::fs::canonicalize(path).ok().filter(|p| p != path);
+        let mut row = None;
+        // One sequential pass over the records, keeping none.
+        for (i, record) in self.index.records().enumerate() {
+            let record = record?;
+            if record.path == path {
+                row = Some(i);
+                break;
+            }
+            if row.is_none() && absolute.as_deref() == Some(record.path.as_path()) {
+                row = Some(i);
+            }
+        }
         let stored = row.and_then(|i| self.index.embedding(i)).map(<[f32]>::to_vec);
         let vector = match stored {
             Some(v) => v,
@@ -268,14 +290,12 @@ impl Searcher {
         let hits = self.index.search(vector, k)?;
         let mut results = Vec::with_capacity(hits.len());
         for (rank, hit) in hits.iter().enumerate() {
-            let (Some(clip), Some(emb)) =
-                (self.index.clips().get(hit.index), self.index.embedding(hit.index))
-            else {
-                continue;
-            };
-            let preview = best_chunk(&self.index, hit.index, vector)?;
+            let Some(emb) = self.index.embedding(hit.index) else { continue };
+            let clip = self.index.record(hit.index)?;
+            let preview = best_chunk_of(&self.index, hit.index, &clip, vector)?;
             results.push(SearchHit {
                 rank: rank + 1,
+                row: hit.index,
                 score: hit.score,
                 path: clip.path.clone(),
                 title: clip.title(),

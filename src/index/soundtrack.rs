@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::Serialize;
 use tch::{Device, Kind};
 
-use super::search::{best_chunk, SearchError, Searcher, MOODS_SHOWN};
+use super::search::{best_chunk_of, SearchError, Searcher, MOODS_SHOWN};
 use super::topk::Metric;
 use crate::model::Space;
 use crate::text::{Passage, StoryText};
@@ -106,7 +106,7 @@ pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, 
     let source = story.as_str();
     let mut out = Vec::with_capacity(chosen.len());
     for ((p, v), (clip, score)) in passages.iter().zip(&vectors).zip(chosen) {
-        let Some(record) = index.clips().get(clip) else { continue };
+        let record = index.record(clip)?;
         out.push(SoundtrackPassage {
             start: source.get(..p.start).map_or(0, |s| s.chars().count()),
             text: p.text.clone(),
@@ -115,7 +115,7 @@ pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, 
             title: record.title(),
             score,
             duration_s: record.duration_s,
-            preview_start_s: best_chunk(index, clip, v)?.map_or(0.0, |c| c.start_s),
+            preview_start_s: best_chunk_of(index, clip, &record, v)?.map_or(0.0, |c| c.start_s),
         });
     }
     Ok(Soundtrack { passages: out, notices })

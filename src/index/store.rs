@@ -4,19 +4,24 @@
 //! - `embeddings.npy`: float32 `[N, D]`, C order (unit-norm rows for cosine spaces), row i = clip i;
 //! - `chunks.npy`: float32 `[N, 16, D]`, each clip's 16 evaluation-chunk embeddings as the model
 //!   emits them (see [`super::chunks`]; absent in indexes built before chunks were kept);
-//! - `clips.json`: per clip its path, size, mtime, header hash, duration, tags, model id and the
-//!   start (s) of each chunk;
+//! - `clips.jsonl` + `clips.idx`: per clip (one line each, with the lines' byte offsets) its path,
+//!   size, mtime, header hash, duration, tags, model id and the start (s) of each chunk (see
+//!   [`super::clip_file`]; indexes written before hold them in one `clips.json`);
 //! - `index.toml`: model id, space, dimension and creation time.
 //!
-//! Embeddings live in one contiguous `Vec<f32>` read with one call, so an index of N clips costs
-//! about `N·D·4` bytes plus the clip records. Every file is written to a temp file and renamed
+//! Embeddings live in one contiguous `Vec<f32>` read with one call; records are read by row when
+//! asked for, so an opened index of N clips costs about `N·D·4 + N·8` bytes. Every file is written to a temp file and renamed
 //! (`persist.rs`); the records and errors are in `records.rs`.
 
 use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use super::chunks::ChunkTable;
-pub use super::records::{ClipRecord, IndexError, IndexMeta, CLIPS_FILE, EMBEDDINGS_FILE, META_FILE};
+use super::clip_file::ClipRecords;
+pub use super::records::{
+    ClipRecord, IndexError, IndexMeta, CLIPS_FILE, CLIP_LINES_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE,
+    META_FILE,
+};
 use super::topk::{self, Hit, Metric};
 use crate::audio::EVAL_CHUNKS;
 use crate::model::{Similarity, Space};
@@ -25,7 +30,7 @@ use crate::model::{Similarity, Space};
 #[derive(Debug, Clone)]
 pub struct ClipIndex {
     pub(super) meta: IndexMeta,
-    pub(super) clips: Vec<ClipRecord>,
+    pub(super) clips: ClipRecords,
     /// `[clips.len(), meta.dim]`, row-major.
     pub(super) embeddings: Vec<f32>,
     /// `[clips.len(), 16, meta.dim]`, read row by row from disk once saved.
@@ -40,7 +45,7 @@ impl ClipIndex {
             IndexMeta { model_id: model_id.into(), space, dim, created, clips: 0, model_dir: PathBuf::new() };
         Self {
             meta,
-            clips: Vec::new(),
+            clips: ClipRecords::Loaded(Vec::new()),
             embeddings: Vec::new(),
             chunks: ChunkTable::missing(0, EVAL_CHUNKS, dim),
         }
@@ -67,11 +72,23 @@ impl ClipIndex {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.clips.is_empty()
+        self.clips.len() == 0
     }
 
-    pub fn clips(&self) -> &[ClipRecord] {
-        &self.clips
+    /// Clip `i`'s record; an opened index reads and parses that one line of `clips.jsonl`.
+    pub fn record(&self, i: usize) -> Result<ClipRecord, IndexError> {
+        self.clips.get(i)
+    }
+
+    /// Every clip's record in row order, read one at a time (none kept).
+    pub fn records(&self) -> impl Iterator<Item = Result<ClipRecord, IndexError>> + '_ {
+        self.clips.iter()
+    }
+
+    /// Reads every record into memory, as changing the index needs (inserting, removing, sorting
+    /// do it themselves); indexes of the old `clips.json` layout are in memory already.
+    pub fn load_records(&mut self) -> Result<(), IndexError> {
+        self.clips.loaded().map(|_| ())
     }
 
     /// All embeddings, `[len, dim]` row-major.
@@ -85,14 +102,19 @@ impl ClipIndex {
     }
 
     /// Whether clip `i` has its chunk embeddings (and their start times).
-    pub fn has_chunks(&self, i: usize) -> bool {
-        self.clips.get(i).is_some_and(|c| !c.chunk_starts_s.is_empty()) && self.chunks.has(i)
+    pub fn has_chunks(&self, i: usize) -> Result<bool, IndexError> {
+        Ok(self.chunks.has(i) && !self.record(i)?.chunk_starts_s.is_empty())
     }
 
     /// Clip `i`'s 16 chunk embeddings as the model emitted them, `[16, dim]` row-major; `None`
     /// when the clip has none. Reads one row of `chunks.npy`, never the whole file.
     pub fn chunk_embeddings(&self, i: usize) -> Result<Option<Vec<f32>>, IndexError> {
-        if !self.has_chunks(i) {
+        self.chunks_of(i, &self.record(i)?)
+    }
+
+    /// [`Self::chunk_embeddings`] for a caller holding clip `i`'s `record` already.
+    pub fn chunks_of(&self, i: usize, record: &ClipRecord) -> Result<Option<Vec<f32>>, IndexError> {
+        if record.chunk_starts_s.is_empty() || !self.chunks.has(i) {
             return Ok(None);
         }
         self.chunks.get(i)
@@ -104,21 +126,26 @@ impl ClipIndex {
     }
 
     /// Orders clips (and their rows) by path, so a rebuilt index is laid out the same way.
-    pub fn sort_by_path(&mut self) {
+    pub fn sort_by_path(&mut self) -> Result<(), IndexError> {
         let dim = self.meta.dim;
-        let mut order: Vec<usize> = (0..self.clips.len()).collect();
-        order.sort_by(|&a, &b| self.clips[a].path.cmp(&self.clips[b].path));
-        let clips = order.iter().map(|&i| self.clips[i].clone()).collect();
-        let embeddings =
+        let records = self.clips.loaded()?;
+        let mut order: Vec<usize> = (0..records.len()).collect();
+        order.sort_by(|&a, &b| records[a].path.cmp(&records[b].path));
+        *records = order.iter().map(|&i| records[i].clone()).collect();
+        self.embeddings =
             order.iter().flat_map(|&i| self.embeddings[i * dim..(i + 1) * dim].iter().copied()).collect();
-        self.clips = clips;
-        self.embeddings = embeddings;
         self.chunks.permute(&order);
+        Ok(())
     }
 
-    /// The position of the clip stored for `path`.
-    pub fn position(&self, path: &Path) -> Option<usize> {
-        self.clips.iter().position(|c| c.path == path)
+    /// The row of the clip stored for `path`; an opened index reads its records sequentially.
+    pub fn position(&self, path: &Path) -> Result<Option<usize>, IndexError> {
+        for (i, record) in self.records().enumerate() {
+            if record?.path == path {
+                return Ok(Some(i));
+            }
+        }
+        Ok(None)
     }
 
     /// How rows are ranked in this index's space.
@@ -128,7 +155,7 @@ impl ClipIndex {
 
     /// Adds a clip (normalising the embedding in cosine spaces), replacing one with the same path.
     pub fn insert(&mut self, clip: ClipRecord, embedding: &[f32]) -> Result<usize, IndexError> {
-        let row = self.position(&clip.path);
+        let row = self.position(&clip.path)?;
         self.insert_at(row, clip, embedding)
     }
 
@@ -193,42 +220,45 @@ impl ClipIndex {
             return Err(IndexError::NonFinite { path: clip.path });
         }
         let values = self.prepare(embedding);
-        let at = match row.filter(|&i| self.clips.get(i).is_some_and(|c| c.path == clip.path)) {
+        let records = self.clips.loaded()?;
+        let at = match row.filter(|&i| records.get(i).is_some_and(|c| c.path == clip.path)) {
             Some(i) => {
                 self.embeddings[i * self.meta.dim..(i + 1) * self.meta.dim].copy_from_slice(&values);
-                self.clips[i] = clip;
+                records[i] = clip;
                 self.chunks.set(i, chunks);
                 i
             }
             None => {
                 self.embeddings.extend_from_slice(&values);
-                self.clips.push(clip);
+                records.push(clip);
                 self.chunks.push(chunks);
-                self.clips.len() - 1
+                records.len() - 1
             }
         };
-        self.meta.clips = self.clips.len();
+        self.meta.clips = records.len();
         Ok(at)
     }
 
     /// Keeps only the clips for which `keep` is true, in order.
-    pub fn retain(&mut self, mut keep: impl FnMut(&ClipRecord) -> bool) {
+    pub fn retain(&mut self, mut keep: impl FnMut(&ClipRecord) -> bool) -> Result<(), IndexError> {
         let dim = self.meta.dim;
-        let flags: Vec<bool> = self.clips.iter().map(&mut keep).collect();
+        let records = self.clips.loaded()?;
+        let flags: Vec<bool> = records.iter().map(&mut keep).collect();
         let mut write = 0;
         for (read, &kept) in flags.iter().enumerate() {
             if kept {
                 if write != read {
-                    self.clips.swap(write, read);
+                    records.swap(write, read);
                     self.embeddings.copy_within(read * dim..(read + 1) * dim, write * dim);
                 }
                 write += 1;
             }
         }
-        self.clips.truncate(write);
+        records.truncate(write);
         self.embeddings.truncate(write * dim);
         self.chunks.retain(&flags);
         self.meta.clips = write;
+        Ok(())
     }
 
     /// A query vector as this index compares it (unit-norm in cosine spaces).
@@ -292,7 +322,9 @@ mod tests {
         idx.save(dir.path()).unwrap();
         let back = ClipIndex::open(dir.path()).unwrap();
         assert_eq!(back.meta(), idx.meta());
-        assert_eq!(back.clips(), idx.clips());
+        let records = |i: &ClipIndex| i.records().collect::<Result<Vec<_>, _>>().unwrap();
+        assert_eq!(records(&back), records(&idx));
+        assert_eq!(back.record(2).unwrap(), record("c.ogg", "m1"));
         assert_eq!(back.embeddings(), idx.embeddings());
         assert_eq!(back.embedding(0).unwrap(), &[1.0, 0.0, 0.0]);
         let hits = back.search(&[5.0, 0.1, 0.0], 2).unwrap();
@@ -318,7 +350,7 @@ mod tests {
         }
         idx.insert(record("b", "m"), &[9.0, 9.0]).unwrap();
         assert_eq!(idx.len(), 3);
-        idx.retain(|c| c.path != Path::new("a"));
+        idx.retain(|c| c.path != Path::new("a")).unwrap();
         assert_eq!(idx.embeddings(), &[9.0, 9.0, 2.0, 0.0]);
         assert_eq!(idx.meta().clips, 2);
     }
@@ -349,14 +381,16 @@ mod tests {
         idx.insert_with_chunks_at(None, with_starts("c"), &[3.0], &rows(3.0)).unwrap();
         idx.insert(with_starts("b"), &[2.0]).unwrap();
         idx.insert_with_chunks_at(None, with_starts("a"), &[1.0], &rows(1.0)).unwrap();
-        idx.sort_by_path();
-        assert!(idx.has_chunks(0) && !idx.has_chunks(1) && idx.has_chunks(2));
-        assert!(idx.clips()[1].chunk_starts_s.is_empty(), "a clip without chunks lists no starts");
+        idx.sort_by_path().unwrap();
+        let has = |idx: &ClipIndex| (0..3).map(|i| idx.has_chunks(i).unwrap()).collect::<Vec<_>>();
+        assert_eq!(has(&idx), [true, false, true]);
+        assert!(idx.record(1).unwrap().chunk_starts_s.is_empty(), "a clip without chunks lists no starts");
         idx.save(dir.path()).unwrap();
         let mut back = ClipIndex::open(dir.path()).unwrap();
         assert_eq!(back.chunk_embeddings(0).unwrap(), Some(rows(1.0)));
         assert_eq!(back.chunk_embeddings(1).unwrap(), None);
-        back.retain(|c| c.path != Path::new("a"));
+        assert_eq!(has(&back), [true, false, true]);
+        back.retain(|c| c.path != Path::new("a")).unwrap();
         assert_eq!(back.chunk_embeddings(1).unwrap(), Some(rows(3.0)));
         back.save(dir.path()).unwrap();
         assert_eq!(ClipIndex::open(dir.path()).unwrap().chunk_embeddings(1).unwrap(), Some(rows(3.0)));

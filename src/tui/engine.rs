@@ -278,7 +278,7 @@ fn query(searcher: &Searcher, map: Option<&MapData>, text: &str) -> Result<Hits,
     let mut results =
         searcher.search_vector(&vector.vector, RESULTS, story.as_str()).map_err(|e| e.to_string())?;
     results.notices = vector.notices;
-    let rows = results.results.iter().filter_map(|h| searcher.index().position(&h.path)).collect();
+    let rows = results.results.iter().map(|h| h.row).collect();
     let query_point = map.map(|m| m.projection.project(&vector.vector));
     Ok(Hits { results, query_point, rows, query_vector: vector.vector })
 }
@@ -289,6 +289,7 @@ pub fn project(searcher: &Searcher) -> Result<MapData, String> {
     let (moods, anchors) = searcher.model().mood_anchors().map_err(|e| e.to_string())?;
     let anchors = anchors.to_kind(Kind::Float).to_device(Device::Cpu).reshape([-1]);
     let anchor_rows = Vec::<f32>::try_from(anchors).map_err(|e| e.to_string())?;
-    let paths = index.clips().iter().map(|c| c.path.clone()).collect();
+    let paths =
+        index.records().map(|c| c.map(|c| c.path)).collect::<Result<_, _>>().map_err(|e| e.to_string())?;
     Ok(MapData::build(index.space(), paths, index.embeddings().to_vec(), index.dim(), moods, &anchor_rows))
 }

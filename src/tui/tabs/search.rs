@@ -358,6 +358,7 @@ mod tests {
     fn hit(rank: usize, path: &str, preview_start_s: f64) -> SearchHit {
         SearchHit {
             rank,
+            row: rank,
             score: 0.5,
             path: path.into(),
             title: path.into(),
