@@ -142,7 +142,8 @@ fn measure(args: &[String]) -> Result<(), String> {
         "index_only_rss_mb": index_only,
         "index_only_ratio": index_only / raw,
         "embeddings_file_mb": file_mb(&large.join("embeddings.npy")),
-        "clips_file_mb": file_mb(&large.join("clips.json")),
+        "clips_file_mb": file_mb(&large.join("clips.jsonl")),
+        "clip_offsets_file_mb": file_mb(&large.join("clips.idx")),
         "search_wall_s": search_s,
         "build_s": build_s,
     });
