@@ -217,7 +217,11 @@ fn index_library(
                 "the index {} was made by another model: rebuilding it",
                 index_dir.display()
             )));
-            for file in ["index.toml", "clips.json", "embeddings.npy"] {
+            use crate::index::chunks::CHUNKS_FILE;
+            use crate::index::records::*;
+            for file in
+                [META_FILE, CLIPS_FILE, CLIP_LINES_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE, CHUNKS_FILE]
+            {
                 let path = index_dir.join(file);
                 if path.exists() {
                     std::fs::remove_file(&path)
