@@ -148,8 +148,7 @@ fn json_mode(args: &[String]) -> Result<(), String> {
 }
 
 fn criterion_benches(c: &mut Criterion) -> Result<(), String> {
-    let threads = std::env::var("STORYSCORE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    support::set_threads(threads)?;
+    support::set_criterion_threads()?;
     let clip = support::shared_root().join("data/4q/MT0000004637.ogg");
     if !clip.exists() {
         eprintln!("index bench: skipping, {} not found", clip.display());

@@ -55,8 +55,7 @@ fn json_mode(args: &[String]) -> Result<(), String> {
 }
 
 fn criterion_benches(c: &mut Criterion) -> Result<(), String> {
-    let threads = std::env::var("STORYSCORE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1);
-    support::set_threads(threads)?;
+    support::set_criterion_threads()?;
     let mel = MelFrontEnd::new(Device::Cpu);
     let wave = chunks();
     let mut group = c.benchmark_group("mel");

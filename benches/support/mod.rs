@@ -49,6 +49,11 @@ pub fn set_threads(threads: usize) -> Result<usize, String> {
     Ok(usize::try_from(tch::get_num_threads()).unwrap_or(0))
 }
 
+/// Criterion runs take their threads from `STORYSCORE_THREADS` (default 1); see [`set_threads`].
+pub fn set_criterion_threads() -> Result<usize, String> {
+    set_threads(std::env::var("STORYSCORE_THREADS").ok().and_then(|v| v.parse().ok()).unwrap_or(1))
+}
+
 /// The `q`-th percentile of `seconds`, in ms, interpolated linearly (numpy's default, as the
 /// peer's `common.percentile_ms`). `None` for no samples.
 pub fn percentile_ms(seconds: &[f64], q: f64) -> Option<f64> {
