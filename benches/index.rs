@@ -1,17 +1,19 @@
 //! Audio indexing throughput, defined as `../shared/bench/index_audio.py`: per file, decode →
-//! resample to 16 kHz → 16 evaluation chunks of 80,000 samples → log-mel [16, 128, 313] → audio
-//! CNN (ndim 64, random weights, eval, one batch of 16) → mean → one 64-d embedding; no cache.
-//! Every stage is the library function the indexer (`index::build_index`) runs: `audio::decode`
-//! (which also averages the channels), `audio::resample`, `audio::eval_chunks`,
-//! `MelFrontEnd::log_mel`, `EmotionModel::embed_audio_mel`. Stages run one after the other, as in
-//! the peer; the indexer itself overlaps decoding with the model on other threads.
+//! resample to 16 kHz → 16 evaluation windows of 80,000 samples → log-mel → audio CNN (ndim 64,
+//! random weights, eval) → mean → one 64-d embedding; no cache. Every stage is the library
+//! function the indexer (`index::build_index`) runs: `audio::decode` (which also averages the
+//! channels), `audio::resample`, `WindowPlan` (the windows and their segments),
+//! `SegmentMels::new` (log-mel), `EmotionModel::embed_segment_mels` (CNN). As in the indexer,
+//! overlapping windows share their segment's log-mel and first CNN layers (`model::windows`;
+//! `--exact` cuts them one by one as the peer does). Stages run one after the other, as in the
+//! peer; the indexer itself overlaps decoding with the model on other threads.
 //!
 //! Files: the first `--limit` audio files under DIR (the library's `data::folder::audio_files`),
 //! sorted by their path string, as the peer's `sorted(os.walk(...))` orders them.
 //!
-//! `cargo bench --bench index` runs criterion on one 4Q clip. `cargo bench --bench index -- --json
-//! [--threads T] DIR [--limit L]` prints one JSON line with the peer's keys (`files_per_s`,
-//! `audio_s_per_wall_s`, `wall_s`, `cpu_s`, `stage_s`) for `scripts/bench`.
+//! `cargo bench --bench index` runs criterion on one 4Q clip, both ways. `cargo bench --bench index
+//! -- --json [--threads T] [--exact] DIR [--limit L]` prints one JSON line with the peer's keys
+//! (`files_per_s`, `audio_s_per_wall_s`, `wall_s`, `cpu_s`, `stage_s`) for `scripts/bench`.
 
 mod support;
 
@@ -19,11 +21,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use criterion::Criterion;
-use storyscore::audio::{
-    decode, eval_chunks, resample, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS, SAMPLE_RATE,
-};
-use storyscore::model::{EmotionModel, ModelConfig, Space};
-use tch::{Device, Kind, Tensor};
+use storyscore::audio::{decode, resample, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
+use storyscore::model::{EmotionModel, ModelConfig, SegmentMels, Space, WindowMode};
+use tch::{Device, Kind};
 
 const STAGES: [&str; 5] = ["decode", "resample", "chunk", "mel", "cnn"];
 
@@ -31,6 +31,7 @@ const STAGES: [&str; 5] = ["decode", "resample", "chunk", "mel", "cnn"];
 struct Embedder {
     model: EmotionModel,
     mel: MelFrontEnd,
+    windows: WindowMode,
 }
 
 /// One file's embedding, the seconds spent in each of [`STAGES`] and the decoded duration.
@@ -41,27 +42,27 @@ struct FileResult {
 }
 
 impl Embedder {
-    fn new() -> Result<Self, String> {
+    fn new(windows: WindowMode) -> Result<Self, String> {
         let config = ModelConfig::paper(Space::ThreeBranch).map_err(|e| e.to_string())?;
         let model = EmotionModel::new(config, Device::Cpu).map_err(|e| e.to_string())?;
-        let embedder = Self { model, mel: MelFrontEnd::new(Device::Cpu) };
+        let embedder = Self { model, mel: MelFrontEnd::new(Device::Cpu), windows };
         // One untimed pass, as the peer's: kernel selection and the allocator warm up.
-        embedder.mel_and_cnn(&Tensor::zeros(
-            [EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64],
-            (Kind::Float, Device::Cpu),
-        ))?;
+        embedder.embed_samples(&vec![0.0; 30 * SAMPLE_RATE as usize])?;
         Ok(embedder)
     }
 
-    /// `[16, 80000]` waveforms → mean embedding `[D]`, and the time the CNN started.
-    fn mel_and_cnn(&self, wave: &Tensor) -> Result<(Vec<f32>, Instant), String> {
-        tch::no_grad(|| {
-            let spec = self.mel.log_mel(wave).map_err(|e| format!("mel: {e}"))?;
-            let t_cnn = Instant::now();
-            let emb = self.model.embed_audio_mel(&spec, false).map_err(|e| format!("model: {e}"))?;
-            let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
-            Ok((Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?, t_cnn))
-        })
+    /// 16 kHz samples → mean embedding `[D]`, with the times the mel and the CNN started and
+    /// the CNN ended.
+    fn embed_samples(&self, samples: &[f32]) -> Result<(Vec<f32>, [Instant; 3]), String> {
+        let plan = self.model.window_plan(&self.mel, samples.len(), EVAL_CHUNKS, self.windows);
+        let segments = plan.segment_samples(samples);
+        let t_mel = Instant::now();
+        let mels = SegmentMels::new(&self.mel, &plan, &segments).map_err(|e| format!("mel: {e}"))?;
+        let t_cnn = Instant::now();
+        let emb = self.model.embed_segment_mels(&mels).map_err(|e| format!("model: {e}"))?;
+        let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
+        let mean = Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?;
+        Ok((mean, [t_mel, t_cnn, Instant::now()]))
     }
 
     fn embed_file(&self, path: &Path) -> Result<FileResult, String> {
@@ -71,11 +72,7 @@ impl Embedder {
         let samples = resample(&decoded.samples_mono, decoded.sample_rate, SAMPLE_RATE)
             .map_err(|e| format!("{}: {e}", path.display()))?;
         let t2 = Instant::now();
-        let wave = Tensor::from_slice(&eval_chunks(&samples).concat())
-            .view([EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64]);
-        let t3 = Instant::now();
-        let (embedding, t4) = self.mel_and_cnn(&wave)?;
-        let t5 = Instant::now();
+        let (embedding, [t3, t4, t5]) = self.embed_samples(&samples)?;
         let secs = |a: Instant, b: Instant| b.duration_since(a).as_secs_f64();
         Ok(FileResult {
             embedding,
@@ -102,12 +99,13 @@ fn list_audio(dir: &Path, limit: usize) -> Result<Vec<PathBuf>, String> {
 fn json_mode(args: &[String]) -> Result<(), String> {
     let threads = support::set_threads(support::flag(args, "--threads")?.unwrap_or(0))?;
     let limit: usize = support::flag(args, "--limit")?.unwrap_or(0);
+    let windows = if args.iter().any(|a| a == "--exact") { WindowMode::Exact } else { WindowMode::Shared };
     let dir = match support::positional(args, &["--threads", "--limit"]).as_slice() {
         [.., dir] => PathBuf::from(dir),
         [] => return Err("give the folder to index (DIR)".into()),
     };
     let files = list_audio(&dir, limit)?;
-    let embedder = Embedder::new()?;
+    let embedder = Embedder::new(windows)?;
 
     let mut stage_s = [0.0f64; 5];
     let mut audio_s = 0.0;
@@ -141,6 +139,7 @@ fn json_mode(args: &[String]) -> Result<(), String> {
         "audio_s_per_wall_s": audio_s / wall,
         "stage_s": stages,
         "chunks_per_file": EVAL_CHUNKS,
+        "windows": if windows == WindowMode::Shared { "shared" } else { "exact" },
         "threads": threads,
     });
     println!("{line}");
@@ -154,10 +153,14 @@ fn criterion_benches(c: &mut Criterion) -> Result<(), String> {
         eprintln!("index bench: skipping, {} not found", clip.display());
         return Ok(());
     }
-    let embedder = Embedder::new()?;
     let mut group = c.benchmark_group("index");
     group.sample_size(10);
-    group.bench_function("cold_file/4q_16k_mono", |b| b.iter(|| embedder.embed_file(&clip)));
+    for (name, windows) in [("shared", WindowMode::Shared), ("exact", WindowMode::Exact)] {
+        let embedder = Embedder::new(windows)?;
+        group.bench_function(format!("cold_file/4q_16k_mono/{name}"), |b| {
+            b.iter(|| embedder.embed_file(&clip))
+        });
+    }
     group.finish();
     Ok(())
 }

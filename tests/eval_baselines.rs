@@ -3,6 +3,7 @@ mod common;
 
 use storyscore::data::{DatasetSpec, Modality};
 use storyscore::eval::{baseline_rows, EvalOptions, EvalRow, EvalSet, View};
+use storyscore::model::WindowMode;
 
 fn rows(all: bool) -> Option<Vec<EvalRow>> {
     let isear = common::shared("data/isear/isear.csv")?;
@@ -12,7 +13,12 @@ fn rows(all: bool) -> Option<Vec<EvalRow>> {
     let music = load(format!("4q:{}", fourq.display()), Modality::Music);
     let set = EvalSet::new(&text, &music, all).unwrap();
     let cache_dir = tempfile::tempdir().unwrap().path().to_path_buf();
-    let opts = EvalOptions { mappings: vec!["manual".into(), "va".into()], chunks: 16, cache_dir };
+    let opts = EvalOptions {
+        mappings: vec!["manual".into(), "va".into()],
+        chunks: 16,
+        windows: WindowMode::Exact,
+        cache_dir,
+    };
     Some(baseline_rows("baseline", &set, &opts).unwrap())
 }
 

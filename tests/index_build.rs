@@ -165,9 +165,14 @@ fn missing_library_is_a_clear_error() {
     let Some((model_dir, model)) = fresh_model(4) else { return };
     let out = tempfile::tempdir().unwrap();
     let missing = out.path().join("no-such-folder");
-    let err =
-        build_index(&model, model_dir.path(), std::slice::from_ref(&missing), &out.path().join("idx"), &options(None))
-            .unwrap_err()
-            .to_string();
+    let err = build_index(
+        &model,
+        model_dir.path(),
+        std::slice::from_ref(&missing),
+        &out.path().join("idx"),
+        &options(None),
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("no-such-folder") && err.contains("not found"), "{err}");
 }

@@ -13,9 +13,9 @@ use storyscore::audio::chunk::eval_chunk_start;
 use storyscore::audio::{eval_chunks_tensor, load_mono_16k, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
 use storyscore::index::store::unit;
 use storyscore::index::{build_index, soundtrack, ClipIndex, IndexOptions, QueryMode, Searcher};
-use storyscore::model::{EmotionModel, ModelConfig, Space, TrunkKind};
+use storyscore::model::{EmotionModel, ModelConfig, Space, TrunkKind, WindowMode, WindowPlan};
 use storyscore::text::StoryText;
-use tch::{Device, Kind};
+use tch::{Device, Kind, Tensor};
 
 const CLIPS: [&str; 3] = ["MT0000004637.ogg", "MT0000011357.ogg", "MT0000040632.ogg"];
 const QUERY: &str = "The storm broke over the ship and the sailors screamed.";
@@ -45,18 +45,29 @@ fn library() -> Option<(tempfile::TempDir, Vec<PathBuf>)> {
 }
 
 /// The clip's 16 chunk embeddings computed here, apart from the indexer. → `[16 · D]`, starts (s)
-fn chunk_embeddings(model: &EmotionModel, path: &Path) -> (Vec<f32>, Vec<f64>) {
+/// Exact: the 16 chunks cut one by one. Shared (this mel-stats model's grid is one mel hop): the
+/// windows sliced out of the log-mel of the one segment they overlap in.
+fn chunk_embeddings(model: &EmotionModel, path: &Path, windows: WindowMode) -> (Vec<f32>, Vec<f64>) {
     let samples = load_mono_16k(path).unwrap();
     let mel = MelFrontEnd::new(Device::Cpu);
-    let emb = tch::no_grad(|| {
-        model.embed_audio_mel(&mel.log_mel(&eval_chunks_tensor(&samples, Device::Cpu)).unwrap(), false)
-    })
-    .unwrap();
+    let (batch, starts) = match windows {
+        WindowMode::Exact => {
+            let starts = (0..EVAL_CHUNKS).map(|i| eval_chunk_start(samples.len(), i)).collect();
+            (mel.log_mel(&eval_chunks_tensor(&samples, Device::Cpu)).unwrap(), starts)
+        }
+        WindowMode::Shared => {
+            let plan = WindowPlan::new(samples.len(), EVAL_CHUNKS, 256, WindowMode::Shared);
+            let [seg] = plan.segments.as_slice() else { panic!("one segment expected: {plan:?}") };
+            let wave = Tensor::from_slice(&samples[seg.start..seg.start + seg.len]);
+            let spec = mel.log_mel(&wave).unwrap();
+            let frames: Vec<Tensor> =
+                seg.windows.iter().map(|&(_, off)| spec.get(0).narrow(-1, off as i64 / 256, 313)).collect();
+            (Tensor::stack(&frames, 0), plan.starts)
+        }
+    };
+    let emb = tch::no_grad(|| model.embed_audio_mel(&batch, false)).unwrap();
     let values = Vec::<f32>::try_from(emb.to_kind(Kind::Float).reshape([-1])).unwrap();
-    let starts = (0..EVAL_CHUNKS)
-        .map(|i| eval_chunk_start(samples.len(), i) as f64 / f64::from(SAMPLE_RATE))
-        .collect();
-    (values, starts)
+    (values, starts.iter().map(|&s| s as f64 / f64::from(SAMPLE_RATE)).collect())
 }
 
 fn read_chunks(index: &Path) -> Array3<f32> {
@@ -75,6 +86,15 @@ fn max_abs_diff(a: &[f32], b: &[f32]) -> f32 {
 
 #[test]
 fn chunks_are_stored_and_previews_start_at_the_best_chunk() {
+    chunks_stored(WindowMode::Shared);
+}
+
+#[test]
+fn exact_windows_are_stored_and_preview_too() {
+    chunks_stored(WindowMode::Exact);
+}
+
+fn chunks_stored(windows: WindowMode) {
     if common::minilm_dir().is_none() {
         return;
     }
@@ -83,7 +103,8 @@ fn chunks_are_stored_and_previews_start_at_the_best_chunk() {
     let (model_dir, out) = (work.path().join("model"), work.path().join("idx"));
     let model = fresh_model(&model_dir);
     let libs = vec![lib.path().to_path_buf()];
-    let report = build_index(&model, &model_dir, &libs, &out, &IndexOptions::default()).unwrap();
+    let options = IndexOptions { windows, ..IndexOptions::default() };
+    let report = build_index(&model, &model_dir, &libs, &out, &options).unwrap();
     assert_eq!((report.clips, report.embedded), (3, 3), "{report:?}");
 
     // chunks.npy as numpy reads it: row i holds clip i's chunk embeddings, as computed here.
@@ -92,16 +113,18 @@ fn chunks_are_stored_and_previews_start_at_the_best_chunk() {
     let index = ClipIndex::open(&out).unwrap();
     let mut expected = Vec::new();
     for (i, clip) in index.records().map(Result::unwrap).enumerate() {
-        let (values, starts) = chunk_embeddings(&model, &clip.path);
+        let (values, starts) = chunk_embeddings(&model, &clip.path, windows);
         let row: Vec<f32> = npy.slice(ndarray::s![i, .., ..]).iter().copied().collect();
-        assert!(max_abs_diff(&row, &values) < 1e-5, "clip {i}: {}", max_abs_diff(&row, &values));
+        // Equal up to float summation order (the mel reaches the trunk in another memory layout).
+        let scale = values.iter().fold(1f32, |m, v| m.max(v.abs()));
+        assert!(max_abs_diff(&row, &values) < 1e-6 * scale, "clip {i}: {}", max_abs_diff(&row, &values));
         assert_eq!(clip.chunk_starts_s, starts);
         assert!(starts[EVAL_CHUNKS - 1] > 20.0, "30-s clips spread their chunks: {starts:?}");
         // The clip embedding is still the mean of its chunks (unit-normalised in this space).
         let mean: Vec<f32> =
             (0..DIM).map(|d| values.iter().skip(d).step_by(DIM).sum::<f32>() / EVAL_CHUNKS as f32).collect();
         assert!(max_abs_diff(index.embedding(i).unwrap(), &unit(&mean)) < 1e-5);
-        expected.push((clip.path.clone(), values, starts));
+        expected.push((clip.path.clone(), row, starts));
     }
 
     // Each hit's preview starts at the argmax of cosine(chunk, query), computed independently.
@@ -137,7 +160,7 @@ fn chunks_are_stored_and_previews_start_at_the_best_chunk() {
 
     // Deleting a clip: the others are reused and their rows stay aligned with clips.jsonl.
     std::fs::remove_file(&paths[1]).unwrap();
-    let update = build_index(&model, &model_dir, &libs, &out, &IndexOptions::default()).unwrap();
+    let update = build_index(&model, &model_dir, &libs, &out, &options).unwrap();
     assert_eq!((update.clips, update.embedded, update.reused, update.removed), (2, 0, 2, 1));
     let npy = read_chunks(&out);
     assert_eq!(npy.dim(), (2, EVAL_CHUNKS, DIM));

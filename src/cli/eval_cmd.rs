@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use storyscore::data::{DatasetSpec, Modality};
 use storyscore::eval::{self, EvalOptions, EvalReport, EvalSet};
-use storyscore::model::EmotionModel;
+use storyscore::model::{EmotionModel, WindowMode};
 
 use super::Context;
 
@@ -29,6 +29,10 @@ pub struct Args {
     /// Evaluation chunks per clip (the paper averages 16).
     #[arg(long, default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..=64))]
     chunks: u16,
+    /// Compute each clip's chunks as the indexer does (overlapping chunks share the trunk's
+    /// first layers; starts snapped to its grid) instead of one by one as the paper does.
+    #[arg(long)]
+    shared_windows: bool,
     /// Print {"rows": [...]} instead of the table.
     #[arg(long)]
     json: bool,
@@ -72,6 +76,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let opts = EvalOptions {
         mappings: mappings.clone(),
         chunks: usize::from(args.chunks),
+        windows: if args.shared_windows { WindowMode::Shared } else { WindowMode::Exact },
         cache_dir: ctx.dirs.cache.clone(),
     };
     let mut rows = Vec::new();

@@ -15,8 +15,10 @@ pub fn normalise(x: f32) -> f32 {
 /// the normalised (V, A, D) and `quadrant` the Russell quadrant of that point.
 pub fn load(path: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
     let path = if path.is_dir() { path.join("emobank.csv") } else { path.to_path_buf() };
-    let mut reader =
-        csv::ReaderBuilder::new().flexible(true).from_path(&path).map_err(|e| csv_rows::open_error(&path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(&path)
+        .map_err(|e| csv_rows::open_error(&path, e))?;
     let headers = reader.headers().map_err(|e| DataError::line(&path, 1, e.to_string()))?.clone();
     let col = |name: &str| csv_rows::column(&headers, &path, name);
     let cols = [col("id")?, col("split")?, col("V")?, col("A")?, col("D")?, col("text")?];
@@ -58,4 +60,3 @@ pub fn load(path: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
     }
     Ok((data, issues))
 }
-

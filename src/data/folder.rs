@@ -100,8 +100,10 @@ pub fn load_library(root: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> 
 /// the manifest's folder; rows whose file is missing are reported and skipped.
 pub fn load_manifest(path: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
     let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
-    let mut reader =
-        csv::ReaderBuilder::new().flexible(true).from_path(path).map_err(|e| csv_rows::open_error(path, e))?;
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| csv_rows::open_error(path, e))?;
     let headers = reader.headers().map_err(|e| DataError::line(path, 1, e.to_string()))?.clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let path_col = csv_rows::column(&headers, path, "path")?;

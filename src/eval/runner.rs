@@ -11,7 +11,7 @@ use super::protocol::{EvalSet, Selection, View};
 use super::table::EvalRow;
 use crate::audio::MelFrontEnd;
 use crate::emotion::Mapping;
-use crate::model::{EmotionModel, Space};
+use crate::model::{EmotionModel, Space, WindowMode};
 use crate::train::pcm_cache::PcmCache;
 use crate::train::text_features::{cache_path, text_features};
 use crate::train::RunError;
@@ -36,6 +36,8 @@ pub struct EvalOptions {
     pub mappings: Vec<String>,
     /// Evaluation chunks per clip (the paper's 16).
     pub chunks: usize,
+    /// How the chunks are computed (the paper's protocol: exact).
+    pub windows: WindowMode,
     /// Where the PCM and frozen-encoder feature caches live.
     pub cache_dir: PathBuf,
 }
@@ -154,7 +156,7 @@ fn embed(
     let front = MelFrontEnd::new(model.device());
     let pcm = PcmCache::new(&opts.cache_dir.join("pcm16"));
     let paths: Vec<&Path> = set.clips.iter().map(|c| c.path.as_path()).collect();
-    let clips = clip_embeddings(model, &front, &pcm, &paths, opts.chunks)?;
+    let clips = clip_embeddings(model, &front, &pcm, &paths, opts.chunks, opts.windows)?;
     Ok(Embedded { texts: text_emb, text_probs, clips })
 }
 

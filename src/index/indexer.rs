@@ -1,9 +1,10 @@
 //! Building and updating a `ClipIndex` from music folders.
 //!
-//! Decoder threads decode, resample and cut each file into the 16 evaluation chunks ahead of the
-//! model, through a bounded channel, while the calling thread runs mel + CNN on one clip's
-//! `[16, 80000]` batch at a time; a clip's embedding is the mean of its 16 chunk embeddings, which
-//! are kept too (search starts a preview at the best-fitting chunk).
+//! Decoder threads decode, resample and cut each file into the segments of its 16 evaluation
+//! windows ahead of the model, through a bounded channel, while the calling thread runs mel +
+//! trunk on one clip at a time (overlapping windows share their segment's first layers:
+//! `model::windows`); a clip's embedding is the mean of its 16 window embeddings, which are kept
+//! too (search starts a preview at the best-fitting chunk).
 //! Unchanged files (path, size, mtime, header hash) are reused unless their clip lacks chunk
 //! embeddings (an index built before they were kept); files gone from the folders leave
 //! the index; unreadable files are skipped and reported. The partial index is saved every few
@@ -16,17 +17,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crossbeam_channel::{bounded, Sender};
-use tch::{Kind, Tensor};
+use tch::Kind;
 
 use super::fingerprint::Fingerprint;
 use super::store::{ClipIndex, ClipRecord, IndexError};
-use crate::audio::{
-    chunk::eval_chunk_start, eval_chunks, load_mono_16k, probe, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS,
-    SAMPLE_RATE,
-};
-use crate::model::EmotionModel;
+use crate::audio::{load_mono_16k, probe, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
+use crate::model::{EmotionModel, WindowMode, WindowPlan};
 
-/// Decoded clips waiting for the model; each holds 16 × 80,000 samples (5 MB).
+/// Decoded clips waiting for the model; each holds at most 16 × 80,000 samples (5 MB).
 const QUEUE_CLIPS: usize = 4;
 
 /// How an indexing run goes.
@@ -42,6 +40,8 @@ pub struct IndexOptions {
     pub cancel: Option<Arc<AtomicBool>>,
     /// Typed progress for the app or a progress bar.
     pub progress: Option<Sender<IndexEvent>>,
+    /// How each clip's 16 windows are computed (shared by default; exact is the paper's).
+    pub windows: WindowMode,
 }
 
 impl Default for IndexOptions {
@@ -52,6 +52,7 @@ impl Default for IndexOptions {
             decode_threads: 0,
             cancel: None,
             progress: None,
+            windows: WindowMode::Shared,
         }
     }
 }
@@ -85,10 +86,9 @@ pub struct IndexReport {
 /// A file decoded and cut, ready for the model.
 struct Prepared {
     fingerprint: Fingerprint,
-    /// `[16 · 80000]` chunk samples.
-    chunks: Vec<f32>,
-    /// Where each chunk starts, in seconds.
-    chunk_starts_s: Vec<f64>,
+    plan: WindowPlan,
+    /// The samples of each segment of `plan`.
+    segments: Vec<Vec<f32>>,
     duration_s: f64,
     tags: Vec<(String, String)>,
 }
@@ -155,6 +155,7 @@ pub fn build_index(
         n => n,
     };
     let mel = MelFrontEnd::new(model.device());
+    let grid = model.window_grid(&mel);
     let cancelled = || options.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
     let mut since_save = 0usize;
     let mut last_save = Instant::now();
@@ -169,7 +170,8 @@ pub fn build_index(
             let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
             scope.spawn(move || {
                 while let Ok(fp) = work_rx.recv() {
-                    if done_tx.send(prepare(fp)).is_err() {
+                    let plan = |len| WindowPlan::new(len, EVAL_CHUNKS, grid, options.windows);
+                    if done_tx.send(prepare(fp, plan)).is_err() {
                         return;
                     }
                 }
@@ -197,7 +199,12 @@ pub fn build_index(
                         duration_s: p.duration_s,
                         tags: p.tags,
                         model_id: model.id().to_string(),
-                        chunk_starts_s: p.chunk_starts_s,
+                        chunk_starts_s: p
+                            .plan
+                            .starts
+                            .iter()
+                            .map(|&s| s as f64 / f64::from(SAMPLE_RATE))
+                            .collect(),
                     };
                     let row = rows.get(&record.path).copied();
                     let row = index.insert_with_chunks_at(row, record, &embedding, &chunks)?;
@@ -275,33 +282,28 @@ fn list_files(
     Ok(files)
 }
 
-/// Decode, resample and chunk one file (runs on a decoder thread).
-fn prepare(fingerprint: Fingerprint) -> Result<Prepared, (PathBuf, String)> {
+/// Decode, resample and cut one file into its window segments (runs on a decoder thread).
+fn prepare(
+    fingerprint: Fingerprint,
+    plan: impl Fn(usize) -> WindowPlan,
+) -> Result<Prepared, (PathBuf, String)> {
     let path = fingerprint.path.clone();
     let samples = load_mono_16k(&path).map_err(|e| (path.clone(), e.to_string()))?;
     let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
     let tags = probe(&path).map(|info| info.tags).unwrap_or_default();
-    let chunks = eval_chunks(&samples).concat();
-    let chunk_starts_s = (0..EVAL_CHUNKS)
-        .map(|i| eval_chunk_start(samples.len(), i) as f64 / f64::from(SAMPLE_RATE))
-        .collect();
-    Ok(Prepared { fingerprint, chunks, chunk_starts_s, duration_s, tags })
+    let plan = plan(samples.len());
+    let segments = plan.segment_samples(&samples);
+    Ok(Prepared { fingerprint, plan, segments, duration_s, tags })
 }
 
-/// The clip embedding, the mean over its 16 chunk embeddings, and those chunk embeddings.
+/// The clip embedding, the mean over its 16 window embeddings, and those window embeddings.
 /// → (`[D]`, `[16 · D]`)
 fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<(Vec<f32>, Vec<f32>), String> {
-    tch::no_grad(|| {
-        let wave = Tensor::from_slice(&clip.chunks)
-            .view([EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64])
-            .to_device(model.device());
-        let spec = mel.log_mel(&wave).map_err(|e| format!("mel: {e}"))?;
-        let emb = model.embed_audio_mel(&spec, false).map_err(|e| format!("model: {e}"))?;
-        let emb = emb.to_kind(Kind::Float).to_device(tch::Device::Cpu);
-        let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
-        let chunks = Vec::<f32>::try_from(emb.reshape([-1])).map_err(|e| e.to_string())?;
-        Ok((Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?, chunks))
-    })
+    let emb = model.embed_windows(mel, &clip.plan, &clip.segments).map_err(|e| format!("model: {e}"))?;
+    let emb = emb.to_kind(Kind::Float).to_device(tch::Device::Cpu);
+    let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
+    let chunks = Vec::<f32>::try_from(emb.reshape([-1])).map_err(|e| e.to_string())?;
+    Ok((Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?, chunks))
 }
 
 /// Default index folder under `root` (the data dir's `indexes/`) for these libraries and this

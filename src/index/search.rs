@@ -8,8 +8,8 @@ use tch::{Device, Kind, Tensor};
 
 use super::moods::MoodAnchors;
 use super::store::{ClipIndex, ClipRecord, IndexError};
-use crate::audio::{eval_chunks, load_mono_16k, AudioError, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS};
-use crate::model::{EmotionModel, ModelError, Similarity, Space};
+use crate::audio::{load_mono_16k, AudioError, MelFrontEnd, EVAL_CHUNKS};
+use crate::model::{EmotionModel, ModelError, Similarity, Space, WindowMode};
 use crate::text::{InputError, StoryText};
 
 /// Text read for a whole-passage query; the encoder keeps only its first 256 tokens anyway, and
@@ -314,17 +314,13 @@ impl Searcher {
     }
 }
 
-/// Embeds one audio file as the indexer does: mean of its 16 chunk embeddings. → `[D]`
+/// Embeds one audio file as the indexer does: mean of its 16 window embeddings. → `[D]`
 pub fn embed_audio_file(model: &EmotionModel, path: &Path) -> Result<Vec<f32>, SearchError> {
     let samples = load_mono_16k(path)?;
-    let chunks = eval_chunks(&samples).concat();
     let mel = MelFrontEnd::new(model.device());
-    tch::no_grad(|| {
-        let wave = Tensor::from_slice(&chunks).view([EVAL_CHUNKS as i64, CHUNK_SAMPLES as i64]);
-        let emb = model.embed_audio_mel(&mel.log_mel(&wave.to_device(model.device()))?, false)?;
-        let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float)?.to_device(Device::Cpu);
-        Ok(Vec::<f32>::try_from(mean)?)
-    })
+    let (emb, _) = model.embed_clip_windows(&mel, &samples, EVAL_CHUNKS, WindowMode::Shared)?;
+    let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float)?.to_device(Device::Cpu);
+    Ok(Vec::<f32>::try_from(mean)?)
 }
 
 /// The longest prefix of `text` of at most `max` bytes that ends on a character boundary.

@@ -4,8 +4,8 @@
 use tch::nn::{self, ModuleT};
 use tch::Tensor;
 
-use super::head::bn_config;
 use super::error::{expect_rank, ModelError, Result};
+use super::head::bn_config;
 
 /// Which network turns a log-mel chunk into the song head's input.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -51,6 +51,13 @@ impl Default for AudioCnnConfig {
 
 /// Pooling (mel, time) after each of layer1..layer7.
 const POOLS: [(i64, i64); 7] = [(2, 2), (2, 2), (2, 2), (2, 2), (2, 2), (2, 3), (2, 3)];
+
+/// Blocks that overlapping windows of one clip share ([`AudioCnn::forward_windows`]): layer1 and
+/// layer2 work at full resolution (two thirds of the multiply-adds, most of the memory traffic)
+/// and pool time by 4 frames (64 ms). Sharing deeper layers is faster still but moves the
+/// embeddings more than shifting the paper's windows by the coarser grid would
+/// (`tests/model_windows.rs`).
+const SHARED_BLOCKS: usize = 2;
 
 impl AudioCnnConfig {
     /// Width of the trunk's output (the song head's input).
@@ -101,6 +108,26 @@ fn max_pool(xs: &Tensor, pool: (i64, i64)) -> Tensor {
     xs.max_pool2d(k, k, [0, 0], [1, 1], false)
 }
 
+/// conv → BN in eval mode as one convolution, BN's affine map folded into kernel and bias: one
+/// pass less over the largest feature maps of the trunk.
+fn conv_bn_eval(xs: &Tensor, conv: &nn::Conv2D, bn: &nn::BatchNorm) -> Tensor {
+    let eps = bn_config().eps;
+    let mut scale = (&bn.running_var + eps).rsqrt();
+    if let Some(gamma) = &bn.ws {
+        scale *= gamma;
+    }
+    let weight = &conv.ws * scale.view([-1, 1, 1, 1]);
+    let mut bias = match &conv.bs {
+        Some(b) => (b - &bn.running_mean) * &scale,
+        None => -&bn.running_mean * &scale,
+    };
+    if let Some(beta) = &bn.bs {
+        bias += beta;
+    }
+    let pad = conv.ws.size()[2] / 2;
+    xs.conv2d(&weight, Some(&bias), [1, 1], [pad, pad], [1, 1], 1)
+}
+
 /// `Conv_2d`: conv 3×3 → BN → ReLU → max-pool. [B, cin, F, T] → [B, cout, F/pf, T/pt]
 #[derive(Debug)]
 struct ConvBlock {
@@ -121,7 +148,11 @@ impl ConvBlock {
 
 impl ModuleT for ConvBlock {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        max_pool(&self.bn.forward_t(&xs.apply(&self.conv), train).relu(), self.pool)
+        if train {
+            return max_pool(&self.bn.forward_t(&xs.apply(&self.conv), train).relu(), self.pool);
+        }
+        // ReLU commutes with max-pooling, so it runs on the pooled map (a quarter of the size).
+        max_pool(&conv_bn_eval(xs, &self.conv, &self.bn), self.pool).relu_()
     }
 }
 
@@ -149,9 +180,15 @@ impl ResBlock {
 
 impl ModuleT for ResBlock {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        let h = self.bn_1.forward_t(&xs.apply(&self.conv_1), train).relu();
-        let h = self.bn_2.forward_t(&h.apply(&self.conv_2), train);
-        max_pool(&(xs + h).relu(), self.pool)
+        if train {
+            let h = self.bn_1.forward_t(&xs.apply(&self.conv_1), train).relu();
+            let h = self.bn_2.forward_t(&h.apply(&self.conv_2), train);
+            return max_pool(&(xs + h).relu(), self.pool);
+        }
+        let h = conv_bn_eval(xs, &self.conv_1, &self.bn_1).relu_();
+        let mut h = conv_bn_eval(&h, &self.conv_2, &self.bn_2);
+        h += xs;
+        max_pool(&h, self.pool).relu_()
     }
 }
 
@@ -173,7 +210,10 @@ impl ConvEmb {
 
 impl ModuleT for ConvEmb {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
-        self.bn.forward_t(&xs.apply(&self.conv), train).relu()
+        if train {
+            return self.bn.forward_t(&xs.apply(&self.conv), train).relu();
+        }
+        conv_bn_eval(xs, &self.conv, &self.bn).relu_()
     }
 }
 
@@ -229,11 +269,77 @@ impl AudioCnn {
         }
         self.layer8.forward_t(&x, train).squeeze_dim(2)
     }
+
+    /// Frames between the columns of the shared blocks' output: windows start on this grid.
+    pub fn window_grid(&self) -> i64 {
+        POOLS[..SHARED_BLOCKS].iter().map(|p| p.1).product()
+    }
+
+    /// Windows of `frames` frames of segments `mel` [S, n_mels, T] (eval mode): the first blocks
+    /// run once per segment, the rest per window, `offsets[s]` being segment s's window starts
+    /// in frames (multiples of [`Self::window_grid`]) → [Σ windows, 4·ndim]. A window at offset
+    /// 0 of a segment of exactly `frames` frames gives what [`ModuleT::forward_t`] does.
+    pub fn forward_windows(&self, mel: &Tensor, offsets: &[Vec<i64>], frames: i64) -> Tensor {
+        let mut x = self.spec_bn.forward_t(&mel.unsqueeze(1), false);
+        for block in &self.blocks[..SHARED_BLOCKS] {
+            x = block.forward_t(&x, false);
+        }
+        let width = POOLS[..SHARED_BLOCKS].iter().fold(frames, |w, p| w / p.1);
+        let mut x = super::windows::slice_windows(&x, offsets, self.window_grid(), width);
+        for block in &self.blocks[SHARED_BLOCKS..] {
+            x = block.forward_t(&x, false);
+        }
+        self.layer8.forward_t(&x, false).squeeze_dim(2).amax([-1i64].as_slice(), false)
+    }
 }
 
 impl ModuleT for AudioCnn {
     /// [B, n_mels, T] → [B, 4·ndim]
     fn forward_t(&self, mel: &Tensor, train: bool) -> Tensor {
         self.feature_map_t(mel, train).amax([-1i64].as_slice(), false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tch::{Device, Kind};
+
+    /// Running statistics and affine parameters away from their initial values.
+    fn perturb(vs: &nn::VarStore) {
+        tch::no_grad(|| {
+            for (name, mut t) in vs.variables() {
+                let noise = Tensor::rand_like(&t);
+                if name.ends_with("running_var") {
+                    t.copy_(&(noise * 2.0 + 0.1));
+                } else if name.contains("bn") {
+                    t.copy_(&(noise - 0.5));
+                }
+            }
+        });
+    }
+
+    #[test]
+    fn eval_mode_folds_batch_norm_into_the_convolutions_exactly() {
+        tch::manual_seed(3);
+        let vs = nn::VarStore::new(Device::Cpu);
+        let conv = ConvBlock::new(vs.root() / "c", 3, 8, (2, 2));
+        let res = ResBlock::new(vs.root() / "r", 8, (2, 3));
+        let emb = ConvEmb::new(vs.root() / "e", 8, 8);
+        perturb(&vs);
+        let x = Tensor::randn([2, 3, 16, 36], (Kind::Float, Device::Cpu));
+        let unfused = tch::no_grad(|| {
+            let y = max_pool(&conv.bn.forward_t(&x.apply(&conv.conv), false).relu(), conv.pool);
+            let h = res.bn_1.forward_t(&y.apply(&res.conv_1), false).relu();
+            let h = res.bn_2.forward_t(&h.apply(&res.conv_2), false);
+            let y = max_pool(&(&y + h).relu(), res.pool);
+            emb.bn.forward_t(&y.apply(&emb.conv), false).relu()
+        });
+        let fused = tch::no_grad(|| {
+            let y = res.forward_t(&conv.forward_t(&x, false), false);
+            emb.forward_t(&y, false)
+        });
+        let diff = (unfused - fused).abs().max().double_value(&[]);
+        assert!(diff < 1e-5, "{diff}");
     }
 }

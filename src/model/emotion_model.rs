@@ -12,6 +12,8 @@ use super::head::Head;
 use super::mel_stats::AudioTrunk;
 use super::space::Space;
 use super::weights::{copy_matching, read_safetensors};
+use super::windows::{SegmentMels, WindowMode, WindowPlan};
+use crate::audio::MelFrontEnd;
 use crate::text::{EncoderConfig, Pooling, TextEncoder, TextTokenizer, TokenBatch};
 
 /// Texts per encoder forward pass in [`EmotionModel::embed_texts`].
@@ -220,6 +222,57 @@ impl EmotionModel {
         tch::no_grad(|| {
             Ok(self.embed_audio_mel(chunks, false)?.mean_dim([0i64].as_slice(), false, Kind::Float))
         })
+    }
+
+    /// Where this model's trunk computes the `count` evaluation windows of a clip of `len`
+    /// samples (see [`super::windows`]).
+    pub fn window_plan(&self, front: &MelFrontEnd, len: usize, count: usize, mode: WindowMode) -> WindowPlan {
+        WindowPlan::new(len, count, self.window_grid(front), mode)
+    }
+
+    /// Samples a window's start moves by within a segment: the trunk's grid times the mel hop.
+    pub fn window_grid(&self, front: &MelFrontEnd) -> usize {
+        self.audio.window_grid() as usize * front.config().hop as usize
+    }
+
+    /// Window embeddings in the space `[count, D]` (eval mode, no gradient) from the samples of
+    /// the plan's segments ([`WindowPlan::segment_samples`]), in window order.
+    pub fn embed_windows(
+        &self,
+        front: &MelFrontEnd,
+        plan: &WindowPlan,
+        segments: &[Vec<f32>],
+    ) -> Result<Tensor> {
+        self.embed_segment_mels(&SegmentMels::new(front, plan, segments)?)
+    }
+
+    /// Window embeddings `[count, D]` from the segments' log-mels.
+    pub fn embed_segment_mels(&self, mels: &SegmentMels) -> Result<Tensor> {
+        tch::no_grad(|| {
+            let trunk = mels.run(|mel, offsets| {
+                self.audio.check_input(mel, &self.config.audio)?;
+                Ok(self.audio.forward_windows(&mel.to_device(self.device()), offsets, mels.frames))
+            })?;
+            let out = self.song_head.forward_t(&trunk, false);
+            Ok(match self.config.space {
+                Space::Classify => out.sigmoid(),
+                _ => out,
+            })
+        })
+    }
+
+    /// A whole clip (16 kHz mono samples): its `count` window embeddings `[count, D]` and where
+    /// each window starts, in samples.
+    pub fn embed_clip_windows(
+        &self,
+        front: &MelFrontEnd,
+        samples: &[f32],
+        count: usize,
+        mode: WindowMode,
+    ) -> Result<(Tensor, Vec<usize>)> {
+        let plan = self.window_plan(front, samples.len(), count, mode);
+        let embeddings = self.embed_windows(front, &plan, &plan.segment_samples(samples))?;
+        Ok((embeddings, plan.starts))
     }
 
     /// Encoder features of a token batch (pooled per `text.pooling`): → [B, H]. A frozen encoder

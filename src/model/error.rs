@@ -22,6 +22,8 @@ pub enum ModelError {
     Checkpoint { path: PathBuf, message: String },
     #[error("the {space} space has no {branch} branch")]
     NoBranch { space: &'static str, branch: &'static str },
+    #[error("audio front end: {0}")]
+    Audio(#[from] crate::audio::AudioError),
     #[error("text encoder: {0}")]
     Text(String),
     #[error("libtorch: {0}")]

@@ -70,6 +70,27 @@ impl AudioTrunk {
     }
 }
 
+impl AudioTrunk {
+    /// Frames a window's start must be a multiple of, within a segment.
+    pub fn window_grid(&self) -> i64 {
+        match self {
+            Self::Cnn(cnn) => cnn.window_grid(),
+            Self::MelStats(_) => 1,
+        }
+    }
+
+    /// Trunk outputs of the windows of segments `mel` [S, n_mels, T] (eval mode), `offsets[s]`
+    /// in frames on [`Self::window_grid`], each `frames` long → [Σ windows, out_dim].
+    pub fn forward_windows(&self, mel: &Tensor, offsets: &[Vec<i64>], frames: i64) -> Tensor {
+        match self {
+            Self::Cnn(cnn) => cnn.forward_windows(mel, offsets, frames),
+            Self::MelStats(stats) => {
+                stats.forward_t(&super::windows::slice_windows(mel, offsets, 1, frames), false)
+            }
+        }
+    }
+}
+
 impl ModuleT for AudioTrunk {
     /// [B, n_mels, T] → [B, config.out_dim()]
     fn forward_t(&self, mel: &Tensor, train: bool) -> Tensor {

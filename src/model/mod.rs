@@ -8,9 +8,9 @@ pub mod mel_stats;
 pub mod weights;
 
 pub use audio_cnn::{AudioCnn, AudioCnnConfig, TrunkKind};
-pub use mel_stats::{AudioTrunk, MelStats};
 pub use error::{ModelError, Result};
 pub use head::Head;
+pub use mel_stats::{AudioTrunk, MelStats};
 pub mod losses;
 pub mod space;
 pub mod triplet;
@@ -23,6 +23,8 @@ pub mod lightning;
 pub mod model_dir;
 pub mod pickle;
 pub mod torch_archive;
+pub mod windows;
 
 pub use config::{FrontEndSettings, ModelConfig, TextSettings};
 pub use emotion_model::EmotionModel;
+pub use windows::{SegmentMels, WindowMode, WindowPlan};

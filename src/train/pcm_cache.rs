@@ -10,7 +10,7 @@ use rand::Rng;
 use sha1::{Digest, Sha1};
 
 use super::RunError;
-use crate::audio::{eval_chunks, load_mono_16k, CHUNK_SAMPLES};
+use crate::audio::{load_mono_16k, CHUNK_SAMPLES};
 
 /// Cache of decoded clips under one folder.
 #[derive(Debug, Clone)]
@@ -68,11 +68,6 @@ impl PcmCache {
         let mut chunk = decode_pcm16(&bytes);
         chunk.resize(CHUNK_SAMPLES, 0.0);
         Ok(chunk)
-    }
-
-    /// The 16 evenly spaced evaluation chunks, concatenated (`16 × 80000` samples).
-    pub fn eval_chunks(&self, clip: &Path) -> Result<Vec<f32>, RunError> {
-        Ok(eval_chunks(&self.samples(clip)?).concat())
     }
 
     /// The whole decoded clip (16 kHz mono).

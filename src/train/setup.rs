@@ -15,7 +15,7 @@ use crate::data::{apply_splits, Dataset, DatasetSpec, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
 use crate::eval::embed::{clip_embeddings, text_embeddings, to_rows};
 use crate::eval::metrics::RetrievalScores;
-use crate::model::{weights, EmotionModel, ModelConfig};
+use crate::model::{weights, EmotionModel, ModelConfig, WindowMode};
 
 /// A run ready to train.
 pub struct Session {
@@ -162,7 +162,7 @@ impl Session {
         let clips: Vec<&Path> =
             self.valid.songs.iter().filter_map(|s| self.music.items[s.item].content.audio_path()).collect();
         let chunks = self.config.eval_chunks;
-        let songs = clip_embeddings(&self.model, &self.front, &self.pcm, &clips, chunks)?;
+        let songs = clip_embeddings(&self.model, &self.front, &self.pcm, &clips, chunks, WindowMode::Exact)?;
         let moods = &self.model.config().moods;
         let labels = &self.model.config().text_labels;
         // Each space's own similarity (cosine, negative Euclidean for VA, inner product for classify).
