@@ -88,6 +88,8 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     let mc_path = run.root().join("model.toml");
     let mc_text = mc.to_toml().map_err(|e| RunError::format(&mc_path, e))?;
     crate::config::write_atomic(&mc_path, mc_text.as_bytes()).map_err(|e| RunError::io(&mc_path, e))?;
+    // libtorch's generator draws the initial weights: seeded, a run is reproducible.
+    tch::manual_seed(config.seed as i64);
     let model = EmotionModel::new(mc.clone(), device).map_err(|e| RunError::Weights(e.to_string()))?;
     let (start, resumed) = match run.latest_checkpoint()? {
         Some((state, path)) if request.resume => {

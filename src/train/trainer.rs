@@ -185,6 +185,9 @@ fn run(
         }
         let started = Instant::now();
         let batch: PreparedBatch = feed.recv()?;
+        // Dropout masks and drawn negatives depend on the step alone, so a resumed run redraws
+        // exactly what the uninterrupted run would have.
+        tch::manual_seed((cfg.seed ^ (state.step + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)) as i64);
         let computed = if cfg.space.is_metric_learning() {
             step_loss(&s, &batch, three, cfg.margin)
         } else {
