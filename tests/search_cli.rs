@@ -75,6 +75,21 @@ fn index_then_search_text_stdin_and_like() {
     assert_eq!(summary["clips"], 4);
     assert_eq!(summary["skipped"][0]["path"].as_str().unwrap(), lib.join("corrupt.flac").to_str().unwrap());
 
+    // The paper's one-by-one cut gives the same clips, a small shift away (tests/model_windows.rs).
+    let exact = work.path().join("idx-exact");
+    let out =
+        storyscore(&["index", "--model", m, l, "--out", exact.to_str().unwrap(), "--exact-windows"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (shared, exact) = (ClipIndex::open(&index).unwrap(), ClipIndex::open(&exact).unwrap());
+    assert_eq!(exact.len(), 4);
+    for i in 0..4 {
+        let (a, b) = (shared.embedding(i).unwrap(), exact.embedding(i).unwrap());
+        let cosine: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        assert!(cosine > 0.99, "clip {i}: cosine {cosine}");
+        // Tones of at most 5 s are one window; the windows of the 6- and 7-s ones overlap.
+        assert_eq!(a == b, i < 2, "clip {i}");
+    }
+
     let out =
         storyscore(&["search", "--index", x, "--top", "3", "--json", "The storm broke over the ship."], None);
     assert!(out.status.success(), "{}", stderr(&out));
