@@ -148,10 +148,11 @@ impl ConvBlock {
 
 impl ModuleT for ConvBlock {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        // ReLU commutes with max-pooling (values and gradients), so it runs on the pooled map, a
+        // quarter of the size.
         if train {
-            return max_pool(&self.bn.forward_t(&xs.apply(&self.conv), train).relu(), self.pool);
+            return max_pool(&self.bn.forward_t(&xs.apply(&self.conv), train), self.pool).relu();
         }
-        // ReLU commutes with max-pooling, so it runs on the pooled map (a quarter of the size).
         max_pool(&conv_bn_eval(xs, &self.conv, &self.bn), self.pool).relu_()
     }
 }
@@ -183,7 +184,7 @@ impl ModuleT for ResBlock {
         if train {
             let h = self.bn_1.forward_t(&xs.apply(&self.conv_1), train).relu();
             let h = self.bn_2.forward_t(&h.apply(&self.conv_2), train);
-            return max_pool(&(xs + h).relu(), self.pool);
+            return max_pool(&(xs + h), self.pool).relu();
         }
         let h = conv_bn_eval(xs, &self.conv_1, &self.bn_1).relu_();
         let mut h = conv_bn_eval(&h, &self.conv_2, &self.bn_2);
