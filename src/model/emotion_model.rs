@@ -216,14 +216,6 @@ impl EmotionModel {
         })
     }
 
-    /// One clip's embedding: the mean over its chunks' embeddings, the chunks run as one batch
-    /// in eval mode without gradient (`[16, 128, 313]` for the paper's evaluation) → [D].
-    pub fn embed_clip(&self, chunks: &Tensor) -> Result<Tensor> {
-        tch::no_grad(|| {
-            Ok(self.embed_audio_mel(chunks, false)?.mean_dim([0i64].as_slice(), false, Kind::Float))
-        })
-    }
-
     /// Where this model's trunk computes the `count` evaluation windows of a clip of `len`
     /// samples (see [`super::windows`]).
     pub fn window_plan(&self, front: &MelFrontEnd, len: usize, count: usize, mode: WindowMode) -> WindowPlan {
