@@ -103,6 +103,26 @@ fn conv3x3(p: nn::Path, cin: i64, cout: i64) -> nn::Conv2D {
     nn::conv2d(p, cin, cout, 3, nn::ConvConfig { padding: 1, ..Default::default() })
 }
 
+/// The same kernel with channels-last strides (NHWC in memory, NCHW in shape). oneDNN's
+/// convolutions run their fast NHWC kernels when the weight is laid out so, and their outputs
+/// stay NHWC through BN, ReLU, pooling and the residual sums. On the 2-core AVX-512 machine the
+/// trunk's forward and backward of 32 chunks went from 2.7 to 1.8 s, and an index's CNN from
+/// 205 to 81 ms per file. Only kernels are copied (1.4 M floats in all), and their gradients
+/// flow back to the parameters as stored, so checkpoints and optimiser state keep NCHW.
+fn channels_last(weight: &Tensor) -> Tensor {
+    let size = weight.size();
+    let (c, h, w) = (size[1], size[2], size[3]);
+    // Strides set explicitly: with one input channel a permute round trip keeps NCHW strides
+    // (the copy is skipped), and layer1 (the largest maps) would stay NCHW.
+    weight.permute([0, 2, 3, 1]).contiguous().as_strided(size.as_slice(), [h * w * c, 1, w * c, c], None)
+}
+
+/// `conv` applied with a channels-last kernel ([`channels_last`]).
+fn conv2d(xs: &Tensor, conv: &nn::Conv2D) -> Tensor {
+    let pad = conv.ws.size()[2] / 2;
+    xs.conv2d(&channels_last(&conv.ws), conv.bs.as_ref(), [1, 1], [pad, pad], [1, 1], 1)
+}
+
 fn max_pool(xs: &Tensor, pool: (i64, i64)) -> Tensor {
     let k = [pool.0, pool.1];
     xs.max_pool2d(k, k, [0, 0], [1, 1], false)
@@ -125,7 +145,7 @@ fn conv_bn_eval(xs: &Tensor, conv: &nn::Conv2D, bn: &nn::BatchNorm) -> Tensor {
         bias += beta;
     }
     let pad = conv.ws.size()[2] / 2;
-    xs.conv2d(&weight, Some(&bias), [1, 1], [pad, pad], [1, 1], 1)
+    xs.conv2d(&channels_last(&weight), Some(&bias), [1, 1], [pad, pad], [1, 1], 1)
 }
 
 /// `Conv_2d`: conv 3×3 → BN → ReLU → max-pool. [B, cin, F, T] → [B, cout, F/pf, T/pt]
@@ -151,7 +171,7 @@ impl ModuleT for ConvBlock {
         // ReLU commutes with max-pooling (values and gradients), so it runs on the pooled map, a
         // quarter of the size.
         if train {
-            return max_pool(&self.bn.forward_t(&xs.apply(&self.conv), train), self.pool).relu();
+            return max_pool(&self.bn.forward_t(&conv2d(xs, &self.conv), train), self.pool).relu();
         }
         max_pool(&conv_bn_eval(xs, &self.conv, &self.bn), self.pool).relu_()
     }
@@ -182,8 +202,8 @@ impl ResBlock {
 impl ModuleT for ResBlock {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         if train {
-            let h = self.bn_1.forward_t(&xs.apply(&self.conv_1), train).relu();
-            let h = self.bn_2.forward_t(&h.apply(&self.conv_2), train);
+            let h = self.bn_1.forward_t(&conv2d(xs, &self.conv_1), train).relu();
+            let h = self.bn_2.forward_t(&conv2d(&h, &self.conv_2), train);
             return max_pool(&(xs + h), self.pool).relu();
         }
         let h = conv_bn_eval(xs, &self.conv_1, &self.bn_1).relu_();
@@ -212,7 +232,7 @@ impl ConvEmb {
 impl ModuleT for ConvEmb {
     fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
         if train {
-            return self.bn.forward_t(&xs.apply(&self.conv), train).relu();
+            return self.bn.forward_t(&conv2d(xs, &self.conv), train).relu();
         }
         conv_bn_eval(xs, &self.conv, &self.bn).relu_()
     }
@@ -342,5 +362,38 @@ mod tests {
         });
         let diff = (unfused - fused).abs().max().double_value(&[]);
         assert!(diff < 1e-5, "{diff}");
+    }
+
+    #[test]
+    fn channels_last_kernels_give_the_nchw_values_and_gradients() {
+        tch::manual_seed(5);
+        let vs = nn::VarStore::new(Device::Cpu);
+        // One input channel (layer1's case, where the strides need setting by hand) and many.
+        let first = ConvBlock::new(vs.root() / "c", 1, 8, (2, 2));
+        let res = ResBlock::new(vs.root() / "r", 8, (2, 2));
+        let x = Tensor::randn([3, 1, 16, 24], (Kind::Float, Device::Cpu));
+        let nchw = |x: &Tensor| {
+            let y = max_pool(&first.bn.forward_t(&x.apply(&first.conv), true).relu(), first.pool);
+            let h = res.bn_1.forward_t(&y.apply(&res.conv_1), true).relu();
+            let h = res.bn_2.forward_t(&h.apply(&res.conv_2), true);
+            max_pool(&(y + h).relu(), res.pool)
+        };
+        let grads = |out: Tensor| {
+            for mut v in vs.trainable_variables() {
+                v.zero_grad();
+            }
+            (&out * &out).sum(Kind::Float).backward();
+            [&first.conv.ws, &res.conv_1.ws, &res.conv_2.ws].map(|w| w.grad().copy())
+        };
+        let reference = nchw(&x);
+        let want = grads(reference.shallow_clone());
+        let ours = res.forward_t(&first.forward_t(&x, true), true);
+        assert_eq!(channels_last(&first.conv.ws).stride(), [9, 1, 3, 1]);
+        let diff = (&ours - &reference).abs().max().double_value(&[]);
+        assert!(diff < 1e-5, "values differ by {diff}");
+        for (g, w) in grads(ours).iter().zip(&want) {
+            let diff = (g - w).abs().max().double_value(&[]) / w.abs().max().double_value(&[]);
+            assert!(diff < 1e-5, "gradients differ by {diff} of their largest value");
+        }
     }
 }
