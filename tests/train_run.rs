@@ -98,3 +98,27 @@ fn exploding_loss_stops_with_a_message_and_keeps_the_checkpoint() {
         );
     }
 }
+
+#[test]
+fn fine_tuned_text_encoder_trains_and_is_saved_with_the_run() {
+    let (Some(fixture), Some(minilm)) = (common::shared("data/ttm_layout"), common::minilm_dir()) else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("run");
+    let out = train(&run_dir, &fixture, &["--steps", "2", "--fine-tune-text", "--audio-trunk", "mel-stats"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("the encoder trains with the heads"), "{stderr}");
+    let name = "encoder.layer.5.attention.self.query.weight";
+    let original = tch::Tensor::read_safetensors(minilm.join("model.safetensors")).unwrap();
+    let (_, before) = original.iter().find(|(n, _)| n == name).expect("MiniLM weight");
+    let saved = tch::Tensor::read_safetensors(run_dir.join("checkpoints/step-2.safetensors")).unwrap();
+    let (_, after) =
+        saved.iter().find(|(n, _)| n.ends_with(name)).expect("fine-tuned encoder in the checkpoint");
+    let moved = (after - before).abs().max().double_value(&[]);
+    // Two Adam steps at lr 1e-4 move each weight by up to about 2e-4.
+    assert!(moved > 1e-5 && moved < 1e-3, "encoder weight moved by {moved}");
+}

@@ -7,7 +7,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::corpus::Corpus;
 use super::pcm_cache::PcmCache;
-use super::text_features::text_features;
+use super::text_features::{text_features, TextInputs};
 use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
@@ -23,8 +23,8 @@ pub struct Session {
     pub run: RunDir,
     pub model: EmotionModel,
     pub front: MelFrontEnd,
-    /// Encoder features of every text item, row = item index. [N_texts, H]
-    pub text_features: Tensor,
+    /// The text items' encoder features (frozen) or tokens (fine-tuned).
+    pub texts: TextInputs,
     /// Word vectors of the moods, row = mood index. [M, tag_dim]
     pub mood_vectors: Tensor,
     pub text: Dataset,
@@ -90,7 +90,15 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     crate::config::write_atomic(&mc_path, mc_text.as_bytes()).map_err(|e| RunError::io(&mc_path, e))?;
     // libtorch's generator draws the initial weights: seeded, a run is reproducible.
     tch::manual_seed(config.seed as i64);
-    let model = EmotionModel::new(mc.clone(), device).map_err(|e| RunError::Weights(e.to_string()))?;
+    // Built as frozen so the encoder starts from its pretrained weights, then handed to the
+    // optimiser when it fine-tunes (a fine-tuned model directory carries its own encoder).
+    let mut pretrained = mc.clone();
+    pretrained.text.fine_tuned = false;
+    let mut model = EmotionModel::new(pretrained, device).map_err(|e| RunError::Weights(e.to_string()))?;
+    if !config.freeze_text {
+        model.set_fine_tuned(true);
+        model.set_text_trainable(true);
+    }
     let (start, resumed) = match run.latest_checkpoint()? {
         Some((state, path)) if request.resume => {
             restore(&model, &path)?;
@@ -100,10 +108,17 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         _ => (CheckpointState::new(0, 0, 0), false),
     };
     let log = MetricsLog::open(&run.metrics_path(), Some(start.step))?;
-    note(format!("encoding {} texts with the frozen encoder (cached)", text.items.len()));
     let texts: Vec<&str> = text.items.iter().map(|i| i.content.text().unwrap_or("")).collect();
     let cache_root = crate::config::Dirs::resolve().map(|d| d.cache).unwrap_or_else(|_| run.cache_dir());
-    let features = text_features(&cache_root.join("text-features"), &model, &texts)?;
+    let text_inputs = if config.freeze_text {
+        note(format!("encoding {} texts with the frozen encoder (cached)", texts.len()));
+        let features = text_features(&cache_root.join("text-features"), &model, &texts)?;
+        TextInputs::Cached(features.to_device(device))
+    } else {
+        let tokenizer = model.tokenizer();
+        note(format!("tokenizing {} texts; the encoder trains with the heads", texts.len()));
+        TextInputs::Tokens(tokenizer.encode_all(&texts).map_err(|e| RunError::format(tokenizer.path(), e))?)
+    };
     let vectors: Vec<f32> =
         mc.moods.iter().flat_map(|m| mc.mood_vectors.get(m).cloned().unwrap_or_default()).collect();
     let mood_vectors = Tensor::from_slice(&vectors).view([mc.moods.len() as i64, -1]).to_kind(Kind::Float);
@@ -121,7 +136,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     Ok(Session {
         front: MelFrontEnd::new(device),
         pcm: PcmCache::new(&cache_root.join("pcm16")),
-        text_features: features.to_device(device),
+        texts: text_inputs,
         mood_vectors: mood_vectors.to_device(device),
         config,
         run,
@@ -157,9 +172,7 @@ impl Session {
     pub fn validate(&self) -> Result<RetrievalScores, RunError> {
         let manual = Mapping::get("manual").map_err(|e| RunError::format(&self.run.config_path(), e))?;
         let idx: Vec<i64> = self.valid.texts.iter().map(|t| t.item as i64).collect();
-        let feats = self
-            .text_features
-            .index_select(0, &Tensor::from_slice(&idx).to_device(self.text_features.device()));
+        let feats = self.texts.features(&self.model, &idx, false)?;
         let texts = text_embeddings(&self.model, &feats)?;
         let clips: Vec<&Path> =
             self.valid.songs.iter().filter_map(|s| self.music.items[s.item].content.audio_path()).collect();

@@ -86,7 +86,7 @@ pub fn space_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMa
     let texts: Vec<usize> = plan.text_song.iter().map(|p| p.0).collect();
     let songs: Vec<usize> = plan.text_song.iter().map(|p| p.1).collect();
     let rows: Vec<i64> = texts.iter().map(|&t| corpus.texts[t].item as i64).collect();
-    let features = s.text_features.index_select(0, &Tensor::from_slice(&rows).to_device(device));
+    let features = s.texts.features(&s.model, &rows, true)?;
     let text_out = s.model.text_outputs(&features, true).map_err(werr)?;
     let wave = Tensor::from_slice(&batch.audio).view([plan.songs().len() as i64, -1]).to_device(device);
     let mel = s.front.log_mel(&wave).map_err(|e| RunError::format(&s.run.config_path(), e))?;
