@@ -166,5 +166,7 @@ fn criterion_benches(c: &mut Criterion) -> Result<(), String> {
 }
 
 fn main() {
+    // The heap settings `index::build_index` runs under.
+    let _heap = storyscore::heap::HeapReuse::start();
     support::main("index", json_mode, criterion_benches);
 }

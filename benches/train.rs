@@ -152,6 +152,8 @@ fn json_mode(args: &[String]) {
 }
 
 fn main() {
+    // The heap settings the trainer runs under (`storyscore::heap`).
+    let _heap = storyscore::heap::HeapReuse::start();
     let args: Vec<String> = std::env::args().collect();
     let threads = flag(&args, "--threads")
         .or_else(|| std::env::var("STORYSCORE_THREADS").ok().and_then(|v| v.parse().ok()))

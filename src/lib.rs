@@ -9,6 +9,7 @@ pub mod config;
 pub mod data;
 pub mod emotion;
 pub mod eval;
+pub mod heap;
 pub mod index;
 pub mod logging;
 pub mod model;

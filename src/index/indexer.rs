@@ -106,6 +106,7 @@ pub fn build_index(
             let _ = tx.send(e);
         }
     };
+    let _heap = crate::heap::HeapReuse::start();
     let mut report = IndexReport::default();
     let files = list_files(libraries, &mut report.skipped)?;
     let dim = usize::try_from(model.embed_dim()).unwrap_or(0);

@@ -16,6 +16,7 @@ use super::feed::{spawn_feed, PreparedBatch};
 use super::setup::{setup, Session};
 use super::space_loss::space_loss;
 use super::{MetricsRecord, RunError, TrainConfig};
+use crate::heap::HeapReuse;
 use crate::model::triplet::{PairGroup, THREE_BRANCH_WEIGHTS};
 use crate::model::Space;
 
@@ -84,9 +85,12 @@ impl Trainer {
     pub fn spawn(request: TrainRequest) -> Result<Self, RunError> {
         let (cmd_tx, cmd_rx) = crossbeam_channel::unbounded();
         let (ev_tx, ev_rx) = crossbeam_channel::unbounded();
+        // Before the thread exists, so its first allocation already takes the main arena.
+        let heap = HeapReuse::start();
         let handle = std::thread::Builder::new()
             .name("storyscore-trainer".into())
             .spawn(move || {
+                let _heap = heap;
                 let outcome = run(request, &cmd_rx, &ev_tx);
                 let last = match outcome {
                     Ok(step) => TrainEvent::Finished { step },
