@@ -4,8 +4,9 @@
 //! a thread's arena unmaps its heaps when they empty, so every step's feature maps (hundreds of
 //! MB) were page-faulted and zeroed by the kernel again: a third of a CNN training step's time on
 //! the 2-core machine (perf). With one arena, no mappings and trimming deferred, the heap keeps
-//! its peak size and each step reuses it (epoch bench: 2.2 -> 1.35 s per step, kernel time 9 -> 2
-//! s; peak RSS 2.2 -> 3.2 GB; index bench 11.0 -> 14.1 files/s). The settings are process-wide:
+//! its peak size and each step reuses it (epoch bench: 2.2 -> 1.34 s per step, kernel time 9 -> 2
+//! s; peak RSS 2.2 -> 3.4 GB). Building an index allocates the same way, clip after clip. The
+//! settings are process-wide:
 //! the trainer makes them before its thread first allocates (a thread keeps the arena it
 //! started with), they hold while any run or index build lasts, and they are undone (the free
 //! memory handed back) when the last one ends.

@@ -1,4 +1,5 @@
-//! Frozen text-encoder features, computed once per (encoder, texts) and cached on disk.
+//! A run's text inputs: frozen text-encoder features, computed once per (encoder, texts) and
+//! cached on disk, or, when the encoder is fine-tuned, tokens encoded again at every step.
 //!
 //! With the encoder frozen, its output for a text never changes, so training only runs the
 //! small text head: this is what makes CPU training practical.

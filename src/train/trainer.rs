@@ -327,10 +327,15 @@ fn step_loss(
     let n = corpus.n_moods;
     let ts_texts: Vec<usize> = plan.text_song.iter().map(|p| p.0).collect();
     let ts_moods: Vec<usize> = ts_texts.iter().map(|&t| corpus.texts[t].mood).collect();
-    let text_c = s
-        .model
-        .embed_text_features(&s.texts.features(&s.model, &text_rows(&ts_texts), true)?, true)
-        .map_err(werr)?;
+    // One encoder pass over all the step's texts (a fine-tuned encoder's batch); the heads still
+    // see each group on its own.
+    let n_ts = ts_texts.len() as i64;
+    let mut text_items = text_rows(&ts_texts);
+    if three {
+        text_items.extend(text_rows(&plan.tag_text));
+    }
+    let features = s.texts.features(&s.model, &text_items, true)?;
+    let text_c = s.model.embed_text_features(&features.narrow(0, 0, n_ts), true).map_err(werr)?;
     let song_c = song.narrow(0, plan.tag_song.len() as i64, plan.text_song.len() as i64);
     let labels_c = one_hot(&ts_moods, n).to_device(device);
     let text_song =
@@ -344,7 +349,7 @@ fn step_loss(
     let tag_a = s.model.embed_tags(&rows(&s.mood_vectors, &to_i64(&tt_moods)), true).map_err(werr)?;
     let text_a = s
         .model
-        .embed_text_features(&s.texts.features(&s.model, &text_rows(&plan.tag_text), true)?, true)
+        .embed_text_features(&features.narrow(0, n_ts, plan.tag_text.len() as i64), true)
         .map_err(werr)?;
     let labels_a = one_hot(&tt_moods, n).to_device(device);
     let tag_text =
