@@ -50,6 +50,11 @@ impl Dirs {
         self.data.join("models/all-MiniLM-L6-v2")
     }
 
+    /// The musicnn taggers converted by scripts/setup (`MSD_musicnn.safetensors`, `MTT_…`).
+    pub fn musicnn(&self) -> PathBuf {
+        self.data.join("models/musicnn")
+    }
+
     /// GloVe 6B 50-d as installed by scripts/setup (`vectors.npy` + `vocab.txt`).
     pub fn glove(&self) -> PathBuf {
         self.data.join("vectors/glove-6b-50d")

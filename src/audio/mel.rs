@@ -1,6 +1,7 @@
 //! Log-mel spectrogram on tch, batched, CPU or CUDA — the original's torchaudio 0.7 front end:
 //! periodic Hann STFT (n_fft 512, hop 256, reflect padding), power, 128 HTK mel filters without
-//! area normalisation, then `10·log10(max(x, 1e-10))`.
+//! area normalisation, then `10·log10(max(x, 1e-10))`. [`MelFrontEnd::musicnn`] is musicnn's
+//! (librosa's) variant: 96 Slaney filters with area normalisation, `log10(10000·f16(x) + 1)`.
 
 use tch::{Device, Kind, Tensor};
 
@@ -17,6 +18,29 @@ pub struct MelConfig {
     pub f_max: f64,
     /// Floor before the log (torchaudio `AmplitudeToDB` amin).
     pub amin: f64,
+    pub scale: MelScale,
+    pub log: LogScale,
+}
+
+/// How mel bands are placed and weighted.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum MelScale {
+    /// HTK mel, triangles of height 1 (torchaudio's default, the paper's).
+    #[default]
+    Htk,
+    /// Slaney's mel (linear below 1 kHz, logarithmic above), each triangle scaled to unit area
+    /// (librosa's default, musicnn's).
+    Slaney,
+}
+
+/// How mel power becomes the network's input.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum LogScale {
+    /// `10·log10(max(x, amin))`.
+    #[default]
+    Decibel,
+    /// musicnn's `log10(10000·x + 1)` after rounding `x` to float16, computed in float32.
+    Musicnn,
 }
 
 impl Default for MelConfig {
@@ -29,7 +53,16 @@ impl Default for MelConfig {
             f_min: 0.0,
             f_max: 8000.0,
             amin: 1e-10,
+            scale: MelScale::Htk,
+            log: LogScale::Decibel,
         }
+    }
+}
+
+impl MelConfig {
+    /// musicnn's front end: 96 Slaney bands with area normalisation, 0–8 kHz, its log.
+    pub fn musicnn() -> Self {
+        Self { n_mels: 96, scale: MelScale::Slaney, log: LogScale::Musicnn, ..Self::default() }
     }
 }
 
@@ -55,6 +88,14 @@ pub struct MelFrontEnd {
 }
 
 impl MelFrontEnd {
+    /// musicnn's front end on `device`.
+    pub fn musicnn(device: Device) -> Self {
+        let config = MelConfig::musicnn();
+        let window = hann_periodic(config.n_fft as usize);
+        let fbank = mel_filterbank(&config);
+        Self::from_parts(config, device, &window, &fbank)
+    }
+
     /// The paper's front end on `device`.
     pub fn new(device: Device) -> Self {
         let config = MelConfig::default();
@@ -125,9 +166,20 @@ impl MelFrontEnd {
         Ok(power.f_transpose(1, 2)?.f_matmul(&self.fbank_t)?.f_transpose(1, 2)?)
     }
 
-    /// Log-mel in dB: [B, N] (or [N], treated as B = 1) f32 → [B, n_mels, 1 + N/hop].
+    /// Log-mel per [`LogScale`]: [B, N] (or [N], treated as B = 1) f32 → [B, n_mels, 1 + N/hop].
     pub fn log_mel(&self, wave: &Tensor) -> Result<Tensor, AudioError> {
-        Ok(self.mel_power(wave)?.f_clamp_min(self.config.amin)?.f_log10()?.f_mul_scalar(10.0)?)
+        let power = self.mel_power(wave)?;
+        Ok(match self.config.log {
+            LogScale::Decibel => power.f_clamp_min(self.config.amin)?.f_log10()?.f_mul_scalar(10.0)?,
+            // Clamped to float16's largest finite value first: numpy would round to inf.
+            LogScale::Musicnn => power
+                .f_clamp(0.0, F16_MAX)?
+                .f_to_kind(Kind::Half)?
+                .f_to_kind(Kind::Float)?
+                .f_mul_scalar(10_000.0)?
+                .f_add_scalar(1.0)?
+                .f_log10()?,
+        })
     }
 
     /// Checks the input and brings it to [B, N] f32 on this device.
@@ -153,6 +205,9 @@ impl MelFrontEnd {
     }
 }
 
+/// Largest finite float16.
+const F16_MAX: f64 = 65_504.0;
+
 fn invalid(message: String) -> AudioError {
     AudioError::Tensor(tch::TchError::Shape(message))
 }
@@ -162,12 +217,31 @@ pub fn hann_periodic(n: usize) -> Vec<f64> {
     (0..n).map(|k| 0.5 - 0.5 * (2.0 * std::f64::consts::PI * k as f64 / n as f64).cos()).collect()
 }
 
-fn hz_to_mel(f: f64) -> f64 {
-    2595.0 * (1.0 + f / 700.0).log10()
+/// Slaney's scale: 3 mels per 200 Hz below 1 kHz, then 27 mels per factor 6.4.
+const SLANEY_HZ_PER_MEL: f64 = 200.0 / 3.0;
+const SLANEY_LOG_HZ: f64 = 1000.0;
+
+fn slaney_log_step() -> f64 {
+    6.4f64.ln() / 27.0
 }
 
-fn mel_to_hz(m: f64) -> f64 {
-    700.0 * (10f64.powf(m / 2595.0) - 1.0)
+fn hz_to_mel(scale: MelScale, f: f64) -> f64 {
+    match scale {
+        MelScale::Htk => 2595.0 * (1.0 + f / 700.0).log10(),
+        MelScale::Slaney if f >= SLANEY_LOG_HZ => {
+            SLANEY_LOG_HZ / SLANEY_HZ_PER_MEL + (f / SLANEY_LOG_HZ).ln() / slaney_log_step()
+        }
+        MelScale::Slaney => f / SLANEY_HZ_PER_MEL,
+    }
+}
+
+fn mel_to_hz(scale: MelScale, m: f64) -> f64 {
+    let log_mel = SLANEY_LOG_HZ / SLANEY_HZ_PER_MEL;
+    match scale {
+        MelScale::Htk => 700.0 * (10f64.powf(m / 2595.0) - 1.0),
+        MelScale::Slaney if m >= log_mel => SLANEY_LOG_HZ * (slaney_log_step() * (m - log_mel)).exp(),
+        MelScale::Slaney => m * SLANEY_HZ_PER_MEL,
+    }
 }
 
 /// numpy's `linspace(start, stop, n)` (last point exactly `stop`).
@@ -176,16 +250,19 @@ fn linspace(start: f64, stop: f64, n: usize) -> Vec<f64> {
     (0..n).map(|i| if i + 1 == n { stop } else { start + i as f64 * step }).collect()
 }
 
-/// HTK triangular mel filters without normalisation (torchaudio `melscale_fbanks(norm=None,
-/// mel_scale="htk")`), computed in f64: row-major [n_mels, n_fft/2 + 1].
+/// Triangular mel filters computed in f64, row-major [n_mels, n_fft/2 + 1]: HTK without
+/// normalisation (torchaudio `melscale_fbanks(norm=None, mel_scale="htk")`), or Slaney with area
+/// normalisation (librosa `filters.mel(htk=False, norm="slaney")`).
 pub fn mel_filterbank(config: &MelConfig) -> Vec<f64> {
     let bins = (config.n_fft / 2 + 1) as usize;
     let n_mels = config.n_mels as usize;
     let freqs = linspace(0.0, config.sample_rate as f64 / 2.0, bins);
-    let edges: Vec<f64> = linspace(hz_to_mel(config.f_min), hz_to_mel(config.f_max), n_mels + 2)
-        .into_iter()
-        .map(mel_to_hz)
-        .collect();
+    let scale = config.scale;
+    let edges: Vec<f64> =
+        linspace(hz_to_mel(scale, config.f_min), hz_to_mel(scale, config.f_max), n_mels + 2)
+            .into_iter()
+            .map(|m| mel_to_hz(scale, m))
+            .collect();
     let mut fb = vec![0.0; n_mels * bins];
     for m in 0..n_mels {
         let (lo, centre, hi) = (edges[m], edges[m + 1], edges[m + 2]);
@@ -193,6 +270,10 @@ pub fn mel_filterbank(config: &MelConfig) -> Vec<f64> {
             let rising = (f - lo) / (centre - lo);
             let falling = (hi - f) / (hi - centre);
             fb[m * bins + b] = rising.min(falling).max(0.0);
+        }
+        if scale == MelScale::Slaney {
+            let area = 2.0 / (hi - lo);
+            fb[m * bins..(m + 1) * bins].iter_mut().for_each(|w| *w *= area);
         }
     }
     fb

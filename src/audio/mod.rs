@@ -16,7 +16,7 @@ pub use batch::{decode_many, BatchDecode};
 pub use chunk::{eval_chunks, eval_chunks_tensor, random_chunk, CHUNK_SAMPLES, EVAL_CHUNKS};
 pub use decode::{decode, is_audio_file, load_mono_16k, Decoded, AUDIO_EXTENSIONS};
 pub use error::{AudioError, ResampleError};
-pub use mel::{MelConfig, MelFrontEnd};
+pub use mel::{LogScale, MelConfig, MelFrontEnd, MelScale};
 pub use playback::{list_output_devices, PlaybackStatus, Player};
 pub use probe::{probe, ClipInfo};
 pub use resample::resample;

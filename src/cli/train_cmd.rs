@@ -56,10 +56,16 @@ pub struct Args {
     /// Text pooling: mean (MiniLM's own sentence embedding) or cls (the paper's first token).
     #[arg(long, default_value = "mean", value_parser = ["mean", "cls"])]
     pooling: String,
-    /// Audio trunk: cnn (the paper's; seconds per step on a CPU) or mel-stats (per-band
-    /// statistics of the log-mel; trains in minutes on a CPU).
+    /// Audio trunk: cnn (the paper's; seconds per step on a CPU), mel-stats (per-band
+    /// statistics of the log-mel; trains in minutes on a CPU), or musicnn / musicnn-msd /
+    /// musicnn-mtt (the pretrained taggers, frozen; their features are computed once per clip
+    /// and cached)
     #[arg(long, default_value = "cnn")]
     audio_trunk: storyscore::model::TrunkKind,
+    /// With a musicnn trunk, what the song head sees: penultimate (200), tags (50),
+    /// penultimate-tags, pooled (1506) or all
+    #[arg(long)]
+    musicnn_features: Option<storyscore::model::musicnn::MusicnnFeatures>,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -85,6 +91,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     config.train_mapper = args.train_mapper.clone();
     config.text_pooling = args.pooling.clone();
     config.audio_trunk = args.audio_trunk;
+    if args.musicnn_features.is_some() && args.audio_trunk.musicnn().is_none() {
+        anyhow::bail!("--musicnn-features needs --audio-trunk musicnn, musicnn-msd or musicnn-mtt");
+    }
+    config.musicnn_features = args.musicnn_features;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };

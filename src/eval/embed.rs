@@ -4,12 +4,14 @@
 use tch::{Kind, Tensor};
 
 use crate::audio::MelFrontEnd;
-use crate::model::{EmotionModel, WindowMode};
+use crate::model::musicnn::FeatureCache;
+use crate::model::{EmotionModel, ModelError, WindowMode};
 use crate::train::pcm_cache::PcmCache;
 use crate::train::RunError;
 
-/// Embeddings `[N, D]` (CPU) of `clips`, each the mean over `chunks` evenly spaced 5-s windows
-/// (the paper's protocol: 16, [`WindowMode::Exact`]).
+/// Embeddings `[N, D]` (CPU) of `clips`, each the mean over `chunks` evenly spaced windows
+/// (the paper's protocol: 16 of 5 s, [`WindowMode::Exact`]; musicnn's are 3 s, their feature
+/// rows read from the cache).
 pub fn clip_embeddings(
     model: &EmotionModel,
     front: &MelFrontEnd,
@@ -19,16 +21,63 @@ pub fn clip_embeddings(
     mode: WindowMode,
 ) -> Result<Tensor, RunError> {
     let mut rows = Vec::with_capacity(clips.len());
-    for clip in clips {
-        let samples = cache.samples(clip)?;
-        let (emb, _) =
-            model.embed_clip_windows(front, &samples, chunks, mode).map_err(|e| RunError::format(clip, e))?;
+    let cached = match model.musicnn() {
+        Some(_) => Some(clip_feature_rows(model, front, cache, clips, chunks, mode)?),
+        None => None,
+    };
+    for (i, clip) in clips.iter().enumerate() {
+        let emb = match &cached {
+            Some(features) => tch::no_grad(|| model.embed_feature_rows(&features[i], false)),
+            None => {
+                let samples = cache.samples(clip)?;
+                model.embed_clip_windows(front, &samples, chunks, mode).map(|(e, _)| e)
+            }
+        }
+        .map_err(|e| RunError::format(clip, e))?;
         rows.push(emb.mean_dim([0i64].as_slice(), false, Kind::Float).to_device(tch::Device::Cpu));
     }
     if rows.is_empty() {
         return Ok(Tensor::zeros([0, model.embed_dim()], (Kind::Float, tch::Device::Cpu)));
     }
     Ok(Tensor::stack(&rows, 0))
+}
+
+/// A frozen trunk's feature rows `[chunks, FEATURE_DIM]` (CPU) of each clip, from the on-disk
+/// cache under the cache dir, computed and stored on a miss.
+pub fn clip_feature_rows(
+    model: &EmotionModel,
+    front: &MelFrontEnd,
+    cache: &PcmCache,
+    clips: &[&std::path::Path],
+    chunks: usize,
+    mode: WindowMode,
+) -> Result<Vec<Tensor>, RunError> {
+    let trunk = model.musicnn().ok_or_else(|| {
+        RunError::Weights(format!("the {} trunk has no feature rows", model.config().audio.trunk))
+    })?;
+    let root = crate::config::Dirs::resolve()
+        .map(|d| d.cache)
+        .map_err(|e| RunError::Weights(format!("cache dir: {e}")))?;
+    let features = FeatureCache::new(&root, trunk.net(), &format!("windows={chunks} mode={mode:?}"));
+    clips
+        .iter()
+        .map(|clip| {
+            // A clip that cannot be decoded keeps its own one-line error (it names the file).
+            let mut unreadable = None;
+            let rows = features.rows(clip, || match cache.samples(clip) {
+                Ok(samples) => model.clip_feature_rows(front, &samples, chunks, mode).map(|(rows, _)| rows),
+                Err(e) => {
+                    unreadable = Some(e);
+                    Err(ModelError::Read { path: clip.to_path_buf(), message: "undecodable".into() })
+                }
+            });
+            match (rows, unreadable) {
+                (Ok(rows), _) => Ok(rows),
+                (Err(_), Some(e)) => Err(e),
+                (Err(e), None) => Err(RunError::format(clip, e)),
+            }
+        })
+        .collect()
 }
 
 /// Text embeddings `[N, D]` (CPU) from cached encoder features `[N, H]`.

@@ -9,7 +9,6 @@ use super::embed::{clip_embeddings, text_embeddings, to_rows};
 use super::metrics::{average_precision, roc_auc, MetricsError};
 use super::protocol::{EvalSet, Selection, View};
 use super::table::EvalRow;
-use crate::audio::MelFrontEnd;
 use crate::emotion::Mapping;
 use crate::model::{EmotionModel, Space, WindowMode};
 use crate::train::pcm_cache::PcmCache;
@@ -153,7 +152,7 @@ fn embed(
     } else {
         None
     };
-    let front = MelFrontEnd::new(model.device());
+    let front = model.front_end();
     let pcm = PcmCache::new(&opts.cache_dir.join("pcm16"));
     let paths: Vec<&Path> = set.clips.iter().map(|c| c.path.as_path()).collect();
     let clips = clip_embeddings(model, &front, &pcm, &paths, opts.chunks, opts.windows)?;

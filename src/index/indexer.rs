@@ -155,8 +155,9 @@ pub fn build_index(
         0 => std::thread::available_parallelism().map_or(1, |n| (n.get() / 2).max(1)),
         n => n,
     };
-    let mel = MelFrontEnd::new(model.device());
+    let mel = model.front_end();
     let grid = model.window_grid(&mel);
+    let window = model.window_samples();
     let cancelled = || options.cancel.as_ref().is_some_and(|c| c.load(Ordering::Relaxed));
     let mut since_save = 0usize;
     let mut last_save = Instant::now();
@@ -171,7 +172,7 @@ pub fn build_index(
             let (work_rx, done_tx) = (work_rx.clone(), done_tx.clone());
             scope.spawn(move || {
                 while let Ok(fp) = work_rx.recv() {
-                    let plan = |len| WindowPlan::new(len, EVAL_CHUNKS, grid, options.windows);
+                    let plan = |len| WindowPlan::with_window(window, len, EVAL_CHUNKS, grid, options.windows);
                     if done_tx.send(prepare(fp, plan)).is_err() {
                         return;
                     }

@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::moods::MoodAnchors;
 use super::store::{ClipIndex, ClipRecord, IndexError};
-use crate::audio::{load_mono_16k, AudioError, MelFrontEnd, EVAL_CHUNKS};
+use crate::audio::{load_mono_16k, AudioError, EVAL_CHUNKS};
 use crate::model::{EmotionModel, ModelError, Similarity, Space, WindowMode};
 use crate::text::{InputError, StoryText};
 
@@ -317,7 +317,7 @@ impl Searcher {
 /// Embeds one audio file as the indexer does: mean of its 16 window embeddings. → `[D]`
 pub fn embed_audio_file(model: &EmotionModel, path: &Path) -> Result<Vec<f32>, SearchError> {
     let samples = load_mono_16k(path)?;
-    let mel = MelFrontEnd::new(model.device());
+    let mel = model.front_end();
     let (emb, _) = model.embed_clip_windows(&mel, &samples, EVAL_CHUNKS, WindowMode::Shared)?;
     let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float)?.to_device(Device::Cpu);
     Ok(Vec::<f32>::try_from(mean)?)

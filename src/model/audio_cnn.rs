@@ -17,6 +17,39 @@ pub enum TrunkKind {
     /// Per-band statistics of the log-mel over time ([`super::MelStats`]): no convolutions,
     /// so a CPU trains it in minutes; on small datasets such as 4Q it generalises as well.
     MelStats,
+    /// The pretrained musicnn MSD tagger, frozen ([`super::musicnn`]); `musicnn` names it too.
+    #[serde(alias = "musicnn")]
+    MusicnnMsd,
+    /// The pretrained musicnn MagnaTagATune tagger, frozen.
+    MusicnnMtt,
+}
+
+impl TrunkKind {
+    pub const ALL: [Self; 4] = [Self::Cnn, Self::MelStats, Self::MusicnnMsd, Self::MusicnnMtt];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cnn => "cnn",
+            Self::MelStats => "mel-stats",
+            Self::MusicnnMsd => "musicnn-msd",
+            Self::MusicnnMtt => "musicnn-mtt",
+        }
+    }
+
+    /// The pretrained tagger this trunk runs, if any (its weights are frozen).
+    pub fn musicnn(self) -> Option<super::musicnn::MusicnnModel> {
+        match self {
+            Self::MusicnnMsd => Some(super::musicnn::MusicnnModel::Msd),
+            Self::MusicnnMtt => Some(super::musicnn::MusicnnModel::Mtt),
+            Self::Cnn | Self::MelStats => None,
+        }
+    }
+}
+
+impl std::fmt::Display for TrunkKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 impl std::str::FromStr for TrunkKind {
@@ -24,9 +57,10 @@ impl std::str::FromStr for TrunkKind {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         match s {
-            "cnn" => Ok(Self::Cnn),
-            "mel-stats" => Ok(Self::MelStats),
-            _ => Err(format!("unknown audio trunk {s:?} (expected cnn or mel-stats)")),
+            "musicnn" => Ok(Self::MusicnnMsd),
+            _ => Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
+                format!("unknown audio trunk {s:?} (expected cnn, mel-stats, musicnn, musicnn-msd or musicnn-mtt)")
+            }),
         }
     }
 }
@@ -41,11 +75,14 @@ pub struct AudioCnnConfig {
     /// The trunk; model files from before it existed are CNNs.
     #[serde(default)]
     pub trunk: TrunkKind,
+    /// What the song head sees of a musicnn trunk (musicnn trunks only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub musicnn_features: Option<super::musicnn::MusicnnFeatures>,
 }
 
 impl Default for AudioCnnConfig {
     fn default() -> Self {
-        Self { ndim: 64, n_mels: 128, trunk: TrunkKind::Cnn }
+        Self { ndim: 64, n_mels: 128, trunk: TrunkKind::Cnn, musicnn_features: None }
     }
 }
 
@@ -65,6 +102,7 @@ impl AudioCnnConfig {
         match self.trunk {
             TrunkKind::Cnn => self.ndim * 4,
             TrunkKind::MelStats => super::mel_stats::STATS * self.n_mels,
+            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt => self.musicnn_features.unwrap_or_default().dim(),
         }
     }
 
@@ -73,6 +111,7 @@ impl AudioCnnConfig {
         match self.trunk {
             TrunkKind::Cnn => POOLS.iter().map(|p| p.1).product(),
             TrunkKind::MelStats => 2,
+            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt => 1,
         }
     }
 
@@ -80,6 +119,13 @@ impl AudioCnnConfig {
         let mel_pool: i64 = POOLS.iter().map(|p| p.0).product();
         if self.ndim <= 0 {
             return Err(format!("audio.ndim must be positive, got {}", self.ndim));
+        }
+        if self.trunk.musicnn().is_some() {
+            return if self.n_mels == super::musicnn::N_MELS {
+                Ok(())
+            } else {
+                Err(format!("audio.n_mels must be {} for musicnn, got {}", super::musicnn::N_MELS, self.n_mels))
+            };
         }
         if self.trunk == TrunkKind::MelStats {
             return if self.n_mels > 0 {

@@ -178,6 +178,20 @@ impl ModelConfig {
             .map_err(|e| ModelError::Config { path: "model.toml".into(), message: e.to_string() })
     }
 
+    /// Sets the audio trunk; musicnn trunks bring their front end (96 bands, 3-s windows) and
+    /// the feature columns their head sees.
+    pub fn set_trunk(&mut self, trunk: super::TrunkKind, features: Option<super::musicnn::MusicnnFeatures>) {
+        self.audio.trunk = trunk;
+        if trunk.musicnn().is_some() {
+            self.audio.n_mels = super::musicnn::N_MELS;
+            self.frontend.n_mels = super::musicnn::N_MELS;
+            self.frontend.chunk_samples = super::musicnn::WINDOW_SAMPLES;
+            self.audio.musicnn_features = Some(features.unwrap_or_default());
+        } else {
+            self.audio.musicnn_features = None;
+        }
+    }
+
     /// Output width of the song and text heads.
     pub fn output_dims(&self) -> (i64, i64) {
         match self.space {

@@ -78,7 +78,7 @@ impl EmotionModel {
         let vs = nn::VarStore::new(device);
         let root = vs.root();
         let (song_out, text_out) = config.output_dims();
-        let audio = AudioTrunk::new(&root, config.audio);
+        let audio = AudioTrunk::new(&root, config.audio)?;
         let song_head = Head::new(&root, "song", config.audio.out_dim(), config.head_hidden, song_out);
         let encoder = TextEncoder::new(&root / "bert", &encoder_config).map_err(text_err)?;
         let text_head = Head::new(&root, "text", encoder.hidden_size(), config.head_hidden, text_out);
@@ -216,10 +216,80 @@ impl EmotionModel {
         })
     }
 
+    /// The log-mel front end this model's trunk expects, on its device.
+    pub fn front_end(&self) -> MelFrontEnd {
+        match self.audio {
+            AudioTrunk::Musicnn(_) => MelFrontEnd::musicnn(self.device()),
+            _ => MelFrontEnd::new(self.device()),
+        }
+    }
+
+    /// Samples in one of this model's windows: 5 s, or musicnn's 3-s patch.
+    pub fn window_samples(&self) -> usize {
+        match self.audio {
+            AudioTrunk::Musicnn(_) => super::musicnn::WINDOW_SAMPLES,
+            _ => crate::audio::CHUNK_SAMPLES,
+        }
+    }
+
+    /// The frozen pretrained trunk, when the model has one.
+    pub fn musicnn(&self) -> Option<&super::musicnn::MusicnnTrunk> {
+        self.audio.musicnn()
+    }
+
     /// Where this model's trunk computes the `count` evaluation windows of a clip of `len`
     /// samples (see [`super::windows`]).
     pub fn window_plan(&self, front: &MelFrontEnd, len: usize, count: usize, mode: WindowMode) -> WindowPlan {
-        WindowPlan::new(len, count, self.window_grid(front), mode)
+        WindowPlan::with_window(self.window_samples(), len, count, self.window_grid(front), mode)
+    }
+
+    /// A frozen trunk's feature rows of a clip's `count` windows `[count, FEATURE_DIM]` (what
+    /// [`super::musicnn::FeatureCache`] keeps), and where each window starts.
+    pub fn clip_feature_rows(
+        &self,
+        front: &MelFrontEnd,
+        samples: &[f32],
+        count: usize,
+        mode: WindowMode,
+    ) -> Result<(Tensor, Vec<usize>)> {
+        let trunk = self.musicnn().ok_or_else(|| ModelError::Config {
+            path: "model config".into(),
+            message: format!("the {} trunk has no cached feature rows", self.config.audio.trunk),
+        })?;
+        let plan = self.window_plan(front, samples.len(), count, mode);
+        let mels = SegmentMels::new(front, &plan, &plan.segment_samples(samples))?;
+        let rows = tch::no_grad(|| {
+            mels.run(|mel, offsets| {
+                self.audio.check_input(mel, &self.config.audio)?;
+                let windows = super::windows::slice_windows(&mel.to_device(self.device()), offsets, 1, mels.frames);
+                Ok(trunk.feature_rows(&windows))
+            })
+        })?;
+        Ok((rows, plan.starts))
+    }
+
+    /// Raw song-head outputs from a frozen trunk's feature rows `[B, FEATURE_DIM]`.
+    pub fn audio_outputs_from_rows(&self, rows: &Tensor, train: bool) -> Result<Tensor> {
+        let trunk = self.musicnn().ok_or_else(|| ModelError::Config {
+            path: "model config".into(),
+            message: format!("the {} trunk takes log-mels, not feature rows", self.config.audio.trunk),
+        })?;
+        let size = expect_rank(rows, 2, "feature rows", "[B, features]")?;
+        if size[1] != super::musicnn::FEATURE_DIM {
+            let expected = format!("[B, {}]", super::musicnn::FEATURE_DIM);
+            return Err(ModelError::Shape { what: "feature rows".into(), expected, got: size });
+        }
+        check_batch(rows, train, "feature rows")?;
+        Ok(self.song_head.forward_t(&trunk.from_rows(rows, train), train))
+    }
+
+    /// Song embeddings in the space from a frozen trunk's feature rows → [B, D].
+    pub fn embed_feature_rows(&self, rows: &Tensor, train: bool) -> Result<Tensor> {
+        let out = self.audio_outputs_from_rows(rows, train)?;
+        Ok(match self.config.space {
+            Space::Classify => out.sigmoid(),
+            _ => out,
+        })
     }
 
     /// Samples a window's start moves by within a segment: the trunk's grid times the mel hop.

@@ -9,6 +9,7 @@ use tch::Tensor;
 
 use super::audio_cnn::{AudioCnn, AudioCnnConfig, TrunkKind};
 use super::error::{expect_rank, ModelError, Result};
+use super::musicnn::MusicnnTrunk;
 
 /// Statistics per mel band: mean, standard deviation, mean |Δ| and standard deviation of Δ
 /// (Δ = frame-to-frame change).
@@ -48,14 +49,28 @@ impl ModuleT for MelStats {
 pub enum AudioTrunk {
     Cnn(Box<AudioCnn>),
     MelStats(MelStats),
+    Musicnn(Box<MusicnnTrunk>),
 }
 
 impl AudioTrunk {
-    /// Builds the trunk `config.trunk` names under `p`.
-    pub fn new(p: &nn::Path, config: AudioCnnConfig) -> Self {
-        match config.trunk {
+    /// Builds the trunk `config.trunk` names under `p` (musicnn's weights come from the data dir).
+    pub fn new(p: &nn::Path, config: AudioCnnConfig) -> Result<Self> {
+        Ok(match config.trunk {
             TrunkKind::Cnn => Self::Cnn(Box::new(AudioCnn::new(p, config))),
             TrunkKind::MelStats => Self::MelStats(MelStats::new(p, config.n_mels)),
+            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt => {
+                let model = config.trunk.musicnn().unwrap_or_default();
+                let features = config.musicnn_features.unwrap_or_default();
+                Self::Musicnn(Box::new(MusicnnTrunk::new(p, model, features)?))
+            }
+        })
+    }
+
+    /// The frozen pretrained trunk, if this is one.
+    pub fn musicnn(&self) -> Option<&MusicnnTrunk> {
+        match self {
+            Self::Musicnn(m) => Some(m),
+            _ => None,
         }
     }
 
@@ -75,7 +90,7 @@ impl AudioTrunk {
     pub fn window_grid(&self) -> i64 {
         match self {
             Self::Cnn(cnn) => cnn.window_grid(),
-            Self::MelStats(_) => 1,
+            Self::MelStats(_) | Self::Musicnn(_) => 1,
         }
     }
 
@@ -87,6 +102,7 @@ impl AudioTrunk {
             Self::MelStats(stats) => {
                 stats.forward_t(&super::windows::slice_windows(mel, offsets, 1, frames), false)
             }
+            Self::Musicnn(_) => self.forward_t(&super::windows::slice_windows(mel, offsets, 1, frames), false),
         }
     }
 }
@@ -97,6 +113,7 @@ impl ModuleT for AudioTrunk {
         match self {
             Self::Cnn(cnn) => cnn.forward_t(mel, train),
             Self::MelStats(stats) => stats.forward_t(mel, train),
+            Self::Musicnn(m) => m.from_rows(&m.feature_rows(mel), train),
         }
     }
 }
@@ -132,7 +149,7 @@ mod tests {
     fn short_or_misshapen_input_is_a_typed_error() {
         let vs = nn::VarStore::new(Device::Cpu);
         let config = AudioCnnConfig { trunk: TrunkKind::MelStats, ..Default::default() };
-        let trunk = AudioTrunk::new(&vs.root(), config);
+        let trunk = AudioTrunk::new(&vs.root(), config).unwrap();
         let ok = Tensor::zeros([2, 128, 2], (Kind::Float, Device::Cpu));
         assert!(trunk.check_input(&ok, &config).is_ok());
         let short = Tensor::zeros([2, 128, 1], (Kind::Float, Device::Cpu));

@@ -5,6 +5,7 @@ pub mod audio_cnn;
 pub mod error;
 pub mod head;
 pub mod mel_stats;
+pub mod musicnn;
 pub mod weights;
 
 pub use audio_cnn::{AudioCnn, AudioCnnConfig, TrunkKind};

@@ -36,7 +36,7 @@ pub enum WindowMode {
 pub struct Segment {
     /// First sample of the segment in the (zero-padded) clip.
     pub start: usize,
-    /// Samples in the segment: its last window's offset plus [`CHUNK_SAMPLES`].
+    /// Samples in the segment: its last window's offset plus the window length.
     pub len: usize,
     /// The windows in the segment: (window number, offset in samples from `start`).
     pub windows: Vec<(usize, usize)>,
@@ -45,6 +45,8 @@ pub struct Segment {
 /// Where the windows of one clip are and how they group into segments.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowPlan {
+    /// Samples in one window ([`CHUNK_SAMPLES`], 5 s, for the paper's trunks).
+    pub window: usize,
     /// Samples of the clip after zero-padding to at least one window.
     pub padded_len: usize,
     /// Window `i` starts at sample `starts[i]`.
@@ -57,10 +59,16 @@ impl WindowPlan {
     /// (exactly there in [`WindowMode::Exact`]); `grid` is the trunk's step in samples (a
     /// multiple of the mel hop).
     pub fn new(len: usize, count: usize, grid: usize, mode: WindowMode) -> Self {
+        Self::with_window(CHUNK_SAMPLES, len, count, grid, mode)
+    }
+
+    /// As [`Self::new`] with windows of `window` samples (musicnn's are 3 s).
+    pub fn with_window(window: usize, len: usize, count: usize, grid: usize, mode: WindowMode) -> Self {
+        let window = window.max(1);
         let count = count.max(1);
         let grid = grid.max(1);
-        let padded_len = len.max(CHUNK_SAMPLES);
-        let spacing = (padded_len - CHUNK_SAMPLES) / count;
+        let padded_len = len.max(window);
+        let spacing = (padded_len - window) / count;
         let mut starts = Vec::with_capacity(count);
         let mut segments: Vec<Segment> = Vec::new();
         for i in 0..count {
@@ -68,18 +76,18 @@ impl WindowPlan {
             let joins =
                 mode == WindowMode::Shared && segments.last().is_some_and(|s| exact < s.start + s.len);
             if !joins {
-                segments.push(Segment { start: exact, len: CHUNK_SAMPLES, windows: vec![(i, 0)] });
+                segments.push(Segment { start: exact, len: window, windows: vec![(i, 0)] });
                 starts.push(exact);
                 continue;
             }
             let Some(seg) = segments.last_mut() else { continue };
-            let last_fit = (padded_len - CHUNK_SAMPLES - seg.start) / grid;
+            let last_fit = (padded_len - window - seg.start) / grid;
             let offset = ((exact - seg.start + grid / 2) / grid).min(last_fit) * grid;
             seg.windows.push((i, offset));
-            seg.len = seg.len.max(offset + CHUNK_SAMPLES);
+            seg.len = seg.len.max(offset + window);
             starts.push(seg.start + offset);
         }
-        Self { padded_len, starts, segments }
+        Self { window, padded_len, starts, segments }
     }
 
     /// The samples each segment needs, cut from the clip (zero-padded at the end when short).
@@ -128,7 +136,7 @@ impl SegmentMels {
             groups.push((front.log_mel(&wave)?, offsets));
             order.extend(group.iter().flat_map(|&s| plan.segments[s].windows.iter().map(|w| w.0)));
         }
-        Ok(Self { groups, order, frames: front.config().frames(CHUNK_SAMPLES as i64) })
+        Ok(Self { groups, order, frames: front.config().frames(plan.window as i64) })
     }
 
     /// Runs `trunk(mel [S, n_mels, T], frame offsets per segment)`, which returns one row per

@@ -53,9 +53,12 @@ pub struct TrainConfig {
     /// or `cls` (the paper's DistilBERT first token).
     #[serde(default = "default_pooling")]
     pub text_pooling: String,
-    /// The audio trunk: the paper's CNN or the per-band log-mel statistics.
+    /// The audio trunk: the paper's CNN, the per-band log-mel statistics or a frozen musicnn.
     #[serde(default)]
     pub audio_trunk: TrunkKind,
+    /// What the song head sees of a musicnn trunk (default: its penultimate layer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub musicnn_features: Option<crate::model::musicnn::MusicnnFeatures>,
 }
 
 fn default_pooling() -> String {
@@ -90,6 +93,7 @@ impl TrainConfig {
             train_mapper: "w2v".into(),
             text_pooling: default_pooling(),
             audio_trunk: TrunkKind::Cnn,
+            musicnn_features: None,
         }
     }
 

@@ -8,18 +8,20 @@ use std::sync::Arc;
 
 use crossbeam_channel::Receiver;
 use rand::rngs::StdRng;
-use rand::SeedableRng;
+use rand::{Rng, SeedableRng};
 
 use super::corpus::{BatchPlan, Corpus};
 use super::pcm_cache::PcmCache;
 use super::setup::Session;
 use super::RunError;
 
-/// A step's plan with its audio: `plan.songs().len()` chunks of 80 000 samples, concatenated.
+/// A step's plan with its audio: `plan.songs().len()` chunks of 80 000 samples, concatenated;
+/// with a frozen trunk, no audio but the window each clip's cached row is taken from.
 #[derive(Debug)]
 pub struct PreparedBatch {
     pub plan: BatchPlan,
     pub audio: Vec<f32>,
+    pub windows: Vec<usize>,
 }
 
 /// The ordered stream of prepared batches.
@@ -52,6 +54,8 @@ pub fn spawn_feed(s: &Session, half: usize, three_branch: bool, start: u64, tota
             .map(|song| s.music.items[song.item].content.audio_path().map(PathBuf::from).unwrap_or_default())
             .collect(),
     );
+    // With cached rows the loader only draws which window of each clip a step sees.
+    let windows = s.song_rows.as_ref().map(|_| s.config.eval_chunks.max(1));
     let workers = (0..n)
         .map(|w| {
             let (tx, rx) = crossbeam_channel::bounded(ahead);
@@ -61,7 +65,8 @@ pub fn spawn_feed(s: &Session, half: usize, three_branch: bool, start: u64, tota
                 .spawn(move || {
                     let mut step = start + w as u64;
                     while step < total {
-                        let batch = prepare(&corpus, &paths, &cache, seed, step + 1, half, three_branch);
+                        let batch =
+                            prepare(&corpus, &paths, &cache, windows, seed, step + 1, half, three_branch);
                         let failed = batch.is_err();
                         if tx.send(batch).is_err() || failed {
                             return;
@@ -80,10 +85,12 @@ pub fn spawn_feed(s: &Session, half: usize, three_branch: bool, start: u64, tota
     Feed { workers, next: 0 }
 }
 
+#[allow(clippy::too_many_arguments)]
 fn prepare(
     corpus: &Corpus,
     paths: &[PathBuf],
     cache: &PcmCache,
+    windows: Option<usize>,
     seed: u64,
     step: u64,
     half: usize,
@@ -94,9 +101,13 @@ fn prepare(
         message: "no text of the train split maps to a mood that any training clip has".into(),
     })?;
     let mut rng = StdRng::seed_from_u64(seed.wrapping_add(step.wrapping_mul(0x2545_F491_4F6C_DD1D)));
+    if let Some(count) = windows {
+        let windows = plan.songs().iter().map(|_| rng.random_range(0..count)).collect();
+        return Ok(PreparedBatch { plan, audio: Vec::new(), windows });
+    }
     let mut audio = Vec::with_capacity(plan.songs().len() * crate::audio::CHUNK_SAMPLES);
     for song in plan.songs() {
         audio.extend(cache.random_chunk(&paths[song], &mut rng)?);
     }
-    Ok(PreparedBatch { plan, audio })
+    Ok(PreparedBatch { plan, audio, windows: Vec::new() })
 }

@@ -11,9 +11,10 @@ use super::text_features::{text_features, TextInputs};
 use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
+use super::feed::PreparedBatch;
 use crate::data::{apply_splits, Dataset, DatasetSpec, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
-use crate::eval::embed::{clip_embeddings, text_embeddings, to_rows};
+use crate::eval::embed::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};
 use crate::eval::metrics::RetrievalScores;
 use crate::model::{weights, EmotionModel, ModelConfig, WindowMode};
 
@@ -32,6 +33,9 @@ pub struct Session {
     pub train: Corpus,
     pub valid: Corpus,
     pub pcm: PcmCache,
+    /// A frozen trunk's cached feature rows of each training clip (row = window), aligned with
+    /// `train.songs`; steps draw one window per clip instead of decoding audio.
+    pub song_rows: Option<Vec<Tensor>>,
     pub log: MetricsLog,
     pub start: CheckpointState,
     pub resumed: bool,
@@ -57,7 +61,7 @@ pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig,
     }
     mc.text.fine_tuned = !config.freeze_text;
     mc.text.pooling = config.text_pooling.clone();
-    mc.audio.trunk = config.audio_trunk;
+    mc.set_trunk(config.audio_trunk, config.musicnn_features);
     Ok(mc)
 }
 
@@ -133,9 +137,32 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         valid.texts.len(),
         valid.songs.len()
     ));
+    let front = model.front_end();
+    let pcm = PcmCache::new(&cache_root.join("pcm16"));
+    let song_rows = match model.musicnn() {
+        Some(trunk) => {
+            note(format!(
+                "musicnn {} features of {} training clips (computed once, cached)",
+                trunk.net().model().name(),
+                train.songs.len()
+            ));
+            let clips: Vec<&Path> = train
+                .songs
+                .iter()
+                .map(|s| {
+                    music.items[s.item].content.audio_path().ok_or_else(|| {
+                        RunError::format(Path::new(&config.music), "a training clip has no audio file")
+                    })
+                })
+                .collect::<Result<_, _>>()?;
+            Some(clip_feature_rows(&model, &front, &pcm, &clips, config.eval_chunks, WindowMode::Exact)?)
+        }
+        None => None,
+    };
     Ok(Session {
-        front: MelFrontEnd::new(device),
-        pcm: PcmCache::new(&cache_root.join("pcm16")),
+        front,
+        pcm,
+        song_rows,
         texts: text_inputs,
         mood_vectors: mood_vectors.to_device(device),
         config,
@@ -162,6 +189,31 @@ pub fn restore(model: &EmotionModel, path: &Path) -> Result<(), RunError> {
 }
 
 impl Session {
+    /// Raw song-head outputs of a step's clips (`embed`: in the space, as
+    /// [`EmotionModel::embed_audio_mel`]): from the cached rows of a frozen trunk, else from the
+    /// batch's audio through the log-mel.
+    pub fn song_outputs(&self, batch: &PreparedBatch, embed: bool) -> Result<Tensor, RunError> {
+        let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
+        let device = self.model.device();
+        if let Some(rows) = &self.song_rows {
+            let picked: Vec<Tensor> =
+                batch.plan.songs().iter().zip(&batch.windows).map(|(&song, &w)| rows[song].get(w as i64)).collect();
+            let picked = Tensor::stack(&picked, 0).to_device(device);
+            return if embed {
+                self.model.embed_feature_rows(&picked, true).map_err(werr)
+            } else {
+                self.model.audio_outputs_from_rows(&picked, true).map_err(werr)
+            };
+        }
+        let wave = Tensor::from_slice(&batch.audio).view([batch.plan.songs().len() as i64, -1]).to_device(device);
+        let mel = self.front.log_mel(&wave).map_err(|e| RunError::format(&self.run.config_path(), e))?;
+        if embed {
+            self.model.embed_audio_mel(&mel, true).map_err(werr)
+        } else {
+            self.model.audio_outputs(&mel, true).map_err(werr)
+        }
+    }
+
     /// Weights worth saving: everything but a frozen encoder (it is reloaded from its folder).
     pub fn weights(&self) -> Vec<(String, Tensor)> {
         let frozen = self.config.freeze_text;

@@ -88,10 +88,8 @@ pub fn space_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMa
     let rows: Vec<i64> = texts.iter().map(|&t| corpus.texts[t].item as i64).collect();
     let features = s.texts.features(&s.model, &rows, true)?;
     let text_out = s.model.text_outputs(&features, true).map_err(werr)?;
-    let wave = Tensor::from_slice(&batch.audio).view([plan.songs().len() as i64, -1]).to_device(device);
-    let mel = s.front.log_mel(&wave).map_err(|e| RunError::format(&s.run.config_path(), e))?;
     // Metric plans stack tag→song clips first; regression plans have none, so all are text→song.
-    let song_out = s.model.audio_outputs(&mel, true).map_err(werr)?;
+    let song_out = s.song_outputs(batch, false)?;
     let (text_loss, song_loss) = if s.config.space == Space::Classify {
         let labels: Vec<i64> = texts.iter().map(|&t| corpus.texts[t].label as i64).collect();
         let mut hot = vec![0f32; songs.len() * corpus.n_moods];

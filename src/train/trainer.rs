@@ -319,10 +319,7 @@ fn step_loss(
     let plan: &BatchPlan = &batch.plan;
     let corpus: &Corpus = &s.train;
     let device = s.model.device();
-    let n_songs = plan.songs().len() as i64;
-    let wave = Tensor::from_slice(&batch.audio).view([n_songs, -1]).to_device(device);
-    let mel = s.front.log_mel(&wave).map_err(|e| RunError::format(&s.run.config_path(), e))?;
-    let song = s.model.embed_audio_mel(&mel, true).map_err(werr)?;
+    let song = s.song_outputs(batch, true)?;
     let text_rows = |ts: &[usize]| -> Vec<i64> { ts.iter().map(|&t| corpus.texts[t].item as i64).collect() };
     let n = corpus.n_moods;
     let ts_texts: Vec<usize> = plan.text_song.iter().map(|p| p.0).collect();

@@ -50,3 +50,17 @@ pub fn minilm_dir() -> Option<PathBuf> {
     eprintln!("skipping: MiniLM not found at {}", p.display());
     None
 }
+
+/// The converted musicnn weights of `name` (`MSD_musicnn`, `MTT_musicnn`) installed by
+/// scripts/setup.
+pub fn musicnn_weights(name: &str) -> Option<PathBuf> {
+    let p = storyscore::config::Dirs::resolve().ok()?.musicnn().join(format!("{name}.safetensors"));
+    if p.exists() {
+        return Some(p);
+    }
+    if std::env::var("STORYSCORE_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("musicnn weights missing at {} (run scripts/setup)", p.display());
+    }
+    eprintln!("skipping: musicnn weights not found at {}", p.display());
+    None
+}

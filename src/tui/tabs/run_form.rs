@@ -18,7 +18,7 @@ pub const DEFAULT_TRUNK: TrunkKind = TrunkKind::MelStats;
 pub const DEFAULT_STEPS: u64 = 300;
 pub const DEFAULT_LEARNING_RATE: &str = "1e-3";
 
-const TRUNKS: [TrunkKind; 2] = [TrunkKind::MelStats, TrunkKind::Cnn];
+const TRUNKS: [TrunkKind; 4] = [TrunkKind::MelStats, TrunkKind::Cnn, TrunkKind::MusicnnMsd, TrunkKind::MusicnnMtt];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -56,10 +56,7 @@ impl Field {
 }
 
 fn trunk_name(t: TrunkKind) -> &'static str {
-    match t {
-        TrunkKind::MelStats => "mel-stats",
-        TrunkKind::Cnn => "cnn",
-    }
+    t.as_str()
 }
 
 #[derive(Debug, Clone)]

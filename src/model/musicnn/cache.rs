@@ -1,0 +1,103 @@
+//! musicnn feature rows of each clip's windows, cached on disk: the trunk is frozen, so a clip's
+//! rows are computed once and every later run, evaluation and cross-validation fold reads them.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use ndarray::Array2;
+use ndarray_npy::{ReadNpyExt, WriteNpyExt};
+use sha1::{Digest, Sha1};
+use tch::{Kind, Tensor};
+
+use super::{Musicnn, FEATURE_DIM};
+use crate::model::error::{ModelError, Result};
+
+/// Bumped whenever the front end, the windows or the row layout change.
+const LAYOUT_VERSION: &str = "musicnn-rows-v1";
+
+/// Rows `[windows, FEATURE_DIM]` per clip, under `<root>/musicnn/<model>-<key>/`.
+#[derive(Debug, Clone)]
+pub struct FeatureCache {
+    dir: PathBuf,
+}
+
+impl FeatureCache {
+    /// The cache of `net`'s rows for windows described by `windows` (count, mode…), under `root`.
+    /// The folder's key changes with the weights, the layout version and `windows`.
+    pub fn new(root: &Path, net: &Musicnn, windows: &str) -> Self {
+        let mut h = Sha1::new();
+        h.update(LAYOUT_VERSION.as_bytes());
+        h.update(net.weights_id().as_bytes());
+        h.update(windows.as_bytes());
+        let key: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
+        Self { dir: root.join("musicnn").join(format!("{}-{key}", net.model().name())) }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    fn entry(&self, clip: &Path) -> PathBuf {
+        let meta = std::fs::metadata(clip).ok();
+        let mut h = Sha1::new();
+        h.update(clip.to_string_lossy().as_bytes());
+        h.update(meta.as_ref().map_or(0, |m| m.len()).to_le_bytes());
+        let mtime = meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos());
+        h.update(mtime.to_le_bytes());
+        let key: String = h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect();
+        self.dir.join(format!("{key}.npy"))
+    }
+
+    /// The rows of `clip`: read from the cache, or computed by `compute` and stored. An unreadable
+    /// entry (a killed writer, a damaged disk) is computed again.
+    pub fn rows(&self, clip: &Path, compute: impl FnOnce() -> Result<Tensor>) -> Result<Tensor> {
+        let entry = self.entry(clip);
+        if let Some(rows) = read(&entry) {
+            return Ok(rows);
+        }
+        let rows = compute()?.to_kind(Kind::Float).to_device(tch::Device::Cpu).contiguous();
+        let size = rows.size();
+        if size.len() != 2 || size[1] != FEATURE_DIM {
+            let expected = format!("[windows, {FEATURE_DIM}]");
+            return Err(ModelError::Shape { what: "musicnn feature rows".into(), expected, got: size });
+        }
+        let values = Vec::<f32>::try_from(rows.view([-1]))?;
+        let array = Array2::from_shape_vec((size[0] as usize, size[1] as usize), values)
+            .map_err(|e| write_err(&entry, e))?;
+        let mut bytes = Vec::new();
+        array.write_npy(&mut bytes).map_err(|e| write_err(&entry, e))?;
+        // A full disk or a read-only cache costs speed, not the run: the rows are still returned.
+        if let Err(e) = store(&self.dir, &entry, &bytes) {
+            tracing::warn!("musicnn feature cache {}: {e}", entry.display());
+        }
+        Ok(rows)
+    }
+}
+
+fn read(entry: &Path) -> Option<Tensor> {
+    let file = std::fs::File::open(entry).ok()?;
+    let array = Array2::<f32>::read_npy(file).ok()?;
+    let (r, c) = array.dim();
+    (c as i64 == FEATURE_DIM).then(|| {
+        let values: Vec<f32> = array.into_iter().collect();
+        Tensor::from_slice(&values).view([r as i64, c as i64])
+    })
+}
+
+fn store(dir: &Path, entry: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    static SEQ: AtomicU64 = AtomicU64::new(0);
+    std::fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{}-{}.tmp", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
+    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, entry));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}
+
+fn write_err(entry: &Path, e: impl std::fmt::Display) -> ModelError {
+    ModelError::Write { path: entry.into(), message: e.to_string() }
+}
