@@ -46,6 +46,7 @@ fn write_index(model: &EmotionModel, model_dir: &Path, n: usize, dir: &Path) -> 
             ],
             model_id: model.id().to_string(),
             chunk_starts_s: Vec::new(),
+            sounds_like: Vec::new(),
         };
         index.insert_at(None, record, &embedding).map_err(|e| e.to_string())?;
     }

@@ -17,7 +17,8 @@ pub struct Args {
     /// How many clips to list.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     top: u32,
-    /// Print JSON: {"query", "space", "results": [{"rank", "score", "path", "moods", "preview_start_s"}, ...]}.
+    /// Print JSON: {"query", "space", "results": [{"rank", "score", "path", "moods", "preview_start_s",
+    /// "sounds_like" (musicnn models: tag probabilities)}, ...]}.
     #[arg(long)]
     json: bool,
     /// Average the embeddings of the sentences instead of embedding the passage as a whole.
@@ -95,6 +96,9 @@ fn table(r: &SearchResults) -> String {
             moods_text(&h.moods),
             h.path.display()
         ));
+        if let Some(heard) = storyscore::index::sounds_like_text(&h.sounds_like) {
+            out.push_str(&format!("     sounds like: {heard}\n"));
+        }
     }
     out
 }

@@ -78,6 +78,9 @@ fn timeline(track: &Soundtrack) -> String {
             clock(p.preview_start_s),
             p.title
         ));
+        if let Some(heard) = storyscore::index::sounds_like_text(&p.sounds_like) {
+            out.push_str(&format!("{:>17}sounds like: {heard}\n", ""));
+        }
     }
     out
 }

@@ -191,7 +191,7 @@ pub fn build_index(
                 embed(model, &mel, &p).map(|e| (p, e)).map_err(|e| (path, e))
             });
             match outcome {
-                Ok((p, (embedding, chunks))) => {
+                Ok((p, (embedding, chunks, sounds_like))) => {
                     let path = p.fingerprint.path.clone();
                     let record = ClipRecord {
                         path: p.fingerprint.path,
@@ -207,6 +207,7 @@ pub fn build_index(
                             .iter()
                             .map(|&s| s as f64 / f64::from(SAMPLE_RATE))
                             .collect(),
+                        sounds_like,
                     };
                     let row = rows.get(&record.path).copied();
                     let row = index.insert_with_chunks_at(row, record, &embedding, &chunks)?;
@@ -298,15 +299,28 @@ fn prepare(
     Ok(Prepared { fingerprint, plan, segments, duration_s, tags })
 }
 
-/// The clip embedding, the mean over its 16 window embeddings, and those window embeddings.
-/// → (`[D]`, `[16 · D]`)
-fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<(Vec<f32>, Vec<f32>), String> {
-    let emb = model.embed_windows(mel, &clip.plan, &clip.segments).map_err(|e| format!("model: {e}"))?;
+/// The clip embedding, the mean over its 16 window embeddings, those window embeddings, and
+/// (musicnn models) what the tagger hears. → (`[D]`, `[16 · D]`, tags)
+type Embedded = (Vec<f32>, Vec<f32>, Vec<(String, f32)>);
+
+fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<Embedded, String> {
+    let err = |e: crate::model::ModelError| format!("model: {e}");
+    let (emb, sounds_like) = match model.musicnn() {
+        Some(trunk) => {
+            let rows = model.window_feature_rows(mel, &clip.plan, &clip.segments).map_err(err)?;
+            let tags = crate::model::musicnn::top_tags(trunk.net(), &rows, SOUNDS_LIKE_TAGS);
+            (tch::no_grad(|| model.embed_feature_rows(&rows, false)).map_err(err)?, tags)
+        }
+        None => (model.embed_windows(mel, &clip.plan, &clip.segments).map_err(err)?, Vec::new()),
+    };
     let emb = emb.to_kind(Kind::Float).to_device(tch::Device::Cpu);
     let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
     let chunks = Vec::<f32>::try_from(emb.reshape([-1])).map_err(|e| e.to_string())?;
-    Ok((Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?, chunks))
+    Ok((Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?, chunks, sounds_like))
 }
+
+/// Tags kept per clip for "sounds like" (the first few are shown; `--json` carries them all).
+const SOUNDS_LIKE_TAGS: usize = 10;
 
 /// Default index folder under `root` (the data dir's `indexes/`) for these libraries and this
 /// model: `<first library name>-<hash of the library paths>-<model id prefix>`, so another model or

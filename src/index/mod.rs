@@ -13,7 +13,7 @@ pub mod store;
 pub mod topk;
 
 pub use indexer::{build_index, default_index_dir, IndexEvent, IndexOptions, IndexReport};
-pub use moods::MoodAnchors;
+pub use moods::{sounds_like_text, MoodAnchors};
 pub use search::{
     best_chunk, best_chunk_of, clock, Preview, QueryMode, SearchError, SearchHit, SearchResults, Searcher,
 };

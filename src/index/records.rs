@@ -79,6 +79,10 @@ pub struct ClipRecord {
     /// Start of each evaluation chunk in seconds, in chunk order (empty: no chunk embeddings).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub chunk_starts_s: Vec<f64>,
+    /// What a pretrained tagger hears (musicnn models): its most probable tags with their
+    /// probabilities, averaged over the windows, best first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sounds_like: Vec<(String, f32)>,
 }
 
 impl ClipRecord {

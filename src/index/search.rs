@@ -70,6 +70,9 @@ pub struct SearchHit {
     /// That chunk's score, in the same measure as `score`; absent without chunk embeddings.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preview_score: Option<f32>,
+    /// What a pretrained tagger hears in the clip (musicnn models), best first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sounds_like: Vec<(String, f32)>,
 }
 
 /// The chunk of a clip that fits a query best.
@@ -302,6 +305,7 @@ impl Searcher {
                 moods: self.anchors.closest(emb, MOODS_SHOWN),
                 preview_start_s: preview.map_or(0.0, |p| p.start_s),
                 preview_score: preview.map(|p| p.score),
+                sounds_like: clip.sounds_like.clone(),
             });
         }
         Ok(SearchResults {

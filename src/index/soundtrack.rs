@@ -41,6 +41,9 @@ pub struct SoundtrackPassage {
     pub duration_s: f64,
     /// Start (s) of the clip's chunk that fits the passage best (0 without chunk embeddings).
     pub preview_start_s: f64,
+    /// What a pretrained tagger hears in the clip (musicnn models), best first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub sounds_like: Vec<(String, f32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -116,6 +119,7 @@ pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, 
             score,
             duration_s: record.duration_s,
             preview_start_s: best_chunk_of(index, clip, &record, v)?.map_or(0.0, |c| c.start_s),
+            sounds_like: record.sounds_like.clone(),
         });
     }
     Ok(Soundtrack { passages: out, notices })

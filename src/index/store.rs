@@ -309,6 +309,7 @@ mod tests {
             tags: vec![("title".into(), format!("T {path}"))],
             model_id: model.into(),
             chunk_starts_s: Vec::new(),
+            sounds_like: Vec::new(),
         }
     }
 

@@ -252,20 +252,25 @@ impl EmotionModel {
         count: usize,
         mode: WindowMode,
     ) -> Result<(Tensor, Vec<usize>)> {
+        let plan = self.window_plan(front, samples.len(), count, mode);
+        let rows = self.window_feature_rows(front, &plan, &plan.segment_samples(samples))?;
+        Ok((rows, plan.starts))
+    }
+
+    /// A frozen trunk's feature rows `[windows, FEATURE_DIM]` of a plan's segments, in window order.
+    pub fn window_feature_rows(&self, front: &MelFrontEnd, plan: &WindowPlan, segments: &[Vec<f32>]) -> Result<Tensor> {
         let trunk = self.musicnn().ok_or_else(|| ModelError::Config {
             path: "model config".into(),
             message: format!("the {} trunk has no cached feature rows", self.config.audio.trunk),
         })?;
-        let plan = self.window_plan(front, samples.len(), count, mode);
-        let mels = SegmentMels::new(front, &plan, &plan.segment_samples(samples))?;
-        let rows = tch::no_grad(|| {
+        let mels = SegmentMels::new(front, plan, segments)?;
+        tch::no_grad(|| {
             mels.run(|mel, offsets| {
                 self.audio.check_input(mel, &self.config.audio)?;
                 let windows = super::windows::slice_windows(&mel.to_device(self.device()), offsets, 1, mels.frames);
                 Ok(trunk.feature_rows(&windows))
             })
-        })?;
-        Ok((rows, plan.starts))
+        })
     }
 
     /// Raw song-head outputs from a frozen trunk's feature rows `[B, FEATURE_DIM]`.

@@ -115,3 +115,18 @@ pub(crate) fn missing(path: &Path) -> ModelError {
         message: "musicnn weights are not installed; run scripts/setup to convert them".into(),
     }
 }
+
+/// The `k` most probable tags of feature rows `[W, FEATURE_DIM]`, probabilities averaged over
+/// the windows, best first.
+pub fn top_tags(net: &Musicnn, rows: &tch::Tensor, k: usize) -> Vec<(String, f32)> {
+    let tags = MusicnnFeatures::Tags.columns();
+    let mean = rows
+        .narrow(1, tags.start, tags.end - tags.start)
+        .mean_dim([0i64].as_slice(), false, tch::Kind::Float)
+        .to_device(tch::Device::Cpu);
+    let probs = Vec::<f32>::try_from(mean).unwrap_or_default();
+    let mut scored: Vec<(String, f32)> = net.labels().iter().cloned().zip(probs).collect();
+    scored.sort_by(|a, b| b.1.total_cmp(&a.1));
+    scored.truncate(k);
+    scored
+}

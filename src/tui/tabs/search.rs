@@ -263,23 +263,36 @@ fn draw_hits(
     state: &mut TableState,
     theme: &Theme,
 ) {
+    // A musicnn index also says what each clip sounds like, in a column of its own.
+    let heard = hits.results.results.iter().any(|h| !h.sounds_like.is_empty());
     let rows = hits.results.results.iter().map(|h| {
-        Row::new(vec![
+        let mut cells = vec![
             Cell::from(format!("{:>2}", h.rank)),
             Cell::from(format!("{:>6.3}", h.score)),
             Cell::from(format!("{:>5}", clock(h.preview_start_s))),
             Cell::from(h.title.clone()),
             Cell::from(Line::from(mood_spans(&h.moods, theme))),
-        ])
+        ];
+        if heard {
+            let text = crate::index::sounds_like_text(&h.sounds_like).unwrap_or_default();
+            cells.push(Cell::from(Span::styled(text, theme.muted())));
+        }
+        Row::new(cells)
     });
-    let header = Row::new(["  #", " score", " from", "clip", "closest moods"]).style(theme.title());
-    let widths = [
+    let mut names = vec!["  #", " score", " from", "clip", "closest moods"];
+    let mut widths = vec![
         Constraint::Length(3),
         Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Percentage(42),
         Constraint::Min(20),
     ];
+    if heard {
+        names.push("sounds like");
+        widths[3] = Constraint::Percentage(30);
+        widths.push(Constraint::Percentage(25));
+    }
+    let header = Row::new(names).style(theme.title());
     let table = Table::new(rows, widths).header(header).block(block).row_highlight_style(theme.selection());
     frame.render_stateful_widget(table, area, state);
 }
