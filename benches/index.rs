@@ -11,9 +11,14 @@
 //! Files: the first `--limit` audio files under DIR (the library's `data::folder::audio_files`),
 //! sorted by their path string, as the peer's `sorted(os.walk(...))` orders them.
 //!
+//! `--trunk musicnn` measures the same path with the frozen musicnn MSD tagger instead of the CNN
+//! (its 96-band front end and 16 windows of 3 s; the `cnn` stage is then musicnn's), the
+//! `index_musicnn` row, which has no Python peer.
+//!
 //! `cargo bench --bench index` runs criterion on one 4Q clip, both ways. `cargo bench --bench index
-//! -- --json [--threads T] [--exact] DIR [--limit L]` prints one JSON line with the peer's keys
-//! (`files_per_s`, `audio_s_per_wall_s`, `wall_s`, `cpu_s`, `stage_s`) for `scripts/bench`.
+//! -- --json [--threads T] [--exact] [--trunk cnn|musicnn] DIR [--limit L]` prints one JSON line
+//! with the peer's keys (`files_per_s`, `audio_s_per_wall_s`, `wall_s`, `cpu_s`, `stage_s`) for
+//! `scripts/bench`.
 
 mod support;
 
@@ -22,7 +27,7 @@ use std::time::Instant;
 
 use criterion::Criterion;
 use storyscore::audio::{decode, resample, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
-use storyscore::model::{EmotionModel, ModelConfig, SegmentMels, Space, WindowMode};
+use storyscore::model::{EmotionModel, ModelConfig, SegmentMels, Space, TrunkKind, WindowMode};
 use tch::{Device, Kind};
 
 const STAGES: [&str; 5] = ["decode", "resample", "chunk", "mel", "cnn"];
@@ -42,10 +47,12 @@ struct FileResult {
 }
 
 impl Embedder {
-    fn new(windows: WindowMode) -> Result<Self, String> {
-        let config = ModelConfig::paper(Space::ThreeBranch).map_err(|e| e.to_string())?;
+    fn new(windows: WindowMode, trunk: TrunkKind) -> Result<Self, String> {
+        let mut config = ModelConfig::paper(Space::ThreeBranch).map_err(|e| e.to_string())?;
+        config.set_trunk(trunk, None);
         let model = EmotionModel::new(config, Device::Cpu).map_err(|e| e.to_string())?;
-        let embedder = Self { model, mel: MelFrontEnd::new(Device::Cpu), windows };
+        let mel = model.front_end();
+        let embedder = Self { model, mel, windows };
         // One untimed pass, as the peer's: kernel selection and the allocator warm up.
         embedder.embed_samples(&vec![0.0; 30 * SAMPLE_RATE as usize])?;
         Ok(embedder)
@@ -100,12 +107,13 @@ fn json_mode(args: &[String]) -> Result<(), String> {
     let threads = support::set_threads(support::flag(args, "--threads")?.unwrap_or(0))?;
     let limit: usize = support::flag(args, "--limit")?.unwrap_or(0);
     let windows = if args.iter().any(|a| a == "--exact") { WindowMode::Exact } else { WindowMode::Shared };
-    let dir = match support::positional(args, &["--threads", "--limit"]).as_slice() {
+    let trunk: TrunkKind = support::flag::<String>(args, "--trunk")?.as_deref().unwrap_or("cnn").parse()?;
+    let dir = match support::positional(args, &["--threads", "--limit", "--trunk"]).as_slice() {
         [.., dir] => PathBuf::from(dir),
         [] => return Err("give the folder to index (DIR)".into()),
     };
     let files = list_audio(&dir, limit)?;
-    let embedder = Embedder::new(windows)?;
+    let embedder = Embedder::new(windows, trunk)?;
 
     let mut stage_s = [0.0f64; 5];
     let mut audio_s = 0.0;
@@ -130,7 +138,8 @@ fn json_mode(args: &[String]) -> Result<(), String> {
     let stages: serde_json::Map<String, serde_json::Value> =
         STAGES.iter().zip(stage_s).map(|(k, v)| (k.to_string(), v.into())).collect();
     let line = serde_json::json!({
-        "bench": "index",
+        "bench": if trunk == TrunkKind::Cnn { "index".to_string() } else { format!("index_{}", trunk.as_str().split('-').next().unwrap_or("trunk")) },
+        "trunk": trunk.as_str(),
         "files": files.len(),
         "audio_seconds": audio_s,
         "wall_s": wall,
@@ -156,7 +165,7 @@ fn criterion_benches(c: &mut Criterion) -> Result<(), String> {
     let mut group = c.benchmark_group("index");
     group.sample_size(10);
     for (name, windows) in [("shared", WindowMode::Shared), ("exact", WindowMode::Exact)] {
-        let embedder = Embedder::new(windows)?;
+        let embedder = Embedder::new(windows, TrunkKind::Cnn)?;
         group.bench_function(format!("cold_file/4q_16k_mono/{name}"), |b| {
             b.iter(|| embedder.embed_file(&clip))
         });
