@@ -8,6 +8,7 @@ mod eval_cmd;
 mod import_cmd;
 mod index_cmd;
 mod monitor_cmd;
+mod probe_cmd;
 mod search_cmd;
 mod soundtrack_cmd;
 mod train_cmd;
@@ -46,6 +47,8 @@ pub enum Command {
     Index(index_cmd::Args),
     /// Follow a training run directory in the dashboard (the Train tab alone).
     Monitor(monitor_cmd::Args),
+    /// How well an audio trunk's features predict 4Q quadrant, valence and arousal (linear probe).
+    Probe(probe_cmd::Args),
     /// Rank the clips of an index by how well their mood fits a text (or another clip).
     Search(search_cmd::Args),
     /// Pick a clip for every passage of a story, following its emotional arc.
@@ -81,6 +84,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::Eval(args)) => eval_cmd::run(&ctx, args),
         Some(Command::Import(args)) => import_cmd::run(&ctx, args),
         Some(Command::Index(args)) => index_cmd::run(&ctx, args),
+        Some(Command::Probe(args)) => probe_cmd::run(&ctx, args),
         Some(Command::Search(args)) => search_cmd::run(&ctx, args),
         Some(Command::Soundtrack(args)) => soundtrack_cmd::run(&ctx, args),
         Some(Command::Monitor(args)) => {

@@ -66,6 +66,10 @@ pub struct Args {
     /// penultimate-tags, pooled (1506) or all
     #[arg(long)]
     musicnn_features: Option<storyscore::model::musicnn::MusicnnFeatures>,
+    /// Cross-validation: hold out fold K of N (texts and clips, stratified, no item in two folds)
+    /// as the test split, e.g. 2/5; `scripts/cv` runs every fold and averages `eval`
+    #[arg(long, value_name = "K/N", value_parser = |s: &str| storyscore::data::parse_fold(s).map(|_| s.to_string()))]
+    fold: Option<String>,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -95,6 +99,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--musicnn-features needs --audio-trunk musicnn, musicnn-msd or musicnn-mtt");
     }
     config.musicnn_features = args.musicnn_features;
+    config.fold = args.fold.clone();
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };

@@ -2,6 +2,7 @@
 
 pub mod embed;
 pub mod metrics;
+pub mod probe;
 pub mod protocol;
 pub mod runner;
 pub mod table;

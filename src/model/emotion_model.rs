@@ -273,6 +273,28 @@ impl EmotionModel {
         })
     }
 
+    /// What the song head sees of a clip's `count` windows: the trunk's outputs `[count, out_dim]`
+    /// (eval mode, no gradient). For probing what a trunk knows.
+    pub fn trunk_windows(&self, front: &MelFrontEnd, samples: &[f32], count: usize, mode: WindowMode) -> Result<Tensor> {
+        let plan = self.window_plan(front, samples.len(), count, mode);
+        let mels = SegmentMels::new(front, &plan, &plan.segment_samples(samples))?;
+        tch::no_grad(|| {
+            mels.run(|mel, offsets| {
+                self.audio.check_input(mel, &self.config.audio)?;
+                Ok(self.audio.forward_windows(&mel.to_device(self.device()), offsets, mels.frames))
+            })
+        })
+    }
+
+    /// The head's input from a frozen trunk's feature rows (its columns, batch-normalised).
+    pub fn trunk_from_rows(&self, rows: &Tensor) -> Result<Tensor> {
+        let trunk = self.musicnn().ok_or_else(|| ModelError::Config {
+            path: "model config".into(),
+            message: format!("the {} trunk takes log-mels, not feature rows", self.config.audio.trunk),
+        })?;
+        Ok(tch::no_grad(|| trunk.from_rows(&rows.to_device(self.device()), false)))
+    }
+
     /// Raw song-head outputs from a frozen trunk's feature rows `[B, FEATURE_DIM]`.
     pub fn audio_outputs_from_rows(&self, rows: &Tensor, train: bool) -> Result<Tensor> {
         let trunk = self.musicnn().ok_or_else(|| ModelError::Config {

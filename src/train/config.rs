@@ -56,6 +56,10 @@ pub struct TrainConfig {
     /// The audio trunk: the paper's CNN, the per-band log-mel statistics or a frozen musicnn.
     #[serde(default)]
     pub audio_trunk: TrunkKind,
+    /// Cross-validation fold `K/N`: fold K of the text and music data is the test split (see
+    /// `data::assign_fold`); unset, the datasets' own splits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fold: Option<String>,
     /// What the song head sees of a musicnn trunk (default: its penultimate layer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub musicnn_features: Option<crate::model::musicnn::MusicnnFeatures>,
@@ -94,6 +98,7 @@ impl TrainConfig {
             text_pooling: default_pooling(),
             audio_trunk: TrunkKind::Cnn,
             musicnn_features: None,
+            fold: None,
         }
     }
 

@@ -12,7 +12,7 @@ use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
 use super::feed::PreparedBatch;
-use crate::data::{apply_splits, Dataset, DatasetSpec, Modality, Split};
+use crate::data::{apply_splits, assign_fold, parse_fold, Dataset, DatasetSpec, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
 use crate::eval::embed::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};
 use crate::eval::metrics::RetrievalScores;
@@ -86,6 +86,11 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         apply_splits(&mut text, &splits.text);
         apply_splits(&mut music, &splits.music);
     } else {
+        if let Some(fold) = &config.fold {
+            let (k, n) = parse_fold(fold).map_err(|e| RunError::format(&run.config_path(), e))?;
+            assign_fold(&mut text, k, n);
+            assign_fold(&mut music, k, n);
+        }
         run.write_splits(&text, &music)?;
     }
     let mc = model_config(&config, &text)?;
