@@ -145,3 +145,133 @@ fn missing_or_damaged_weights_are_one_line_errors() {
     assert!(e.contains("MSD_musicnn.safetensors"), "{e}");
     assert_eq!(e.lines().count(), 1, "{e}");
 }
+
+fn storyscore(args: &[&str], cache: &Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_storyscore"))
+        .args(args)
+        .env("STORYSCORE_CACHE", cache)
+        .output()
+        .unwrap()
+}
+
+fn npy_files(dir: &Path) -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            out.extend(npy_files(&path));
+        } else if path.extension().is_some_and(|e| e == "npy") {
+            out.push((path.clone(), entry.metadata().unwrap().modified().unwrap()));
+        }
+    }
+    out.sort();
+    out
+}
+
+/// A musicnn model end to end on the authors' layout fixture (28 clips): training computes each
+/// clip's feature rows once into the cache and a second run reuses them; the model directory
+/// records the trunk and holds only the heads; eval runs on it; an index of the clips says what
+/// each sounds like, in the tagger's own words.
+#[test]
+fn musicnn_trunk_trains_from_cached_features_and_explains_clips() {
+    let Some(fixture) = common::shared("data/ttm_layout") else { return };
+    let Some(_) = common::musicnn_weights("MSD_musicnn") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // A fresh feature cache; the encoded texts and decoded clips of earlier runs are reused.
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let real = storyscore::config::Dirs::resolve().unwrap().cache;
+    for shared in ["text-features", "pcm16"] {
+        std::fs::create_dir_all(real.join(shared)).unwrap();
+        std::os::unix::fs::symlink(real.join(shared), cache.join(shared)).unwrap();
+    }
+    let spec = format!("ttm:{}", fixture.display());
+    let run = dir.path().join("run");
+    let train = |run: &Path, steps: &str| {
+        let args = [
+            "train", "--space", "classify", "--audio-trunk", "musicnn", "--text", &spec, "--music", &spec,
+            "--run-dir", run.to_str().unwrap(), "--steps", steps, "--batch-size", "8", "--eval-every", "10",
+            "--lr", "1e-3",
+        ];
+        let out = storyscore(&args, &cache);
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let log = train(&run, "20");
+    assert!(log.contains("musicnn MSD_musicnn features of"), "{log}");
+    let rows = npy_files(&cache.join("musicnn"));
+    assert!(rows.len() >= 10, "{} cached clips", rows.len());
+    let toml = std::fs::read_to_string(run.join("model.toml")).unwrap();
+    assert!(toml.contains("trunk = \"musicnn-msd\"") && toml.contains("musicnn_features = \"penultimate\""), "{toml}");
+    assert!(toml.contains("n_mels = 96"), "{toml}");
+    let weights = storyscore::model::weights::read_safetensors(&run.join("best.safetensors")).unwrap();
+    assert!(weights.contains_key("musicnn_bn.running_mean"));
+    assert!(!weights.keys().any(|k| k.contains("conv2d") || k.contains("kernel")), "tagger weights saved");
+    // A second run reads every row from the cache: no file is written again.
+    train(&dir.path().join("run2"), "2");
+    assert_eq!(npy_files(&cache.join("musicnn")), rows, "cached rows were recomputed");
+
+    let out = storyscore(
+        &["eval", "--model", run.to_str().unwrap(), "--text", &spec, "--music", &spec, "--json", "--mapping", "manual"],
+        &cache,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(report["rows"].as_array().is_some_and(|r| r.iter().any(|r| r["space"] == "classify")));
+
+    let index = dir.path().join("index");
+    let audio = fixture.join("audio");
+    let out = storyscore(
+        &["index", "--model", run.to_str().unwrap(), audio.to_str().unwrap(), "--out", index.to_str().unwrap()],
+        &cache,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = storyscore(
+        &["search", "--index", index.to_str().unwrap(), "--top", "3", "--json", "Rain on the window, alone again."],
+        &cache,
+    );
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let labels: Vec<String> = serde_json::from_str(
+        &serde_json::to_string(&Musicnn::load(MusicnnModel::Msd, Device::Cpu).unwrap().labels()).unwrap(),
+    )
+    .unwrap();
+    let results = found["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for hit in results {
+        let tags = hit["sounds_like"].as_array().expect("sounds_like in --json");
+        assert_eq!(tags.len(), 10);
+        let probs: Vec<f64> = tags.iter().map(|t| t[1].as_f64().unwrap()).collect();
+        assert!(probs.windows(2).all(|w| w[0] >= w[1]) && probs.iter().all(|p| (0.0..=1.0).contains(p)));
+        assert!(tags.iter().all(|t| labels.contains(&t[0].as_str().unwrap().to_string())));
+    }
+    let out = storyscore(&["search", "--index", index.to_str().unwrap(), "--top", "2", "quiet"], &cache);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(text.matches("sounds like: ").count(), 2, "{text}");
+}
+
+/// A model directory naming musicnn without the converted weights is one line naming the file and
+/// the fix.
+#[test]
+fn musicnn_model_without_weights_says_to_run_setup() {
+    let Some(fixture) = common::shared("data/ttm_layout") else { return };
+    let Some(minilm) = common::minilm_dir() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    // A data dir with MiniLM but without the converted taggers.
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(data.join("models")).unwrap();
+    std::os::unix::fs::symlink(minilm, data.join("models/all-MiniLM-L6-v2")).unwrap();
+    let spec = format!("ttm:{}", fixture.display());
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyscore"))
+        .args(["train", "--space", "classify", "--audio-trunk", "musicnn-mtt", "--text", &spec, "--music", &spec])
+        .args(["--steps", "1", "--run-dir"])
+        .arg(dir.path().join("run"))
+        .env("STORYSCORE_DATA", &data)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    let last = err.lines().last().unwrap_or_default();
+    assert!(last.contains("MTT_musicnn.safetensors") && last.contains("scripts/setup"), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
