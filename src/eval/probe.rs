@@ -158,3 +158,25 @@ fn fit_and_score(x: &Tensor, y: &[i64], train: &[usize], test: &[usize], classes
     let majority = counts.argmax(0, false).int64_value(&[]);
     (accuracy(&predicted), accuracy(&Tensor::full_like(&yte, majority)))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn probe_learns_a_separable_target_and_majority_does_not() {
+        tch::manual_seed(7);
+        let x = Tensor::randn([200, 5], (Kind::Float, Device::Cpu));
+        // The class is the sign of feature 2; the other features are noise.
+        let y: Vec<i64> = Vec::<f32>::try_from(x.select(1, 2)).unwrap().iter().map(|&v| i64::from(v > 0.0)).collect();
+        let train: Vec<usize> = (0..150).collect();
+        let test: Vec<usize> = (150..200).collect();
+        let (acc, majority) = fit_and_score(&x, &y, &train, &test, 2, 1);
+        assert!(acc > 0.9, "probe accuracy {acc}");
+        assert!(majority < 0.7, "majority accuracy {majority}");
+        // Labels unrelated to the features: the probe does no better than chance on held-out rows.
+        let shuffled: Vec<i64> = (0..200).map(|i| (i * 7 % 11 % 2) as i64).collect();
+        let (acc, _) = fit_and_score(&x, &shuffled, &train, &test, 2, 1);
+        assert!(acc < 0.75, "probe found signal in noise: {acc}");
+    }
+}

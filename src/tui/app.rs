@@ -349,6 +349,7 @@ impl App {
                 self.map.results = hits.rows.clone();
             }
             EngineEvent::Unavailable(why) => self.map.waiting = why.clone(),
+            EngineEvent::SoundsLike(heard) => self.dataset.sounds_like = Some(heard.clone()),
             _ => {}
         }
         if let Some(msg) = self.search.on_engine(ev) {

@@ -92,6 +92,8 @@ pub enum EngineEvent {
     },
     Unavailable(String),
     Projected(Arc<MapData>),
+    /// What a pretrained tagger hears in each indexed clip (musicnn indexes only), by path.
+    SoundsLike(Arc<std::collections::HashMap<PathBuf, Vec<(String, f32)>>>),
     Results(Box<Hits>),
     Soundtrack(Soundtrack),
     Failed(String),
@@ -252,6 +254,9 @@ fn forward_progress(events: &Receiver<IndexEvent>, send: &(dyn Fn(EngineEvent) +
 
 /// Projects the index for the map, then answers requests until the app goes away.
 fn serve(searcher: &Searcher, rx: &Receiver<EngineRequest>, send: &(dyn Fn(EngineEvent) + Sync)) {
+    if let Some(heard) = sounds_like(searcher) {
+        send(EngineEvent::SoundsLike(Arc::new(heard)));
+    }
     let map = match project(searcher) {
         Ok(m) => Some(Arc::new(m)),
         Err(e) => {
@@ -274,6 +279,22 @@ fn serve(searcher: &Searcher, rx: &Receiver<EngineRequest>, send: &(dyn Fn(Engin
         };
         send(outcome.unwrap_or_else(EngineEvent::Failed));
     }
+}
+
+/// Each clip's tagger tags, when the index has them (one pass over its records; none is made for
+/// an index whose first record has no tags).
+fn sounds_like(searcher: &Searcher) -> Option<std::collections::HashMap<PathBuf, Vec<(String, f32)>>> {
+    let mut records = searcher.index().records();
+    let first = records.next()?.ok()?;
+    if first.sounds_like.is_empty() {
+        return None;
+    }
+    let mut out = std::collections::HashMap::new();
+    out.insert(first.path, first.sounds_like);
+    for record in records.flatten() {
+        out.insert(record.path, record.sounds_like);
+    }
+    Some(out)
 }
 
 fn query(searcher: &Searcher, map: Option<&MapData>, text: &str) -> Result<Hits, String> {

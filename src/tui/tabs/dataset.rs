@@ -72,6 +72,8 @@ pub struct DatasetTab {
     pub filter: TextBox,
     /// Indices into the current source's items that pass the filter.
     pub visible: Vec<usize>,
+    /// What the index's tagger hears in each clip, by path (musicnn indexes).
+    pub sounds_like: Option<std::sync::Arc<std::collections::HashMap<PathBuf, Vec<(String, f32)>>>>,
 }
 
 impl DatasetTab {
@@ -247,6 +249,10 @@ impl DatasetTab {
             frame.render_widget(p, area);
             return;
         }
+        // Only the library folders the index covers have tags; dataset sources show none.
+        let heard = self.sounds_like.as_deref().filter(|h| src.items.iter().any(|it| {
+            it.path.as_ref().is_some_and(|p| h.contains_key(p))
+        }));
         let rows = self.visible.iter().filter_map(|&i| src.items.get(i)).map(|it| {
             let (dur, style) = match &it.duration {
                 Probe::Pending => ("…".to_string(), theme.muted()),
@@ -258,14 +264,25 @@ impl DatasetTab {
                 .iter()
                 .map(|l| Span::styled(format!("{l} "), Style::default().fg(theme.mood(l))))
                 .collect();
-            Row::new(vec![
+            let mut cells = vec![
                 Cell::from(it.title.clone()),
                 Cell::from(dur).style(style),
                 Cell::from(Line::from(labels)),
-            ])
+            ];
+            if let Some(heard) = heard {
+                let tags = it.path.as_ref().and_then(|p| heard.get(p)).map(Vec::as_slice).unwrap_or_default();
+                let text = crate::index::sounds_like_text(tags).unwrap_or_default();
+                cells.push(Cell::from(Span::styled(text, theme.muted())));
+            }
+            Row::new(cells)
         });
-        let widths = [Constraint::Min(20), Constraint::Length(8), Constraint::Length(22)];
-        let header = Row::new(["title", "duration", "labels"]).style(theme.muted());
+        let mut widths = vec![Constraint::Min(20), Constraint::Length(8), Constraint::Length(22)];
+        let mut names = vec!["title", "duration", "labels"];
+        if heard.is_some() {
+            widths.push(Constraint::Percentage(35));
+            names.push("sounds like");
+        }
+        let header = Row::new(names).style(theme.muted());
         let table = Table::new(rows, widths)
             .header(header)
             .block(block)

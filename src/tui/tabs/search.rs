@@ -123,7 +123,7 @@ impl SearchTab {
                 self.pending = None;
                 return Some((Level::Error, why));
             }
-            EngineEvent::Projected(_) => {}
+            EngineEvent::Projected(_) | EngineEvent::SoundsLike(_) => {}
         }
         None
     }
