@@ -275,3 +275,76 @@ fn musicnn_model_without_weights_says_to_run_setup() {
     assert!(last.contains("MTT_musicnn.safetensors") && last.contains("scripts/setup"), "{err}");
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// The wheel `scripts/setup` downloaded, if present.
+fn wheel() -> Option<std::path::PathBuf> {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/wheels");
+    let found = std::fs::read_dir(&dir).ok()?.flatten().map(|e| e.path()).find(|p| {
+        p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("musicnn-0.1.0"))
+    });
+    if found.is_none() && std::env::var("STORYSCORE_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
+        panic!("musicnn wheel missing in {} (run scripts/setup)", dir.display());
+    }
+    found
+}
+
+/// A copy of the wheel with `member` changed by `edit`.
+fn edited_wheel(src: &Path, dst: &Path, member: &str, edit: impl Fn(&mut Vec<u8>)) {
+    use std::io::{Read, Write};
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut out = zip::ZipWriter::new(std::fs::File::create(dst).unwrap());
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for i in 0..zip.len() {
+        let mut file = zip.by_index(i).unwrap();
+        let name = file.name().to_string();
+        let mut bytes = Vec::new();
+        file.read_to_end(&mut bytes).unwrap();
+        if name == member {
+            edit(&mut bytes);
+        }
+        out.start_file(name, options).unwrap();
+        out.write_all(&bytes).unwrap();
+    }
+    out.finish().unwrap();
+}
+
+fn convert(wheel: &Path, out: &Path) -> std::process::Output {
+    std::process::Command::new("python3")
+        .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/musicnn-convert"))
+        .arg(wheel)
+        .arg(out)
+        .output()
+        .unwrap()
+}
+
+/// The converter's bad input: a corrupted tensor, a truncated data file, a wheel that is not a
+/// zip. Each is one line naming the wheel and the fix, exit 1, and nothing is written.
+#[test]
+fn converter_rejects_damaged_wheels_in_one_line() {
+    let Some(wheel) = wheel() else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let data = "musicnn/MSD_musicnn/.data-00000-of-00001";
+    let flipped = dir.path().join("flipped.whl");
+    // conv2d/kernel's bytes start at 81,176 in MSD_musicnn's data file.
+    edited_wheel(&wheel, &flipped, data, |b| b[81_176 + 1000] ^= 0x40);
+    let truncated = dir.path().join("truncated.whl");
+    edited_wheel(&wheel, &truncated, data, |b| b.truncate(83_176));
+    let junk = dir.path().join("junk.whl");
+    std::fs::write(&junk, b"<html>not a wheel</html>").unwrap();
+    for (bad, says) in [(&flipped, "CRC32C mismatch"), (&truncated, "needs bytes"), (&junk, "not a zip file")] {
+        let out_dir = dir.path().join("out");
+        let out = convert(bad, &out_dir);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{err}");
+        assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+        assert!(err.contains(says) && err.contains(&*bad.to_string_lossy()) && err.contains("scripts/setup"), "{err}");
+        assert!(!out_dir.join("MSD_musicnn.safetensors").exists());
+    }
+    // The intact wheel converts to the weights the parity tests use.
+    let out_dir = dir.path().join("good");
+    let out = convert(&wheel, &out_dir);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let net = Musicnn::from_file(MusicnnModel::Mtt, &out_dir.join("MTT_musicnn.safetensors"), Device::Cpu).unwrap();
+    assert_eq!(net.labels()[0], "guitar");
+}

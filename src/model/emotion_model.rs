@@ -237,6 +237,14 @@ impl EmotionModel {
         self.audio.musicnn()
     }
 
+    /// The frozen trunk, or an error saying this model's trunk works on log-mels.
+    fn frozen_trunk(&self) -> Result<&super::musicnn::MusicnnTrunk> {
+        self.musicnn().ok_or_else(|| ModelError::Config {
+            path: "model config".into(),
+            message: format!("the {} trunk takes log-mels; it has no feature rows", self.config.audio.trunk),
+        })
+    }
+
     /// Where this model's trunk computes the `count` evaluation windows of a clip of `len`
     /// samples (see [`super::windows`]).
     pub fn window_plan(&self, front: &MelFrontEnd, len: usize, count: usize, mode: WindowMode) -> WindowPlan {
@@ -259,10 +267,7 @@ impl EmotionModel {
 
     /// A frozen trunk's feature rows `[windows, FEATURE_DIM]` of a plan's segments, in window order.
     pub fn window_feature_rows(&self, front: &MelFrontEnd, plan: &WindowPlan, segments: &[Vec<f32>]) -> Result<Tensor> {
-        let trunk = self.musicnn().ok_or_else(|| ModelError::Config {
-            path: "model config".into(),
-            message: format!("the {} trunk has no cached feature rows", self.config.audio.trunk),
-        })?;
+        let trunk = self.frozen_trunk()?;
         let mels = SegmentMels::new(front, plan, segments)?;
         tch::no_grad(|| {
             mels.run(|mel, offsets| {
@@ -288,19 +293,13 @@ impl EmotionModel {
 
     /// The head's input from a frozen trunk's feature rows (its columns, batch-normalised).
     pub fn trunk_from_rows(&self, rows: &Tensor) -> Result<Tensor> {
-        let trunk = self.musicnn().ok_or_else(|| ModelError::Config {
-            path: "model config".into(),
-            message: format!("the {} trunk takes log-mels, not feature rows", self.config.audio.trunk),
-        })?;
+        let trunk = self.frozen_trunk()?;
         Ok(tch::no_grad(|| trunk.from_rows(&rows.to_device(self.device()), false)))
     }
 
     /// Raw song-head outputs from a frozen trunk's feature rows `[B, FEATURE_DIM]`.
     pub fn audio_outputs_from_rows(&self, rows: &Tensor, train: bool) -> Result<Tensor> {
-        let trunk = self.musicnn().ok_or_else(|| ModelError::Config {
-            path: "model config".into(),
-            message: format!("the {} trunk takes log-mels, not feature rows", self.config.audio.trunk),
-        })?;
+        let trunk = self.frozen_trunk()?;
         let size = expect_rank(rows, 2, "feature rows", "[B, features]")?;
         if size[1] != super::musicnn::FEATURE_DIM {
             let expected = format!("[B, {}]", super::musicnn::FEATURE_DIM);

@@ -378,6 +378,7 @@ mod tests {
             moods: Vec::new(),
             preview_start_s,
             preview_score: Some(0.5),
+            sounds_like: Vec::new(),
         }
     }
 
@@ -407,6 +408,7 @@ mod tests {
             score: 0.1,
             duration_s: 30.0,
             preview_start_s: 7.25,
+            sounds_like: Vec::new(),
         };
         tab.on_engine(EngineEvent::Soundtrack(Soundtrack { passages: vec![passage], notices: Vec::new() }));
         assert_eq!(tab.selected_preview(), Some(("c.ogg".into(), 7.25)));
