@@ -269,11 +269,22 @@ impl EmotionModel {
     pub fn window_feature_rows(&self, front: &MelFrontEnd, plan: &WindowPlan, segments: &[Vec<f32>]) -> Result<Tensor> {
         let trunk = self.frozen_trunk()?;
         let mels = SegmentMels::new(front, plan, segments)?;
+        self.over_windows(&mels, |mel, offsets| {
+            trunk.feature_rows(&super::windows::slice_windows(mel, offsets, 1, mels.frames))
+        })
+    }
+
+    /// `per_segments` over each group of a clip's segment log-mels (checked, on the model's
+    /// device, no gradient), its rows back in window order.
+    fn over_windows(
+        &self,
+        mels: &SegmentMels,
+        per_segments: impl Fn(&Tensor, &[Vec<i64>]) -> Tensor,
+    ) -> Result<Tensor> {
         tch::no_grad(|| {
             mels.run(|mel, offsets| {
                 self.audio.check_input(mel, &self.config.audio)?;
-                let windows = super::windows::slice_windows(&mel.to_device(self.device()), offsets, 1, mels.frames);
-                Ok(trunk.feature_rows(&windows))
+                Ok(per_segments(&mel.to_device(self.device()), offsets))
             })
         })
     }
@@ -283,12 +294,7 @@ impl EmotionModel {
     pub fn trunk_windows(&self, front: &MelFrontEnd, samples: &[f32], count: usize, mode: WindowMode) -> Result<Tensor> {
         let plan = self.window_plan(front, samples.len(), count, mode);
         let mels = SegmentMels::new(front, &plan, &plan.segment_samples(samples))?;
-        tch::no_grad(|| {
-            mels.run(|mel, offsets| {
-                self.audio.check_input(mel, &self.config.audio)?;
-                Ok(self.audio.forward_windows(&mel.to_device(self.device()), offsets, mels.frames))
-            })
-        })
+        self.over_windows(&mels, |mel, offsets| self.audio.forward_windows(mel, offsets, mels.frames))
     }
 
     /// The head's input from a frozen trunk's feature rows (its columns, batch-normalised).
@@ -336,16 +342,11 @@ impl EmotionModel {
 
     /// Window embeddings `[count, D]` from the segments' log-mels.
     pub fn embed_segment_mels(&self, mels: &SegmentMels) -> Result<Tensor> {
-        tch::no_grad(|| {
-            let trunk = mels.run(|mel, offsets| {
-                self.audio.check_input(mel, &self.config.audio)?;
-                Ok(self.audio.forward_windows(&mel.to_device(self.device()), offsets, mels.frames))
-            })?;
-            let out = self.song_head.forward_t(&trunk, false);
-            Ok(match self.config.space {
-                Space::Classify => out.sigmoid(),
-                _ => out,
-            })
+        let trunk = self.over_windows(mels, |mel, offsets| self.audio.forward_windows(mel, offsets, mels.frames))?;
+        let out = tch::no_grad(|| self.song_head.forward_t(&trunk, false));
+        Ok(match self.config.space {
+            Space::Classify => out.sigmoid(),
+            _ => out,
         })
     }
 

@@ -26,10 +26,6 @@ impl MusicnnTrunk {
         &self.net
     }
 
-    pub fn features(&self) -> MusicnnFeatures {
-        self.features
-    }
-
     /// Full feature rows [B, FEATURE_DIM] of log-mel windows `[B, 96, T]` (checked by
     /// `AudioTrunk::check_input`).
     pub fn feature_rows(&self, mel: &Tensor) -> Tensor {
