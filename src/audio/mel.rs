@@ -64,9 +64,7 @@ impl MelConfig {
     pub fn musicnn() -> Self {
         Self { n_mels: 96, scale: MelScale::Slaney, log: LogScale::Musicnn, ..Self::default() }
     }
-}
 
-impl MelConfig {
     /// Frames for a waveform of `samples` samples: `1 + ⌊N / hop⌋` (centred frames).
     pub fn frames(&self, samples: i64) -> i64 {
         1 + samples / self.hop
@@ -90,18 +88,12 @@ pub struct MelFrontEnd {
 impl MelFrontEnd {
     /// musicnn's front end on `device`.
     pub fn musicnn(device: Device) -> Self {
-        let config = MelConfig::musicnn();
-        let window = hann_periodic(config.n_fft as usize);
-        let fbank = mel_filterbank(&config);
-        Self::from_parts(config, device, &window, &fbank)
+        Self::from_config(MelConfig::musicnn(), device)
     }
 
     /// The paper's front end on `device`.
     pub fn new(device: Device) -> Self {
-        let config = MelConfig::default();
-        let window = hann_periodic(config.n_fft as usize);
-        let fbank = mel_filterbank(&config);
-        Self::from_parts(config, device, &window, &fbank)
+        Self::from_config(MelConfig::default(), device)
     }
 
     /// A front end with other parameters; rejects sizes that make no spectrogram.
@@ -113,16 +105,18 @@ impl MelFrontEnd {
         if !(0.0 <= config.f_min && config.f_min < config.f_max && config.f_max <= nyquist) {
             return Err(invalid(format!("need 0 ≤ f_min < f_max ≤ {nyquist} Hz, got {config:?}")));
         }
-        let window = hann_periodic(config.n_fft as usize);
-        let fbank = mel_filterbank(&config);
-        Ok(Self::from_parts(config, device, &window, &fbank))
+        Ok(Self::from_config(config, device))
     }
 
-    fn from_parts(config: MelConfig, device: Device, window: &[f64], fbank: &[f64]) -> Self {
+    /// A front end of a valid `config`: its window and filterbank computed in f64.
+    fn from_config(config: MelConfig, device: Device) -> Self {
         let bins = config.n_fft / 2 + 1;
-        let window = Tensor::from_slice(window).to_kind(Kind::Float).to_device(device);
-        let fbank =
-            Tensor::from_slice(fbank).view([config.n_mels, bins]).to_kind(Kind::Float).to_device(device);
+        let window =
+            Tensor::from_slice(&hann_periodic(config.n_fft as usize)).to_kind(Kind::Float).to_device(device);
+        let fbank = Tensor::from_slice(&mel_filterbank(&config))
+            .view([config.n_mels, bins])
+            .to_kind(Kind::Float)
+            .to_device(device);
         let fbank_t = fbank.tr().contiguous();
         Self { config, device, window, fbank, fbank_t }
     }
