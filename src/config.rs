@@ -149,19 +149,35 @@ impl Config {
     }
 }
 
-/// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, then rename.
+/// Writes `bytes` to `path` atomically: a temp file in the same folder, fsync, then rename. On
+/// failure (a full disk) the temp file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    {
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
+    let written = std::fs::File::create(&tmp)
+        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
+        .and_then(|()| std::fs::rename(&tmp, path));
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)
+    written
+}
+
+/// A short key for a file's current version (path, size, modification second), naming its entry
+/// in the on-disk caches of decoded audio and frozen features.
+pub fn file_cache_key(path: &Path) -> String {
+    use sha1::{Digest, Sha1};
+    let meta = std::fs::metadata(path).ok();
+    let mut h = Sha1::new();
+    h.update(path.to_string_lossy().as_bytes());
+    h.update(meta.as_ref().map_or(0, |m| m.len()).to_le_bytes());
+    let mtime =
+        meta.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
+    h.update(mtime.map_or(0, |d| d.as_secs()).to_le_bytes());
+    h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

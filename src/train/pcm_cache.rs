@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use rand::Rng;
-use sha1::{Digest, Sha1};
 
 use super::RunError;
 use crate::audio::{load_mono_16k, CHUNK_SAMPLES};
@@ -24,15 +23,7 @@ impl PcmCache {
     }
 
     fn entry(&self, clip: &Path) -> PathBuf {
-        let meta = std::fs::metadata(clip).ok();
-        let mut h = Sha1::new();
-        h.update(clip.to_string_lossy().as_bytes());
-        h.update(meta.as_ref().map_or(0, |m| m.len()).to_le_bytes());
-        let mtime =
-            meta.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());
-        h.update(mtime.map_or(0, |d| d.as_secs()).to_le_bytes());
-        let key: String = h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{key}.pcm16"))
+        self.dir.join(format!("{}.pcm16", crate::config::file_cache_key(clip)))
     }
 
     /// The cache file of `clip`, decoding it first when needed.

@@ -2,7 +2,6 @@
 //! rows are computed once and every later run, evaluation and cross-validation fold reads them.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use ndarray::Array2;
 use ndarray_npy::{ReadNpyExt, WriteNpyExt};
@@ -33,22 +32,8 @@ impl FeatureCache {
         Self { dir: root.join("musicnn").join(format!("{}-{key}", net.model().name())) }
     }
 
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
     fn entry(&self, clip: &Path) -> PathBuf {
-        let meta = std::fs::metadata(clip).ok();
-        let mut h = Sha1::new();
-        h.update(clip.to_string_lossy().as_bytes());
-        h.update(meta.as_ref().map_or(0, |m| m.len()).to_le_bytes());
-        let mtime = meta
-            .and_then(|m| m.modified().ok())
-            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos());
-        h.update(mtime.to_le_bytes());
-        let key: String = h.finalize().iter().take(10).map(|b| format!("{b:02x}")).collect();
-        self.dir.join(format!("{key}.npy"))
+        self.dir.join(format!("{}.npy", crate::config::file_cache_key(clip)))
     }
 
     /// The rows of `clip`: read from the cache, or computed by `compute` and stored. An unreadable
@@ -70,7 +55,7 @@ impl FeatureCache {
         let mut bytes = Vec::new();
         array.write_npy(&mut bytes).map_err(|e| write_err(&entry, e))?;
         // A full disk or a read-only cache costs speed, not the run: the rows are still returned.
-        if let Err(e) = store(&self.dir, &entry, &bytes) {
+        if let Err(e) = crate::config::write_atomic(&entry, &bytes) {
             tracing::warn!("musicnn feature cache {}: {e}", entry.display());
         }
         Ok(rows)
@@ -85,17 +70,6 @@ fn read(entry: &Path) -> Option<Tensor> {
         let values: Vec<f32> = array.into_iter().collect();
         Tensor::from_slice(&values).view([r as i64, c as i64])
     })
-}
-
-fn store(dir: &Path, entry: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    static SEQ: AtomicU64 = AtomicU64::new(0);
-    std::fs::create_dir_all(dir)?;
-    let tmp = dir.join(format!(".{}-{}.tmp", std::process::id(), SEQ.fetch_add(1, Ordering::Relaxed)));
-    let written = std::fs::write(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, entry));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    written
 }
 
 fn write_err(entry: &Path, e: impl std::fmt::Display) -> ModelError {
