@@ -107,11 +107,21 @@ impl Musicnn {
         if labels.len() != 50 {
             return Err(bad(format!("{} tag labels, expected 50", labels.len())));
         }
-        let tensors: HashMap<String, Tensor> = Tensor::read_safetensors(path)
-            .map_err(|e| bad(e.to_string()))?
+        // Read once: the tensors come from the same bytes as the metadata and the content hash.
+        let file = safetensors::SafeTensors::deserialize(&bytes)
+            .map_err(|e| bad(format!("not a safetensors file ({e}); rerun scripts/setup")))?;
+        let tensors: HashMap<String, Tensor> = file
+            .tensors()
             .into_iter()
-            .map(|(n, t)| (n, t.to_kind(Kind::Float).to_device(device)))
-            .collect();
+            .map(|(name, view)| {
+                if view.dtype() != safetensors::Dtype::F32 {
+                    return Err(bad(format!("tensor `{name}` is {:?}, expected F32; rerun scripts/setup", view.dtype())));
+                }
+                let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
+                let t = Tensor::f_from_data_size(view.data(), &shape, Kind::Float)?.to_device(device);
+                Ok((name, t))
+            })
+            .collect::<Result<_>>()?;
         let get = |name: &str, shape: &[i64]| -> Result<Tensor> {
             let t = tensors
                 .get(name)
