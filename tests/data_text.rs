@@ -99,6 +99,20 @@ fn goemotions_splits_come_from_files() {
 }
 
 #[test]
+fn goemotions_original_labels_multi_label_rows_and_no_test_file() {
+    let Some(dir) = common::shared("data/goemotions-original") else { return };
+    let (data, issues) = data::goemotions::load(&dir).unwrap();
+    assert!(issues.is_empty(), "{issues:?}");
+    assert_eq!(data.vocabulary, storyscore::emotion::MoodVocabulary::GOEMOTIONS.words);
+    assert_eq!(data.split(Split::Test).count(), 0, "the original-label release has no test file");
+    assert_eq!(data.split(Split::Train).count() + data.split(Split::Valid).count(), 48_836);
+    let multi = data.items.iter().filter(|i| i.labels.len() > 1).count();
+    assert!(multi > 1_000, "{multi} multi-label rows");
+    let row = data.items.iter().find(|i| i.id == "ee84bjg").unwrap();
+    assert_eq!(row.labels, ["annoyance", "neutral"]);
+}
+
+#[test]
 fn emobank_keeps_its_splits_and_normalises_va() {
     let Some(path) = common::shared("data/emobank/emobank.csv") else { return };
     let spec: DatasetSpec = format!("emobank:{}", path.display()).parse().unwrap();

@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
-use storyscore::data::{DatasetSpec, Modality};
+use storyscore::data::Modality;
 use storyscore::eval::{self, EvalOptions, EvalReport, EvalSet};
 use storyscore::model::{EmotionModel, WindowMode};
 
@@ -39,8 +39,7 @@ pub struct Args {
 }
 
 fn load(spec: &str, modality: Modality) -> anyhow::Result<storyscore::data::Dataset> {
-    let parsed: DatasetSpec = spec.parse()?;
-    let (data, _) = parsed.load(modality).with_context(|| format!("loading {spec}"))?;
+    let (data, _) = storyscore::data::load_joined(spec, modality).with_context(|| format!("loading {spec}"))?;
     Ok(data)
 }
 

@@ -100,6 +100,9 @@ pub struct Item {
     pub quadrant: Option<Quadrant>,
     /// The text exactly as in the file, when the loader cleaned it for `content` (ISEAR).
     pub raw_text: Option<String>,
+    /// Free-form mood tags as the dataset gives them (4Q's AllMusic moods), lower case.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
 }
 
 impl Item {
@@ -112,6 +115,7 @@ impl Item {
             split: None,
             quadrant: None,
             raw_text: None,
+            tags: Vec::new(),
         }
     }
 }

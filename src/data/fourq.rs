@@ -79,6 +79,7 @@ pub fn load(path: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
         }
         let mut item = Item::new(id, ItemContent::Audio(audio));
         item.labels = moods_of_tags(tags);
+        item.tags = tags.split(';').map(|t| t.trim().to_lowercase()).filter(|t| !t.is_empty()).collect();
         item.quadrant = Some(quadrant);
         data.items.push(item);
     }

@@ -1,4 +1,6 @@
-//! GoEmotions, Ekman taxonomy: `{train,dev,test}.tsv` (`text<TAB>labels<TAB>id`) + `labels.txt`.
+//! GoEmotions: `{train,dev,test}.tsv` (`text<TAB>labels<TAB>id`) + `labels.txt`, with any label
+//! list (the Ekman taxonomy or the original 27 emotions + neutral); rows may carry several
+//! labels (`4,27`). `test.tsv` is optional (the original-label release here has none).
 
 use std::collections::HashSet;
 use std::path::Path;
@@ -19,6 +21,9 @@ pub fn load(dir: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
     let mut seen = HashSet::new();
     for (file, split) in [("train.tsv", Split::Train), ("dev.tsv", Split::Valid), ("test.tsv", Split::Test)] {
         let path = dir.join(file);
+        if split == Split::Test && !path.exists() {
+            continue;
+        }
         let bytes = std::fs::read(&path).map_err(|e| DataError::io(&path, e))?;
         for (i, raw) in bytes.split(|b| *b == b'\n').enumerate() {
             let line_no = i + 1;

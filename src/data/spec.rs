@@ -115,6 +115,52 @@ impl DatasetSpec {
     }
 }
 
+/// Splits `A+B+…` where each part is a `KIND:PATH` (a `+` inside a path stays in it).
+pub fn split_joined(specs: &str) -> Vec<&str> {
+    let starts_spec = |rest: &str| DatasetKind::NAMES.iter().any(|k| rest.starts_with(&format!("{k}:")));
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, _) in specs.match_indices('+') {
+        if i >= start && starts_spec(&specs[i + 1..]) {
+            parts.push(&specs[start..i]);
+            start = i + 1;
+        }
+    }
+    parts.push(&specs[start..]);
+    parts
+}
+
+/// Loads one spec or several joined by `+` (`isear:A+goemotions:B+emobank:C`) as one dataset of
+/// `modality`: the vocabularies' union (in order of appearance) and every item with the split its
+/// own dataset gave it. An id seen before is prefixed with its kind (`emobank:<id>`).
+pub fn load_joined(specs: &str, modality: Modality) -> Result<(Dataset, Vec<RowIssue>), DataError> {
+    let mut merged: Option<Dataset> = None;
+    let mut issues = Vec::new();
+    for part in split_joined(specs) {
+        let spec: DatasetSpec = part.parse()?;
+        let (data, part_issues) = spec.load(modality)?;
+        issues.extend(part_issues);
+        let Some(into) = merged.as_mut() else {
+            merged = Some(data);
+            continue;
+        };
+        for word in data.vocabulary {
+            if !into.vocabulary.contains(&word) {
+                into.vocabulary.push(word);
+            }
+        }
+        let mut seen: std::collections::HashSet<String> = into.items.iter().map(|i| i.id.clone()).collect();
+        for mut item in data.items {
+            if !seen.insert(item.id.clone()) {
+                item.id = format!("{}:{}", spec.kind, item.id);
+                seen.insert(item.id.clone());
+            }
+            into.items.push(item);
+        }
+    }
+    merged.map(|d| (d, issues)).ok_or_else(|| DataError::BadSpec(specs.to_string()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -134,5 +180,11 @@ mod tests {
         for name in DatasetKind::NAMES {
             assert_eq!(DatasetKind::parse(name).unwrap().name(), name);
         }
+    }
+
+    #[test]
+    fn joined_specs_split_only_before_a_kind() {
+        assert_eq!(split_joined("isear:/a+b/i.csv+goemotions:/g"), ["isear:/a+b/i.csv", "goemotions:/g"]);
+        assert_eq!(split_joined("4q:/x"), ["4q:/x"]);
     }
 }
