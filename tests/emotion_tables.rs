@@ -41,7 +41,7 @@ fn shipped_tables_equal_installed_sources() {
     let [v, a, _] = shipped.vad("sadness").unwrap();
     assert_eq!(Quadrant::of_va(v, a), Quadrant::Q3);
     let vectors = shipped.word_vectors().unwrap();
-    assert_eq!((vectors.len(), vectors.dim()), (18, 50));
+    assert_eq!((vectors.len(), vectors.dim()), (44, 50));
 }
 
 #[test]

@@ -6,6 +6,7 @@
 mod lexicon;
 mod mapping;
 mod quadrant;
+mod story;
 mod tables;
 mod vectors;
 mod vocabulary;
@@ -15,6 +16,7 @@ use std::path::PathBuf;
 pub use lexicon::{VaLexicon, VaScale};
 pub use mapping::{Mapping, TrainMapper};
 pub use quadrant::Quadrant;
+pub use story::StoryMoods;
 pub use tables::{MoodTables, MOOD_VA_JSON, MOOD_VECTORS_JSON};
 pub use vectors::WordVectors;
 pub use vocabulary::{all_mood_words, MoodVocabulary};
@@ -30,7 +32,7 @@ pub enum EmotionError {
     Format { path: PathBuf, message: String },
     #[error("unknown mapping {0:?} (expected manual, vad or w2v)")]
     UnknownMapping(String),
-    #[error("unknown mood vocabulary {0:?} (expected audioset, isear, alm, goemotions or 4q)")]
+    #[error("unknown mood vocabulary {0:?} (expected audioset, isear, alm, goemotions, goemotions-original, story or 4q)")]
     UnknownVocabulary(String),
     #[error(transparent)]
     Data(Box<crate::data::DataError>),

@@ -23,11 +23,37 @@ impl MoodVocabulary {
         name: "goemotions",
         words: &["anger", "disgust", "fear", "joy", "neutral", "sadness", "surprise"],
     };
+    /// GoEmotions' original 27 emotions plus neutral, in `labels.txt` order.
+    pub const GOEMOTIONS: Self = Self {
+        name: "goemotions-original",
+        words: &[
+            "admiration", "amusement", "anger", "annoyance", "approval", "caring", "confusion", "curiosity",
+            "desire", "disappointment", "disapproval", "disgust", "embarrassment", "excitement", "fear",
+            "gratitude", "grief", "joy", "love", "nervousness", "optimism", "pride", "realization", "relief",
+            "remorse", "sadness", "surprise", "neutral",
+        ],
+    };
+    /// The story-mood space: the seven AudioSet moods, then calm, hopeful, melancholic,
+    /// peaceful and tense (`data/story_moods.json`).
+    pub const STORY: Self = Self {
+        name: "story",
+        words: &[
+            "angry", "exciting", "funny", "happy", "sad", "scary", "tender", "calm", "hopeful", "melancholic",
+            "peaceful", "tense",
+        ],
+    };
     /// Russell quadrants as labelled by 4Q and EMOPIA.
     pub const QUADRANTS: Self = Self { name: "4q", words: &["Q1", "Q2", "Q3", "Q4"] };
 
-    pub const ALL: [Self; 5] =
-        [Self::AUDIOSET, Self::ISEAR, Self::ALM, Self::GOEMOTIONS_EKMAN, Self::QUADRANTS];
+    pub const ALL: [Self; 7] = [
+        Self::AUDIOSET,
+        Self::ISEAR,
+        Self::ALM,
+        Self::GOEMOTIONS_EKMAN,
+        Self::GOEMOTIONS,
+        Self::STORY,
+        Self::QUADRANTS,
+    ];
 
     /// Looks a vocabulary up by its `name`.
     pub fn by_name(name: &str) -> Result<Self, EmotionError> {
@@ -55,14 +81,16 @@ impl MoodVocabulary {
     }
 }
 
-/// Every emotion word of the AudioSet, ISEAR, Alm and GoEmotions vocabularies, sorted and
-/// without duplicates: the words the shipped mood tables cover.
+/// Every emotion word of the AudioSet, ISEAR, Alm, GoEmotions (both) and story vocabularies,
+/// sorted and without duplicates: the words the shipped mood tables cover.
 pub fn all_mood_words() -> Vec<&'static str> {
     let mut words: Vec<&'static str> = [
         MoodVocabulary::AUDIOSET,
         MoodVocabulary::ISEAR,
         MoodVocabulary::ALM,
         MoodVocabulary::GOEMOTIONS_EKMAN,
+        MoodVocabulary::GOEMOTIONS,
+        MoodVocabulary::STORY,
     ]
     .iter()
     .flat_map(|v| v.words.iter().copied())
@@ -77,9 +105,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn mood_words_are_the_union_of_four_vocabularies() {
+    fn mood_words_are_the_union_of_the_vocabularies() {
         let words = all_mood_words();
-        assert_eq!(words.len(), 18);
+        assert_eq!(words.len(), 44);
         assert!(words.contains(&"surprise") && words.contains(&"surprised") && words.contains(&"neutral"));
         assert!(!words.contains(&"Q1"));
     }
