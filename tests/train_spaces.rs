@@ -71,3 +71,46 @@ fn va_w2v_and_classify_train_and_evaluate() {
         assert!(rows.iter().any(|r| r["space"] == "label-prior"), "{space}: baselines present");
     }
 }
+
+#[test]
+fn moods_space_trains_on_joined_text_data_and_reports_every_view() {
+    let (Some(fixture), Some(_)) = (common::shared("data/ttm_layout"), common::minilm_dir()) else { return };
+    let Some(emobank) = common::shared("data/emobank/emobank.csv") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let run_dir = dir.path().join("moods");
+    let (out_dim, branches) = train_space(&fixture, &run_dir, "moods");
+    assert_eq!(out_dim, 12, "twelve story moods");
+    let names: Vec<&str> = branches.iter().map(|(k, _)| k.as_str()).collect();
+    assert_eq!(names, ["song", "song_quadrant", "text", "text_quadrant", "text_va"]);
+    assert!(branches.iter().all(|(_, v)| v.is_finite() && *v >= 0.0), "{branches:?}");
+    let config = std::fs::read_to_string(run_dir.join("model.toml")).unwrap();
+    assert!(config.contains("space = \"moods\"") && config.contains("[mood_quadrants]"), "{config}");
+    let rows = eval_rows(&fixture, &run_dir);
+    let quadrants = rows.iter().find(|r| r["space"] == "moods" && r["view"] == "quadrants").unwrap();
+    assert!((0.0..=1.0).contains(&quadrants["p_at_5"].as_f64().unwrap()), "{quadrants}");
+
+    // A joined text spec trains, and a rated dataset gives the valence–arousal view.
+    let ttm = format!("ttm:{}", fixture.display());
+    let joined = format!("{ttm}+emobank:{}", emobank.display());
+    let joined_dir = dir.path().join("joined");
+    let out = bin()
+        .args(["train", "--space", "moods", "--text", &joined, "--music", &ttm, "--run-dir"])
+        .arg(&joined_dir)
+        .args(["--batch-size", "8", "--steps", "2", "--eval-every", "2", "--checkpoint-every", "2"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["eval", "--model"])
+        .arg(&joined_dir)
+        .args(["--text", &format!("emobank:{}", emobank.display()), "--music", &ttm, "--chunks", "2", "--json"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let va = report["rows"].as_array().unwrap().iter().find(|r| r["view"] == "va").cloned().unwrap();
+    assert_eq!(va["queries"], 1000, "EmoBank's own test split: {va}");
+    for key in ["valence_r", "arousal_r"] {
+        assert!(va[key].as_f64().is_some_and(|r| (-1.0..=1.0).contains(&r)), "{va}");
+    }
+}

@@ -11,7 +11,8 @@ use super::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Emotion space: three-branch, two-branch, va, w2v or classify.
+    /// Emotion space: three-branch, two-branch, va, w2v, classify (the paper's five) or moods
+    /// (twelve story moods with their quadrants; beyond the paper).
     #[arg(long, default_value = "three-branch")]
     space: Space,
     /// Text dataset as KIND:PATH (isear, goemotions, emobank, ttm).

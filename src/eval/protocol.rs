@@ -35,6 +35,16 @@ pub struct Candidate {
     pub quadrant: Option<Quadrant>,
 }
 
+/// A text with a valence–arousal rating (EmoBank), for the correlation view.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rated {
+    /// Row of the text in its dataset.
+    pub item: usize,
+    pub text: String,
+    /// (valence, arousal) on 0–1.
+    pub va: [f32; 2],
+}
+
 /// How hits are counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -43,6 +53,8 @@ pub enum View {
     Tags,
     /// Every clip with a quadrant; hit when it equals the query emotion's quadrant.
     Quadrants,
+    /// Rated texts: Pearson correlation of the valence and arousal the model reads with the ratings.
+    Va,
 }
 
 impl View {
@@ -50,6 +62,7 @@ impl View {
         match self {
             Self::Tags => "tags",
             Self::Quadrants => "quadrants",
+            Self::Va => "va",
         }
     }
 }
@@ -61,6 +74,8 @@ pub struct EvalSet {
     pub corpus: Vec<String>,
     pub queries: Vec<Query>,
     pub clips: Vec<Candidate>,
+    /// Texts with a valence–arousal rating (labelled or not).
+    pub rated: Vec<Rated>,
 }
 
 /// The queries and candidates a view and mapping evaluate, as indices into the set.
@@ -73,9 +88,21 @@ pub struct Selection {
     pub hits: Vec<Vec<bool>>,
 }
 
+/// The NRC-VAD quadrant all of a text's labels share (`neutral` has none).
+fn agreed_quadrant(labels: &[String], tables: &MoodTables) -> Option<Quadrant> {
+    let mut found = labels
+        .iter()
+        .filter(|l| *l != "neutral")
+        .map(|l| tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1])));
+    let first = found.next()??;
+    found.all(|q| q == Some(first)).then_some(first)
+}
+
 impl EvalSet {
     /// Labelled texts and clips of the test split of each dataset (every item with `all`).
-    /// Texts keep their first label; clips need moods or a quadrant.
+    /// Texts keep their first label; their quadrant is the NRC-VAD quadrant their labels agree
+    /// on (none when they disagree, or for `neutral`); clips need moods or a quadrant. Rated
+    /// texts (EmoBank) are kept apart for the correlation view.
     pub fn new(text: &Dataset, music: &Dataset, all: bool) -> Result<Self, String> {
         let tables = MoodTables::shipped().map_err(|e| e.to_string())?;
         let wanted = |split: Option<Split>| all || split == Some(Split::Test);
@@ -86,7 +113,7 @@ impl EvalSet {
             .filter(|(_, i)| wanted(i.split))
             .filter_map(|(item, i)| {
                 let label = i.labels.first()?.clone();
-                let quadrant = tables.vad(&label).map(|v| Quadrant::of_va(v[0], v[1]));
+                let quadrant = agreed_quadrant(&i.labels, tables);
                 let text = i.content.text()?.to_string();
                 Some(Query { item, id: i.id.clone(), text, label, quadrant })
             })
@@ -105,8 +132,18 @@ impl EvalSet {
                 })
             })
             .collect();
+        let rated = text
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, i)| wanted(i.split))
+            .filter_map(|(item, i)| {
+                let va = i.va?;
+                Some(Rated { item, text: i.content.text()?.to_string(), va: [va[0], va[1]] })
+            })
+            .collect();
         let corpus = text.items.iter().map(|i| i.content.text().unwrap_or("").to_string()).collect();
-        Ok(Self { corpus, queries, clips })
+        Ok(Self { corpus, queries, clips, rated })
     }
 
     /// Queries the mapping covers × clips with moods (tags), or queries and clips that both have
@@ -123,10 +160,12 @@ impl EvalSet {
                 (0..self.queries.len()).filter(|&q| self.queries[q].quadrant.is_some()).collect(),
                 (0..self.clips.len()).filter(|&c| self.clips[c].quadrant.is_some()).collect(),
             ),
+            View::Va => (Vec::new(), Vec::new()),
         };
         let hit = |q: &Query, c: &Candidate| match view {
             View::Tags => c.moods.iter().any(|m| mapping.hits(&q.label, m)),
             View::Quadrants => q.quadrant.is_some() && q.quadrant == c.quadrant,
+            View::Va => false,
         };
         let hits = queries
             .iter()
@@ -212,7 +251,19 @@ mod tests {
                 clip("c", &["sad"], Quadrant::Q3),
                 clip("d", &["angry", "sad"], Quadrant::Q2),
             ],
+            rated: Vec::new(),
         }
+    }
+
+    #[test]
+    fn multi_label_queries_keep_a_quadrant_only_when_their_labels_agree() {
+        let tables = MoodTables::shipped().unwrap();
+        let labels = |ls: &[&str]| ls.iter().map(|l| l.to_string()).collect::<Vec<_>>();
+        assert_eq!(agreed_quadrant(&labels(&["sadness"]), tables), Some(Quadrant::Q3));
+        assert_eq!(agreed_quadrant(&labels(&["joy", "excitement"]), tables), Some(Quadrant::Q1));
+        assert_eq!(agreed_quadrant(&labels(&["joy", "sadness"]), tables), None);
+        assert_eq!(agreed_quadrant(&labels(&["neutral"]), tables), None);
+        assert_eq!(agreed_quadrant(&labels(&["anger", "neutral"]), tables), Some(Quadrant::Q2));
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use tch::{Kind, Tensor};
 
 use super::embed::{clip_embeddings, text_embeddings, to_rows};
-use super::metrics::{average_precision, roc_auc, MetricsError};
+use super::metrics::{average_precision, pearson, roc_auc, MetricsError};
 use super::protocol::{EvalSet, Selection, View};
 use super::table::EvalRow;
 use crate::emotion::Mapping;
@@ -132,19 +132,10 @@ fn embed(
     let model_err =
         |e: crate::model::ModelError| EvalError::Model { path: path.into(), message: e.to_string() };
     let texts: Vec<&str> = set.queries.iter().map(|q| q.text.as_str()).collect();
-    // A fine-tuned encoder is the model's own: its features are cached under its id.
-    let mut feature_dir = opts.cache_dir.join("text-features");
-    if model.config().text.fine_tuned {
-        feature_dir = feature_dir.join(model.id());
-    }
-    // A training run caches the whole corpus: reuse it when present rather than encoding again.
-    let corpus: Vec<&str> = set.corpus.iter().map(String::as_str).collect();
-    let features = if cache_path(&feature_dir, model, &corpus).is_file() {
-        let rows: Vec<i64> = set.queries.iter().map(|q| q.item as i64).collect();
-        text_features(&feature_dir, model, &corpus)?.index_select(0, &Tensor::from_slice(&rows))
-    } else {
-        text_features(&feature_dir, model, &texts)?
-    };
+    // A fine-tuned encoder is the model's own: its features are cached under its id. A training
+    // run caches the whole corpus: reused when present rather than encoding again.
+    let items: Vec<usize> = set.queries.iter().map(|q| q.item).collect();
+    let features = features_of(model, set, opts, &items, &texts)?;
     let text_emb = text_embeddings(model, &features)?;
     let text_probs = if model.space() == Space::Classify && !texts.is_empty() {
         let logits = tch::no_grad(|| model.text_outputs(&features, false)).map_err(model_err)?;
@@ -159,6 +150,39 @@ fn embed(
     Ok(Embedded { texts: text_emb, text_probs, clips })
 }
 
+/// Frozen-encoder features of some texts of the set (rows of its corpus), from the run's corpus
+/// cache when there is one.
+fn features_of(model: &EmotionModel, set: &EvalSet, opts: &EvalOptions, items: &[usize], texts: &[&str]) -> Result<Tensor, EvalError> {
+    let mut feature_dir = opts.cache_dir.join("text-features");
+    if model.config().text.fine_tuned {
+        feature_dir = feature_dir.join(model.id());
+    }
+    let corpus: Vec<&str> = set.corpus.iter().map(String::as_str).collect();
+    Ok(if cache_path(&feature_dir, model, &corpus).is_file() {
+        let rows: Vec<i64> = items.iter().map(|&i| i as i64).collect();
+        text_features(&feature_dir, model, &corpus)?.index_select(0, &Tensor::from_slice(&rows))
+    } else {
+        text_features(&feature_dir, model, texts)?
+    })
+}
+
+/// The valence–arousal view: Pearson r of the model's reading of the rated texts with their
+/// ratings; nothing for spaces without a reading.
+fn va_row(name: &str, model: &EmotionModel, set: &EvalSet, opts: &EvalOptions) -> Result<Option<EvalRow>, EvalError> {
+    let items: Vec<usize> = set.rated.iter().map(|r| r.item).collect();
+    let texts: Vec<&str> = set.rated.iter().map(|r| r.text.as_str()).collect();
+    let features = features_of(model, set, opts, &items, &texts)?;
+    let emb = text_embeddings(model, &features)?;
+    let Some(va) = model.valence_arousal(&emb) else { return Ok(None) };
+    let va = to_rows(&va);
+    let column = |rows: &[Vec<f64>], j: usize| rows.iter().map(|r| r[j]).collect::<Vec<f64>>();
+    let truth: Vec<Vec<f64>> = set.rated.iter().map(|r| vec![f64::from(r.va[0]), f64::from(r.va[1])]).collect();
+    let mut row = EvalRow::new(name, model.space().as_str(), "ratings", View::Va, (set.rated.len(), 0));
+    row.valence_r = pearson(&column(&va, 0), &column(&truth, 0));
+    row.arousal_r = pearson(&column(&va, 1), &column(&truth, 1));
+    Ok(Some(row))
+}
+
 /// Rows of one model: every mapping in the tag view (with the per-modality AUCs for the
 /// metric-learning spaces) and the quadrant view.
 pub fn model_rows(
@@ -168,6 +192,13 @@ pub fn model_rows(
     set: &EvalSet,
     opts: &EvalOptions,
 ) -> Result<Vec<EvalRow>, EvalError> {
+    let mut rows = Vec::new();
+    if !set.rated.is_empty() {
+        rows.extend(va_row(name, model, set, opts)?);
+    }
+    if set.queries.is_empty() && !rows.is_empty() {
+        return Ok(rows);
+    }
     if set.queries.is_empty() || set.clips.is_empty() {
         return Err(EvalError::Empty(format!(
             "{} queries and {} clips for model {}",
@@ -190,7 +221,6 @@ pub fn model_rows(
     } else {
         None
     };
-    let mut rows = Vec::new();
     for (view, (mapping_name, mapping)) in views(opts)? {
         let sel = set.select(view, mapping);
         if sel.queries.is_empty() || sel.clips.is_empty() {

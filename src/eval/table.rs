@@ -32,6 +32,12 @@ pub struct EvalRow {
     pub tag_song_roc_auc: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag_song_pr_auc: Option<f64>,
+    /// Pearson r of the valence the model reads with the rated valence (va view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub valence_r: Option<f64>,
+    /// Pearson r of the arousal the model reads with the rated arousal (va view).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arousal_r: Option<f64>,
 }
 
 impl EvalRow {
@@ -51,6 +57,8 @@ impl EvalRow {
             tag_text_pr_auc: None,
             tag_song_roc_auc: None,
             tag_song_pr_auc: None,
+            valence_r: None,
+            arousal_r: None,
         }
     }
 
@@ -127,6 +135,23 @@ pub fn render(rows: &[EvalRow], mappings: &[&str]) -> String {
                 "{:width$}  {:12}  {:>6.3}  {:>6.3}  {}×{}",
                 k.0, k.1, r.p_at_5, r.mrr, r.queries, r.clips
             );
+        }
+    }
+    if rows.iter().any(|r| r.view == View::Va) {
+        let _ = write!(out, "\nValence–arousal view: Pearson r of what the model reads with the texts' ratings\n\n");
+        let _ = writeln!(out, "{:width$}  {:12}  {:>9}  {:>9}  texts", "model", "space", "valence r", "arousal r");
+        for &k in &keys {
+            if let Some(r) = find(k, View::Va, None) {
+                let _ = writeln!(
+                    out,
+                    "{:width$}  {:12}  {:>9}  {:>9}  {}",
+                    k.0,
+                    k.1,
+                    cell(r.valence_r),
+                    cell(r.arousal_r),
+                    r.queries
+                );
+            }
         }
     }
     out

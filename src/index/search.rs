@@ -280,7 +280,7 @@ impl Searcher {
     fn mean_row(&self, emb: &Tensor) -> Result<Vec<f32>, SearchError> {
         let emb = emb.to_kind(Kind::Float).to_device(Device::Cpu);
         let emb = match self.index.metric() {
-            super::topk::Metric::InnerProduct if self.model.space() != Space::Classify => {
+            super::topk::Metric::InnerProduct if !self.model.space().is_probability() => {
                 crate::model::space::unit_rows(&emb)
             }
             _ => emb,

@@ -168,8 +168,8 @@ fn merge_into(passages: Vec<Passage>, n: usize) -> Vec<Passage> {
 
 /// How far apart two points of the space are (0 for identical).
 fn distance(metric: Metric, space: Space, a: &[f32], b: &[f32]) -> f32 {
-    match (metric, space) {
-        (Metric::InnerProduct, Space::Classify) | (Metric::NegSquaredEuclidean, _) => {
+    match (metric, space.is_probability()) {
+        (Metric::InnerProduct, true) | (Metric::NegSquaredEuclidean, _) => {
             a.iter().zip(b).map(|(x, y)| (x - y) * (x - y)).sum::<f32>().sqrt()
         }
         (Metric::InnerProduct, _) => 1.0 - a.iter().zip(b).map(|(x, y)| x * y).sum::<f32>(),

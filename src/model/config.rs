@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::audio_cnn::AudioCnnConfig;
 use super::error::{ModelError, Result};
 use super::space::Space;
-use crate::emotion::{Mapping, MoodTables, MoodVocabulary};
+use crate::emotion::{Mapping, MoodTables, MoodVocabulary, Quadrant, StoryMoods};
 
 /// Name of the installed MiniLM under `<data>/models/`, the default text encoder.
 pub const DEFAULT_ENCODER: &str = "all-MiniLM-L6-v2";
@@ -105,6 +105,21 @@ pub struct ModelConfig {
     /// (valence, arousal, dominance) of each mood, 0–1 (VA anchors).
     #[serde(default)]
     pub mood_va: BTreeMap<String, [f32; 3]>,
+    /// Russell quadrant of each mood (moods space: an embedding ends with the quadrant sums).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub mood_quadrants: BTreeMap<String, Quadrant>,
+    /// Moods space: weight of quadrant agreement beside mood agreement in a match (the
+    /// quadrant part of an embedding is scaled by its square root).
+    #[serde(default = "default_quadrant_weight", skip_serializing_if = "is_default_quadrant_weight")]
+    pub quadrant_weight: f64,
+}
+
+fn default_quadrant_weight() -> f64 {
+    1.0
+}
+
+fn is_default_quadrant_weight(w: &f64) -> bool {
+    *w == default_quadrant_weight()
 }
 
 fn default_embed_dim() -> i64 {
@@ -158,7 +173,28 @@ impl ModelConfig {
             label_mapping,
             mood_vectors,
             mood_va,
+            mood_quadrants: BTreeMap::new(),
+            quadrant_weight: default_quadrant_weight(),
         };
+        cfg.validate(Path::new("model config"))?;
+        Ok(cfg)
+    }
+
+    /// The moods space over `text_labels`: the story moods with their quadrants, each label's
+    /// moods from `data/story_moods.json` (`neutral` maps to none; labels the table lacks are left
+    /// out and train only through their valence–arousal).
+    pub fn story(text_labels: &[&str]) -> Result<Self> {
+        let bad = |message: String| ModelError::Config { path: "model config".into(), message };
+        let story = StoryMoods::shipped().map_err(|e| bad(e.to_string()))?;
+        let moods: Vec<&str> = story.moods.iter().map(String::as_str).collect();
+        // Built as va (which needs the moods' points too), then given the quadrants it lacks.
+        let mut cfg = Self::with_vocabularies(Space::Va, &moods, text_labels, "manual")?;
+        cfg.space = Space::Moods;
+        cfg.label_mapping = text_labels
+            .iter()
+            .filter_map(|l| story.moods_of_label(l).map(|m| (l.to_string(), m.to_vec())))
+            .collect();
+        cfg.mood_quadrants = moods.iter().filter_map(|m| story.quadrant(m).map(|q| (m.to_string(), q))).collect();
         cfg.validate(Path::new("model config"))?;
         Ok(cfg)
     }
@@ -199,6 +235,7 @@ impl ModelConfig {
             Space::Va => (self.va_dims, self.va_dims),
             Space::W2v => (self.tag_dim, self.tag_dim),
             Space::Classify => (self.moods.len() as i64, self.text_labels.len() as i64),
+            Space::Moods => (self.moods.len() as i64, self.moods.len() as i64),
         }
     }
 
@@ -262,9 +299,23 @@ impl ModelConfig {
                 None => Ok(()),
             }
         };
+        if !(0.0..=100.0).contains(&self.quadrant_weight) {
+            return bad(format!("quadrant_weight must be between 0 and 100, got {}", self.quadrant_weight));
+        }
+        if self.space == Space::Moods {
+            if let Some((label, m)) = self
+                .label_mapping
+                .iter()
+                .find_map(|(l, set)| set.iter().find(|m| !self.moods.contains(m)).map(|m| (l, m)))
+            {
+                return bad(format!("label_mapping.{label} names {m:?}, which is not in moods"));
+            }
+        }
         match self.space {
             Space::W2v => needs("mood_vectors", &|m| self.mood_vectors.contains_key(m)),
             Space::Va => needs("mood_va", &|m| self.mood_va.contains_key(m)),
+            Space::Moods => needs("mood_quadrants", &|m| self.mood_quadrants.contains_key(m))
+                .and_then(|()| needs("mood_va", &|m| self.mood_va.contains_key(m))),
             _ => Ok(()),
         }
     }

@@ -37,6 +37,8 @@ pub struct EmotionModel {
     pooling: Pooling,
     /// Classification retrieval: text label → song mood weights, rows summing to 1. [K, M]
     label_to_mood: Tensor,
+    /// Moods space: mood → quadrant, one-hot rows. [M, 4]
+    mood_quadrants: Tensor,
     pub(crate) id: String,
 }
 
@@ -101,6 +103,7 @@ impl EmotionModel {
         }
         let pooling = config.text.pooling.parse::<Pooling>().map_err(ModelError::Text)?;
         let label_to_mood = label_to_mood(&config).to_device(device);
+        let mood_quadrants = mood_quadrants(&config).to_device(device);
         let model = Self {
             config,
             vs,
@@ -113,6 +116,7 @@ impl EmotionModel {
             tokenizer,
             pooling,
             label_to_mood,
+            mood_quadrants,
             id: String::new(),
         };
         if let Some(dir) = encoder_dir.filter(|_| !model.config.text.fine_tuned) {
@@ -158,6 +162,7 @@ impl EmotionModel {
     pub fn embed_dim(&self) -> i64 {
         match self.config.space {
             Space::Classify => self.config.moods.len() as i64,
+            Space::Moods => self.config.moods.len() as i64 + 4,
             _ => self.config.output_dims().0,
         }
     }
@@ -210,10 +215,7 @@ impl EmotionModel {
     /// chunks go through as one batch `[16, 128, 313]` (under `tch::no_grad`).
     pub fn embed_audio_mel(&self, mel: &Tensor, train: bool) -> Result<Tensor> {
         let out = self.audio_outputs(mel, train)?;
-        Ok(match self.config.space {
-            Space::Classify => out.sigmoid(),
-            _ => out,
-        })
+        Ok(self.song_in_space(out))
     }
 
     /// The log-mel front end this model's trunk expects, on its device.
@@ -318,10 +320,7 @@ impl EmotionModel {
     /// Song embeddings in the space from a frozen trunk's feature rows → [B, D].
     pub fn embed_feature_rows(&self, rows: &Tensor, train: bool) -> Result<Tensor> {
         let out = self.audio_outputs_from_rows(rows, train)?;
-        Ok(match self.config.space {
-            Space::Classify => out.sigmoid(),
-            _ => out,
-        })
+        Ok(self.song_in_space(out))
     }
 
     /// Samples a window's start moves by within a segment: the trunk's grid times the mel hop.
@@ -344,10 +343,7 @@ impl EmotionModel {
     pub fn embed_segment_mels(&self, mels: &SegmentMels) -> Result<Tensor> {
         let trunk = self.over_windows(mels, |mel, offsets| self.audio.forward_windows(mel, offsets, mels.frames))?;
         let out = tch::no_grad(|| self.song_head.forward_t(&trunk, false));
-        Ok(match self.config.space {
-            Space::Classify => out.sigmoid(),
-            _ => out,
-        })
+        Ok(self.song_in_space(out))
     }
 
     /// A whole clip (16 kHz mono samples): its `count` window embeddings `[count, D]` and where
@@ -395,8 +391,31 @@ impl EmotionModel {
         let out = self.text_outputs(hidden_cls, train)?;
         Ok(match self.config.space {
             Space::Classify => out.softmax(-1, Kind::Float).matmul(&self.label_to_mood),
+            Space::Moods => self.mood_embedding(&out),
             _ => out,
         })
+    }
+
+    /// Song-head outputs as points of the space (classify: mood probabilities).
+    fn song_in_space(&self, out: Tensor) -> Tensor {
+        match self.config.space {
+            Space::Classify => out.sigmoid(),
+            Space::Moods => self.mood_embedding(&out),
+            _ => out,
+        }
+    }
+
+    /// Moods space: logits over the moods `[B, M]` → `[B, M + 4]`, the mood probabilities then
+    /// the quadrant probabilities they sum to (times √`quadrant_weight`).
+    pub fn mood_embedding(&self, logits: &Tensor) -> Tensor {
+        let p = logits.softmax(-1, Kind::Float);
+        let q = p.matmul(&self.mood_quadrants) * self.config.quadrant_weight.sqrt();
+        Tensor::cat(&[p, q], 1)
+    }
+
+    /// Moods space: `[M, 4]`, row m one-hot on mood m's quadrant.
+    pub fn mood_quadrant_matrix(&self) -> &Tensor {
+        &self.mood_quadrants
     }
 
     /// Mood-word (tag) branch of the three-branch space: word vectors [B, tag_dim] → [B, D].
@@ -466,8 +485,56 @@ impl EmotionModel {
                 table(rows.map_or_else(|| unreachable_config("mood_va"), Ok)?)
             }
             (Space::Classify, _) => Tensor::eye(moods.len() as i64, (Kind::Float, self.device())),
+            // The mood part only: a result's score for a mood is its probability.
+            (Space::Moods, _) => {
+                let m = moods.len() as i64;
+                Tensor::eye(m, (Kind::Float, self.device())).pad([0, 4], "constant", Some(0.0))
+            }
         };
         Ok((moods, anchors))
+    }
+
+    /// The (valence, arousal) an embedding `[N, D]` reads as, on 0–1 → `[N, 2]`: the point itself
+    /// (va), or the moods' NRC-VAD points weighted by their probabilities (classify, moods).
+    /// `None` in spaces without a valence–arousal reading.
+    pub fn valence_arousal(&self, emb: &Tensor) -> Option<Tensor> {
+        let m = self.config.moods.len() as i64;
+        let points: Option<Vec<f32>> = self
+            .config
+            .moods
+            .iter()
+            .map(|mood| self.config.mood_va.get(mood).map(|v| [v[0], v[1]]))
+            .collect::<Option<Vec<[f32; 2]>>>()
+            .map(|v| v.concat());
+        let emb = emb.to_kind(Kind::Float);
+        match self.config.space {
+            Space::Va => Some(emb.narrow(1, 0, 2)),
+            Space::Classify | Space::Moods => {
+                let p = emb.narrow(1, 0, m);
+                let table = Tensor::from_slice(&points?).view([m, 2]).to_device(emb.device());
+                Some(p.matmul(&table) / p.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-8))
+            }
+            _ => None,
+        }
+    }
+
+    /// The mood probabilities of embeddings `[N, D]` → `[N, M]` (classify, moods).
+    pub fn mood_probabilities(&self, emb: &Tensor) -> Option<Tensor> {
+        let m = self.config.moods.len() as i64;
+        self.space().is_probability().then(|| emb.to_kind(Kind::Float).narrow(1, 0, m))
+    }
+
+    /// The quadrant each embedding `[N, D]` reads as: the likeliest of the four (moods), or that
+    /// of its valence–arousal reading (va, classify); `None` in the other spaces.
+    pub fn quadrants_of(&self, emb: &Tensor) -> Option<Vec<crate::emotion::Quadrant>> {
+        use crate::emotion::Quadrant;
+        if self.space() == Space::Moods {
+            let q = emb.to_kind(Kind::Float).narrow(1, self.config.moods.len() as i64, 4).argmax(1, false);
+            let q: Vec<i64> = Vec::try_from(q).ok()?;
+            return Some(q.iter().map(|&i| Quadrant::ALL[i.clamp(0, 3) as usize]).collect());
+        }
+        let va: Vec<Vec<f32>> = Vec::try_from(self.valence_arousal(emb)?).ok()?;
+        Some(va.iter().map(|v| Quadrant::of_va(v[0], v[1])).collect())
     }
 
     /// Scores of queries [Q, D] against items [N, D] → [Q, N] (cosine, inner product or negative
@@ -496,6 +563,18 @@ fn check_batch(xs: &Tensor, train: bool, what: &str) -> Result<()> {
         return Err(ModelError::Shape { what: what.into(), expected: expected.into(), got: size });
     }
     Ok(())
+}
+
+/// [M, 4]: row m is one-hot on mood m's quadrant (all zero when the config has none).
+fn mood_quadrants(config: &ModelConfig) -> Tensor {
+    let m = config.moods.len();
+    let mut w = vec![0f32; m * 4];
+    for (i, mood) in config.moods.iter().enumerate() {
+        if let Some(q) = config.mood_quadrants.get(mood) {
+            w[i * 4 + crate::emotion::Quadrant::ALL.iter().position(|x| x == q).unwrap_or(0)] = 1.0;
+        }
+    }
+    Tensor::from_slice(&w).view([m as i64, 4])
 }
 
 /// [K, M]: row k spreads text label k evenly over the moods its mapping set names.

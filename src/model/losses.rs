@@ -60,3 +60,22 @@ pub fn regression_loss(predicted: &Tensor, targets: &Tensor) -> Result<Tensor> {
     }
     Ok(predicted.mse_loss(&targets.to_kind(predicted.kind()), Reduction::Mean))
 }
+
+/// Cross-entropy of `logits` [B, M] against target distributions [B, M], averaged over the rows
+/// whose `weight` [B] is 1 (rows with weight 0 have no target); 0 when no row has one.
+pub fn soft_cross_entropy(logits: &Tensor, targets: &Tensor, weight: &Tensor) -> Result<Tensor> {
+    if logits.dim() != 2 || logits.size() != targets.size() || weight.size() != [logits.size()[0]] {
+        return Err(shape_error(
+            "soft cross-entropy (logits, targets, weights)",
+            "[B, M], [B, M], [B]",
+            [logits.size(), targets.size(), weight.size()].concat(),
+        ));
+    }
+    let per_row = -(targets.to_kind(logits.kind()) * logits.log_softmax(-1, logits.kind())).sum_dim_intlist(
+        [-1i64].as_slice(),
+        false,
+        logits.kind(),
+    );
+    let weight = weight.to_kind(logits.kind());
+    Ok((per_row * &weight).sum(logits.kind()) / weight.sum(logits.kind()).clamp_min(1.0))
+}

@@ -21,6 +21,11 @@ pub enum Space {
     /// Classifiers over each side's labels; retrieval through a label mapping (inner product of
     /// probability vectors over the song moods).
     Classify,
+    /// Beyond the paper: both sides predict a distribution over the twelve story moods (the
+    /// AudioSet moods plus calm, hopeful, melancholic, peaceful, tense); an embedding is those
+    /// probabilities followed by the four quadrant probabilities they sum to, and retrieval is
+    /// the inner product (mood agreement plus quadrant agreement).
+    Moods,
 }
 
 /// How embeddings of a space are compared; larger is more similar.
@@ -35,7 +40,8 @@ pub enum Similarity {
 }
 
 impl Space {
-    pub const ALL: [Space; 5] = [Self::ThreeBranch, Self::TwoBranch, Self::Va, Self::W2v, Self::Classify];
+    pub const ALL: [Space; 6] =
+        [Self::ThreeBranch, Self::TwoBranch, Self::Va, Self::W2v, Self::Classify, Self::Moods];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -44,6 +50,7 @@ impl Space {
             Self::Va => "va",
             Self::W2v => "w2v",
             Self::Classify => "classify",
+            Self::Moods => "moods",
         }
     }
 
@@ -51,8 +58,13 @@ impl Space {
         match self {
             Self::ThreeBranch | Self::TwoBranch | Self::W2v => Similarity::Cosine,
             Self::Va => Similarity::NegEuclidean,
-            Self::Classify => Similarity::InnerProduct,
+            Self::Classify | Self::Moods => Similarity::InnerProduct,
         }
+    }
+
+    /// Whether embeddings are probabilities (compared as they are, never unit-normalised).
+    pub fn is_probability(self) -> bool {
+        matches!(self, Self::Classify | Self::Moods)
     }
 
     /// Whether the space has the mood-word (tag) branch.
@@ -77,7 +89,7 @@ impl FromStr for Space {
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         Self::ALL.into_iter().find(|sp| sp.as_str() == s).ok_or_else(|| {
-            format!("unknown space {s:?} (expected three-branch, two-branch, va, w2v or classify)")
+            format!("unknown space {s:?} (expected three-branch, two-branch, va, w2v, classify or moods)")
         })
     }
 }

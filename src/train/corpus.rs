@@ -6,7 +6,7 @@ use rand::{Rng, SeedableRng};
 
 use crate::data::{Dataset, Split};
 use crate::emotion::{Quadrant, TrainMapper};
-use crate::model::ModelConfig;
+use crate::model::{ModelConfig, Space};
 
 /// A labelled text of the corpus: its row in the dataset and its mapped song mood.
 #[derive(Debug, Clone)]
@@ -34,6 +34,9 @@ pub struct Corpus {
     /// Songs per mood, for drawing positives.
     pub songs_by_mood: Vec<Vec<usize>>,
     pub n_moods: usize,
+    /// Texts and songs drawn independently (moods space: each side learns its own targets, so a
+    /// step's clips follow the clips, not the texts' label mix).
+    pub independent: bool,
 }
 
 impl Corpus {
@@ -48,6 +51,9 @@ impl Corpus {
         use_quadrants: bool,
     ) -> Self {
         let mood_index = |m: &str| model.moods.iter().position(|x| x == m);
+        if model.space == Space::Moods {
+            return Self::story(text, music, split, model);
+        }
         let texts = text
             .items
             .iter()
@@ -85,7 +91,51 @@ impl Corpus {
                 songs_by_mood[m].push(s);
             }
         }
-        Self { texts, songs, songs_by_mood, n_moods: model.moods.len() }
+        Self { texts, songs, songs_by_mood, n_moods: model.moods.len(), independent: false }
+    }
+
+    /// The moods space: every text with a label the model maps (neutral included) or a
+    /// valence–arousal rating; every clip, with the story moods of its tags or, failing those,
+    /// the moods of its quadrant.
+    fn story(text: &Dataset, music: &Dataset, split: Split, model: &ModelConfig) -> Self {
+        let texts = text
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| it.split == Some(split))
+            .filter(|(_, it)| it.va.is_some() || it.labels.iter().any(|l| model.label_mapping.contains_key(l)))
+            .map(|(item, it)| {
+                let label = it.labels.first().and_then(|l| model.text_labels.iter().position(|x| x == l));
+                CorpusText { item, label: label.unwrap_or(0), mood: 0 }
+            })
+            .collect();
+        let mood_index = |m: &String| model.moods.iter().position(|x| x == m);
+        let story = crate::emotion::StoryMoods::shipped().ok();
+        let songs: Vec<CorpusSong> = music
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(_, it)| it.split == Some(split))
+            .filter_map(|(item, it)| {
+                let tagged = story.map(|t| t.moods_of_tags(it.tags.iter().map(String::as_str))).unwrap_or_default();
+                let mut moods: Vec<usize> = tagged.iter().chain(&it.labels).filter_map(mood_index).collect();
+                moods.sort_unstable();
+                moods.dedup();
+                if moods.is_empty() {
+                    moods = (0..model.moods.len())
+                        .filter(|&m| it.quadrant.is_some() && model.mood_quadrants.get(&model.moods[m]) == it.quadrant.as_ref())
+                        .collect();
+                }
+                (!moods.is_empty()).then_some(CorpusSong { item, moods })
+            })
+            .collect();
+        let mut songs_by_mood = vec![Vec::new(); model.moods.len()];
+        for (s, song) in songs.iter().enumerate() {
+            for &m in &song.moods {
+                songs_by_mood[m].push(s);
+            }
+        }
+        Self { texts, songs, songs_by_mood, n_moods: model.moods.len(), independent: true }
     }
 
     /// Steps per epoch: one pass over the texts in groups of `half` anchors.
@@ -110,6 +160,16 @@ impl BatchPlan {
     /// Draws the plan of `step` from `seed`; `half` pairs per group. Texts whose mood has no
     /// song are redrawn (the corpus must hold at least one pairable text).
     pub fn draw(corpus: &Corpus, seed: u64, step: u64, half: usize, three_branch: bool) -> Option<Self> {
+        if corpus.independent {
+            if corpus.texts.is_empty() || corpus.songs.is_empty() {
+                return None;
+            }
+            let mut rng = StdRng::seed_from_u64(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+            let (nt, ns) = (corpus.texts.len(), corpus.songs.len());
+            let text_song =
+                (0..half).map(|_| (rng.random_range(0..nt), rng.random_range(0..ns))).collect();
+            return Some(Self { step, tag_text: Vec::new(), tag_song: Vec::new(), text_song });
+        }
         let pairable: Vec<usize> = (0..corpus.texts.len())
             .filter(|&t| !corpus.songs_by_mood[corpus.texts[t].mood].is_empty())
             .collect();

@@ -4,6 +4,7 @@ mod config;
 pub mod corpus;
 pub mod feed;
 mod metrics_log;
+mod mood_loss;
 pub mod pcm_cache;
 mod run_dir;
 pub mod setup;

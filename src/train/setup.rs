@@ -12,11 +12,11 @@ use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
 use super::feed::PreparedBatch;
-use crate::data::{apply_splits, assign_fold, parse_fold, Dataset, DatasetSpec, Modality, Split};
+use crate::data::{apply_splits, assign_fold, load_joined, parse_fold, Dataset, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
 use crate::eval::embed::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};
 use crate::eval::metrics::RetrievalScores;
-use crate::model::{weights, EmotionModel, ModelConfig, WindowMode};
+use crate::model::{weights, EmotionModel, ModelConfig, Space, WindowMode};
 
 /// A run ready to train.
 pub struct Session {
@@ -42,16 +42,17 @@ pub struct Session {
 }
 
 fn load(spec: &str, modality: Modality) -> Result<Dataset, RunError> {
-    let parsed: DatasetSpec = spec.parse().map_err(|e| RunError::format(Path::new(spec), e))?;
-    parsed.load(modality).map(|(d, _)| d).map_err(|e| RunError::format(&parsed.path, e))
+    load_joined(spec, modality).map(|(d, _)| d).map_err(|e| RunError::format(Path::new(spec), e))
 }
 
 /// Model config of a run: the text dataset's vocabulary, AudioSet moods, manual mapping.
 pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig, RunError> {
     let labels: Vec<&str> = text.vocabulary.iter().map(String::as_str).collect();
-    let mut mc =
-        ModelConfig::with_vocabularies(config.space, MoodVocabulary::AUDIOSET.words, &labels, "manual")
-            .map_err(|e| RunError::Weights(e.to_string()))?;
+    let mc = match config.space {
+        Space::Moods => ModelConfig::story(&labels),
+        space => ModelConfig::with_vocabularies(space, MoodVocabulary::AUDIOSET.words, &labels, "manual"),
+    };
+    let mut mc = mc.map_err(|e| RunError::Weights(e.to_string()))?;
     // The installed MiniLM is named, not pathed, so a shipped model.toml works on any machine.
     // Compared canonicalised, so a symlinked data dir still names it (and shares its text cache).
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -240,9 +241,29 @@ impl Session {
         // Each space's own similarity (cosine, negative Euclidean for VA, inner product for classify).
         let sim = self.model.similarity(&texts, &songs).map_err(|e| RunError::Weights(e.to_string()))?;
         let sim = to_rows(&sim);
+        if self.config.space == Space::Moods {
+            return self.validate_quadrants(&sim);
+        }
         RetrievalScores::from_similarity(&sim, |q, c| {
             let label = &labels[self.valid.texts[q].label];
             self.valid.songs[c].moods.iter().any(|&m| manual.hits(label, &moods[m]))
+        })
+        .map_err(|e| RunError::format(&self.run.config_path(), e))
+    }
+
+    /// Moods space: P@5 and MRR in the quadrant view (a clip is a hit when its quadrant is that of
+    /// the text's first label's NRC-VAD point), over valid texts with such a label.
+    fn validate_quadrants(&self, sim: &[Vec<f64>]) -> Result<RetrievalScores, RunError> {
+        let tables = crate::emotion::MoodTables::shipped().map_err(|e| RunError::format(&self.run.config_path(), e))?;
+        let quadrant_of = |t: &super::corpus::CorpusText| {
+            let label = self.text.items[t.item].labels.first().filter(|l| *l != "neutral")?;
+            tables.vad(label).map(|v| crate::emotion::Quadrant::of_va(v[0], v[1]))
+        };
+        let keep: Vec<usize> = (0..self.valid.texts.len()).filter(|&q| quadrant_of(&self.valid.texts[q]).is_some()).collect();
+        let rows: Vec<Vec<f64>> = keep.iter().map(|&q| sim[q].clone()).collect();
+        RetrievalScores::from_similarity(&rows, |q, c| {
+            let clip = self.music.items[self.valid.songs[c].item].quadrant;
+            clip.is_some() && clip == quadrant_of(&self.valid.texts[keep[q]])
         })
         .map_err(|e| RunError::format(&self.run.config_path(), e))
     }

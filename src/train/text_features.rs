@@ -80,14 +80,59 @@ pub fn encode_tokens(model: &EmotionModel, tokens: &[&Tokens]) -> Result<Tensor,
     })
 }
 
-/// Encoder features `[N, H]` (CPU, float) of `texts`, from the cache when present.
+/// Key of one text under the model's encoder and pooling (rows of a cached corpus).
+fn text_key(model: &EmotionModel, text: &str) -> u64 {
+    let mut h = Sha1::new();
+    h.update(model.config().text.encoder.as_bytes());
+    h.update(b"\0");
+    h.update(model.config().text.pooling.as_bytes());
+    h.update(b"\0");
+    h.update(text.as_bytes());
+    let d = h.finalize();
+    u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
+}
+
+/// The texts' rows gathered from a cached corpus that holds all of them (an evaluation of one
+/// dataset of a joined training corpus), so nothing is encoded twice.
+fn from_cached_corpus(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> Option<Tensor> {
+    let keys: Vec<u64> = texts.iter().map(|t| text_key(model, t)).collect();
+    for entry in std::fs::read_dir(cache_dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.extension().is_none_or(|e| e != "keys") {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let rows: std::collections::HashMap<u64, i64> = bytes
+            .chunks_exact(8)
+            .enumerate()
+            .filter_map(|(i, b)| Some((u64::from_le_bytes(b.try_into().ok()?), i as i64)))
+            .collect();
+        let Some(picked) = keys.iter().map(|k| rows.get(k).copied()).collect::<Option<Vec<i64>>>() else {
+            continue;
+        };
+        let mut tensors = Tensor::read_safetensors(path.with_extension("safetensors")).ok()?;
+        let (_, all) = tensors.pop()?;
+        if all.size().first() != Some(&((bytes.len() / 8) as i64)) {
+            continue;
+        }
+        return all.f_index_select(0, &Tensor::from_slice(&picked)).ok();
+    }
+    None
+}
+
+/// Encoder features `[N, H]` (CPU, float) of `texts`, from the cache when present (this very
+/// list, or a cached corpus holding every one of them).
 pub fn text_features(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> Result<Tensor, RunError> {
     let path = cache_path(cache_dir, model, texts);
     let wanted = [texts.len() as i64, model.encoder_hidden_size()];
     if let Ok(mut tensors) = Tensor::read_safetensors(&path) {
         if let Some((_, t)) = tensors.pop().filter(|(_, t)| t.size() == wanted) {
+            write_keys(&path, model, texts)?;
             return Ok(t);
         }
+    }
+    if let Some(t) = from_cached_corpus(cache_dir, model, texts).filter(|t| t.size() == wanted) {
+        return Ok(t);
     }
     let tokenizer = model.tokenizer();
     let tokens = tokenizer.encode_all(texts).map_err(|e| RunError::format(tokenizer.path(), e))?;
@@ -95,5 +140,16 @@ pub fn text_features(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> 
     std::fs::create_dir_all(cache_dir).map_err(|e| RunError::io(cache_dir, e))?;
     crate::model::weights::write_safetensors(&path, &[("features".to_string(), features.shallow_clone())])
         .map_err(|e| RunError::Weights(e.to_string()))?;
+    write_keys(&path, model, texts)?;
     Ok(features)
+}
+
+/// Row keys beside a cached corpus (once), so a subset of its texts is found later.
+fn write_keys(path: &Path, model: &EmotionModel, texts: &[&str]) -> Result<(), RunError> {
+    let keys_path = path.with_extension("keys");
+    if keys_path.is_file() {
+        return Ok(());
+    }
+    let keys: Vec<u8> = texts.iter().flat_map(|t| text_key(model, t).to_le_bytes()).collect();
+    crate::config::write_atomic(&keys_path, &keys).map_err(|e| RunError::io(&keys_path, e))
 }

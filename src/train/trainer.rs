@@ -194,6 +194,8 @@ fn run(
         tch::manual_seed((cfg.seed ^ (state.step + 1).wrapping_mul(0xD1B5_4A32_D192_ED03)) as i64);
         let computed = if cfg.space.is_metric_learning() {
             step_loss(&s, &batch, three, cfg.margin)
+        } else if cfg.space == Space::Moods {
+            super::mood_loss::mood_loss(&s, &batch)
         } else {
             space_loss(&s, &batch)
         };

@@ -296,7 +296,10 @@ mod tests {
     fn choices_cycle_and_typed_fields_edit() {
         let (_dir, mut f) = form();
         f.cycle(true);
-        assert_eq!(f.space, Space::ThreeBranch, "classify is last: right wraps to the first space");
+        assert_eq!(f.space, Space::Moods, "right of classify is moods");
+        f.cycle(true);
+        assert_eq!(f.space, Space::ThreeBranch, "moods is last: right wraps to the first space");
+        f.cycle(false);
         f.cycle(false);
         f.cycle(false);
         assert_eq!(f.space, Space::W2v);

@@ -1,0 +1,143 @@
+//! Loss of the moods space: each side learns a distribution over the story moods.
+//!
+//! Text: cross-entropy against its labels' moods (spread evenly; `neutral` is the flat
+//! distribution), plus the squared error of the valence–arousal its probabilities imply (the
+//! moods' NRC-VAD points, weighted) against the text's own rating (EmoBank) or its labels'
+//! NRC-VAD points (not `neutral`'s: it sits at low arousal and would drag every reading down).
+//! Both sides also learn the quadrant their probabilities sum to: a text the NRC-VAD quadrant
+//! its labels agree on (the quadrant view's ground truth), a clip its 4Q quadrant. Clip: besides,
+//! cross-entropy against its tags' moods (or its quadrant's).
+
+use std::collections::BTreeMap;
+
+use tch::{Kind, Tensor};
+
+use super::feed::PreparedBatch;
+use super::setup::Session;
+use super::RunError;
+use crate::emotion::{MoodTables, Quadrant};
+use crate::model::losses::soft_cross_entropy;
+
+/// Weight of the valence–arousal error beside the cross-entropies (errors on 0–1 are small).
+const VA_WEIGHT: f64 = 5.0;
+
+fn tensor(values: &[f32], rows: usize) -> Tensor {
+    Tensor::from_slice(values).view([rows as i64, (values.len() / rows.max(1)) as i64])
+}
+
+/// Text targets: (mood distribution, has one), (valence–arousal, has one), and the NRC-VAD
+/// quadrant its labels agree on (index into `Quadrant::ALL`; none for neutral or disagreement).
+fn text_targets(s: &Session, item: usize, tables: &MoodTables) -> (Vec<f32>, bool, [f32; 2], bool, Option<usize>) {
+    let cfg = s.model.config();
+    let it = &s.text.items[item];
+    let m = cfg.moods.len();
+    let mut dist = vec![0f32; m];
+    let mut mapped = false;
+    for label in &it.labels {
+        if let Some(set) = cfg.label_mapping.get(label) {
+            mapped = true;
+            for mood in set {
+                if let Some(j) = cfg.moods.iter().position(|x| x == mood) {
+                    dist[j] += 1.0;
+                }
+            }
+        }
+    }
+    let total: f32 = dist.iter().sum();
+    if mapped && total == 0.0 {
+        dist.iter_mut().for_each(|d| *d = 1.0 / m as f32);
+    } else if total > 0.0 {
+        dist.iter_mut().for_each(|d| *d /= total);
+    }
+    let label_va: Vec<[f32; 3]> =
+        it.labels.iter().filter(|l| *l != "neutral").filter_map(|l| tables.vad(l)).collect();
+    let va = match (it.va, label_va.len()) {
+        (Some(v), _) => Some([v[0], v[1]]),
+        (None, 0) => None,
+        (None, n) => Some([
+            label_va.iter().map(|v| v[0]).sum::<f32>() / n as f32,
+            label_va.iter().map(|v| v[1]).sum::<f32>() / n as f32,
+        ]),
+    };
+    let quadrants: Vec<Quadrant> = label_va.iter().map(|v| Quadrant::of_va(v[0], v[1])).collect();
+    let quadrant = quadrants
+        .first()
+        .filter(|q| quadrants.iter().all(|x| x == *q))
+        .and_then(|q| Quadrant::ALL.iter().position(|x| x == q));
+    (dist, mapped, va.unwrap_or([0.5, 0.5]), va.is_some(), quadrant)
+}
+
+/// Cross-entropy of the quadrant sums of `logits`' mood probabilities against one-hot rows
+/// `targets` [B, 4] (all-zero rows have no target).
+fn quadrant_loss(s: &Session, logits: &Tensor, targets: &Tensor) -> Tensor {
+    let p = logits.softmax(-1, Kind::Float).matmul(s.model.mood_quadrant_matrix()).clamp_min(1e-6);
+    let has = targets.sum(Kind::Float);
+    -(targets * p.log()).sum(Kind::Float) / has.clamp_min(1.0)
+}
+
+/// Loss of one batch in the moods space → (text + song loss, per-part losses).
+pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap<String, f64>), RunError> {
+    let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
+    let cfg = s.model.config();
+    let device = s.model.device();
+    let tables = MoodTables::shipped().map_err(|e| RunError::format(&s.run.config_path(), e))?;
+    let m = cfg.moods.len();
+    let plan = &batch.plan;
+    let n = plan.text_song.len();
+    let items: Vec<usize> = plan.text_song.iter().map(|p| s.train.texts[p.0].item).collect();
+    let (mut dist, mut has_dist, mut va, mut has_va) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let mut text_quadrants = vec![0f32; n * 4];
+    for (r, &item) in items.iter().enumerate() {
+        let (d, hd, v, hv, q) = text_targets(s, item, tables);
+        if let Some(q) = q {
+            text_quadrants[r * 4 + q] = 1.0;
+        }
+        dist.extend(d);
+        has_dist.push(f32::from(u8::from(hd)));
+        va.extend(v);
+        has_va.push(f32::from(u8::from(hv)));
+    }
+    let rows: Vec<i64> = items.iter().map(|&i| i as i64).collect();
+    let features = s.texts.features(&s.model, &rows, true)?;
+    let text_logits = s.model.text_outputs(&features, true).map_err(werr)?;
+    let to = |t: Tensor| t.to_device(device);
+    let text_ce = soft_cross_entropy(&text_logits, &to(tensor(&dist, n)), &to(Tensor::from_slice(&has_dist)))
+        .map_err(werr)?;
+    let mood_va: Vec<f32> =
+        cfg.moods.iter().flat_map(|mood| cfg.mood_va.get(mood).map_or([0.5, 0.5], |v| [v[0], v[1]])).collect();
+    let implied = text_logits.softmax(-1, Kind::Float).matmul(&to(tensor(&mood_va, m)));
+    let va_err = (implied - to(tensor(&va, n))).square().sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
+    let has_va = to(Tensor::from_slice(&has_va));
+    let text_va = (va_err * &has_va).sum(Kind::Float) / has_va.sum(Kind::Float).clamp_min(1.0);
+    let text_quad = quadrant_loss(s, &text_logits, &to(tensor(&text_quadrants, n)));
+
+    let song_logits = s.song_outputs(batch, false)?;
+    let mut song_dist = vec![0f32; n * m];
+    let mut quadrants = vec![0f32; n * 4];
+    for (r, &(_, song)) in plan.text_song.iter().enumerate() {
+        let moods = &s.train.songs[song].moods;
+        for &j in moods {
+            song_dist[r * m + j] = 1.0 / moods.len() as f32;
+        }
+        if let Some(q) = s.music.items[s.train.songs[song].item].quadrant {
+            quadrants[r * 4 + Quadrant::ALL.iter().position(|x| *x == q).unwrap_or(0)] = 1.0;
+        }
+    }
+    let ones = to(Tensor::ones([n as i64], (Kind::Float, tch::Device::Cpu)));
+    let song_ce = soft_cross_entropy(&song_logits, &to(tensor(&song_dist, n)), &ones).map_err(werr)?;
+    let song_quad = quadrant_loss(s, &song_logits, &to(tensor(&quadrants, n)));
+
+    let mut parts = BTreeMap::new();
+    let named = [
+        ("text", &text_ce),
+        ("text_va", &text_va),
+        ("text_quadrant", &text_quad),
+        ("song", &song_ce),
+        ("song_quadrant", &song_quad),
+    ];
+    for (name, t) in named {
+        parts.insert(name.to_string(), t.double_value(&[]));
+    }
+    let total = text_ce + text_va * VA_WEIGHT + text_quad + song_ce + song_quad;
+    Ok((total.to_kind(Kind::Float), parts))
+}
