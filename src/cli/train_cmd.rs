@@ -71,6 +71,10 @@ pub struct Args {
     /// as the test split, e.g. 2/5; `scripts/cv` runs every fold and averages `eval`
     #[arg(long, value_name = "K/N", value_parser = |s: &str| storyscore::data::parse_fold(s).map(|_| s.to_string()))]
     fold: Option<String>,
+    /// Moods space: draw training texts label-balanced (each first label, and the unlabelled
+    /// rated texts as one group, equally often) instead of uniformly
+    #[arg(long)]
+    balance_labels: bool,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -101,6 +105,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     config.musicnn_features = args.musicnn_features;
     config.fold = args.fold.clone();
+    if args.balance_labels && args.space != storyscore::model::Space::Moods {
+        anyhow::bail!("--balance-labels is for --space moods");
+    }
+    config.balance_labels = args.balance_labels;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };

@@ -235,7 +235,8 @@ impl ModelConfig {
             Space::Va => (self.va_dims, self.va_dims),
             Space::W2v => (self.tag_dim, self.tag_dim),
             Space::Classify => (self.moods.len() as i64, self.text_labels.len() as i64),
-            Space::Moods => (self.moods.len() as i64, self.moods.len() as i64),
+            // The text side has one more class: neutral (no emotion).
+            Space::Moods => (self.moods.len() as i64, self.moods.len() as i64 + 1),
         }
     }
 

@@ -162,7 +162,7 @@ impl EmotionModel {
     pub fn embed_dim(&self) -> i64 {
         match self.config.space {
             Space::Classify => self.config.moods.len() as i64,
-            Space::Moods => self.config.moods.len() as i64 + 4,
+            Space::Moods => self.config.moods.len() as i64 + 5,
             _ => self.config.output_dims().0,
         }
     }
@@ -391,9 +391,27 @@ impl EmotionModel {
         let out = self.text_outputs(hidden_cls, train)?;
         Ok(match self.config.space {
             Space::Classify => out.softmax(-1, Kind::Float).matmul(&self.label_to_mood),
-            Space::Moods => self.mood_embedding(&out),
+            Space::Moods => self.text_mood_embedding(&out),
             _ => out,
         })
+    }
+
+    /// Moods space, text side: logits over the moods and neutral `[B, M + 1]` → the mood
+    /// probabilities with neutral's share spread evenly over the moods `[B, M]`, and neutral's
+    /// probability `[B, 1]`.
+    pub fn text_mood_probabilities(&self, logits: &Tensor) -> (Tensor, Tensor) {
+        let m = self.config.moods.len() as i64;
+        let all = logits.softmax(-1, Kind::Float);
+        let neutral = all.narrow(1, m, 1);
+        (all.narrow(1, 0, m) + &neutral / m as f64, neutral)
+    }
+
+    /// Moods space, text side: `[B, M + 1]` logits → `[B, M + 5]` (see [`Self::mood_embedding`]),
+    /// the last column neutral's probability (0 for every clip, so it never moves a match).
+    fn text_mood_embedding(&self, logits: &Tensor) -> Tensor {
+        let (p, neutral) = self.text_mood_probabilities(logits);
+        let q = p.matmul(&self.mood_quadrants) * self.config.quadrant_weight.sqrt();
+        Tensor::cat(&[p, q, neutral], 1)
     }
 
     /// Song-head outputs as points of the space (classify: mood probabilities).
@@ -405,12 +423,14 @@ impl EmotionModel {
         }
     }
 
-    /// Moods space: logits over the moods `[B, M]` → `[B, M + 4]`, the mood probabilities then
-    /// the quadrant probabilities they sum to (times √`quadrant_weight`).
+    /// Moods space, song side: logits over the moods `[B, M]` → `[B, M + 5]`: the mood
+    /// probabilities, the quadrant probabilities they sum to (times √`quadrant_weight`), and a
+    /// zero neutral column (texts carry their neutral probability there).
     pub fn mood_embedding(&self, logits: &Tensor) -> Tensor {
         let p = logits.softmax(-1, Kind::Float);
         let q = p.matmul(&self.mood_quadrants) * self.config.quadrant_weight.sqrt();
-        Tensor::cat(&[p, q], 1)
+        let zero = Tensor::zeros([p.size()[0], 1], (Kind::Float, p.device()));
+        Tensor::cat(&[p, q, zero], 1)
     }
 
     /// Moods space: `[M, 4]`, row m one-hot on mood m's quadrant.
@@ -485,10 +505,15 @@ impl EmotionModel {
                 table(rows.map_or_else(|| unreachable_config("mood_va"), Ok)?)
             }
             (Space::Classify, _) => Tensor::eye(moods.len() as i64, (Kind::Float, self.device())),
-            // The mood part only: a result's score for a mood is its probability.
+            // The mood part and neutral: a reading's score for a mood is its probability.
             (Space::Moods, _) => {
                 let m = moods.len() as i64;
-                Tensor::eye(m, (Kind::Float, self.device())).pad([0, 4], "constant", Some(0.0))
+                let eye = Tensor::eye(m, (Kind::Float, self.device())).pad([0, 5], "constant", Some(0.0));
+                let neutral = Tensor::zeros([1, m + 5], (Kind::Float, self.device()));
+                let _ = neutral.narrow(1, m + 4, 1).fill_(1.0);
+                let mut moods = moods;
+                moods.push("neutral".into());
+                return Ok((moods, Tensor::cat(&[eye, neutral], 0)));
             }
         };
         Ok((moods, anchors))

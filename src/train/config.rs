@@ -63,6 +63,10 @@ pub struct TrainConfig {
     /// What the song head sees of a musicnn trunk (default: its penultimate layer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub musicnn_features: Option<crate::model::musicnn::MusicnnFeatures>,
+    /// Moods space: draw training texts so that every first label (and the unlabelled rated
+    /// texts as one group) is equally likely, instead of every text.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub balance_labels: bool,
 }
 
 fn default_pooling() -> String {
@@ -99,6 +103,7 @@ impl TrainConfig {
             audio_trunk: TrunkKind::Cnn,
             musicnn_features: None,
             fold: None,
+            balance_labels: false,
         }
     }
 

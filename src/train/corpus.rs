@@ -37,6 +37,8 @@ pub struct Corpus {
     /// Texts and songs drawn independently (moods space: each side learns its own targets, so a
     /// step's clips follow the clips, not the texts' label mix).
     pub independent: bool,
+    /// Cumulative drawing weights of the texts (independent draws; uniform when empty).
+    pub text_cumulative: Vec<f64>,
 }
 
 impl Corpus {
@@ -91,7 +93,7 @@ impl Corpus {
                 songs_by_mood[m].push(s);
             }
         }
-        Self { texts, songs, songs_by_mood, n_moods: model.moods.len(), independent: false }
+        Self { texts, songs, songs_by_mood, n_moods: model.moods.len(), independent: false, text_cumulative: Vec::new() }
     }
 
     /// The moods space: every text with a label the model maps (neutral included) or a
@@ -135,7 +137,37 @@ impl Corpus {
                 songs_by_mood[m].push(s);
             }
         }
-        Self { texts, songs, songs_by_mood, n_moods: model.moods.len(), independent: true }
+        Self { texts, songs, songs_by_mood, n_moods: model.moods.len(), independent: true, text_cumulative: Vec::new() }
+    }
+
+    /// Draw texts label-balanced: each first label of `text` (the unlabelled texts as one group)
+    /// gets the same total weight.
+    pub fn balance_labels(&mut self, text: &Dataset) {
+        let group = |t: &CorpusText| text.items[t.item].labels.first().cloned().unwrap_or_default();
+        let mut counts = std::collections::HashMap::new();
+        for t in &self.texts {
+            *counts.entry(group(t)).or_insert(0usize) += 1;
+        }
+        let mut total = 0.0;
+        self.text_cumulative = self
+            .texts
+            .iter()
+            .map(|t| {
+                total += 1.0 / counts[&group(t)] as f64;
+                total
+            })
+            .collect();
+    }
+
+    /// A text index drawn by the corpus's weights.
+    fn draw_text(&self, rng: &mut StdRng) -> usize {
+        match self.text_cumulative.last() {
+            Some(&total) if total > 0.0 => {
+                let x = rng.random_range(0.0..total);
+                self.text_cumulative.partition_point(|&c| c <= x).min(self.texts.len() - 1)
+            }
+            _ => rng.random_range(0..self.texts.len()),
+        }
     }
 
     /// Steps per epoch: one pass over the texts in groups of `half` anchors.
@@ -165,9 +197,8 @@ impl BatchPlan {
                 return None;
             }
             let mut rng = StdRng::seed_from_u64(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
-            let (nt, ns) = (corpus.texts.len(), corpus.songs.len());
-            let text_song =
-                (0..half).map(|_| (rng.random_range(0..nt), rng.random_range(0..ns))).collect();
+            let ns = corpus.songs.len();
+            let text_song = (0..half).map(|_| (corpus.draw_text(&mut rng), rng.random_range(0..ns))).collect();
             return Some(Self { step, tag_text: Vec::new(), tag_song: Vec::new(), text_song });
         }
         let pairable: Vec<usize> = (0..corpus.texts.len())
@@ -204,5 +235,35 @@ impl BatchPlan {
     /// Songs whose chunks the step needs, in the order the trainer stacks them.
     pub fn songs(&self) -> Vec<usize> {
         self.tag_song.iter().map(|p| p.0).chain(self.text_song.iter().map(|p| p.1)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{DatasetKind, Item, ItemContent};
+
+    #[test]
+    fn balanced_draws_give_each_label_the_same_share() {
+        let mut text = Dataset::new(DatasetKind::GoEmotions, "x", vec!["a".into(), "b".into()]);
+        for i in 0..100 {
+            let mut item = Item::new(i.to_string(), ItemContent::Text(String::new()));
+            item.labels = vec![if i < 90 { "a" } else { "b" }.to_string()];
+            text.items.push(item);
+        }
+        let texts = (0..100).map(|item| CorpusText { item, label: 0, mood: 0 }).collect();
+        let songs = vec![CorpusSong { item: 0, moods: vec![0] }];
+        let mut corpus = Corpus {
+            texts,
+            songs,
+            songs_by_mood: vec![vec![0]],
+            n_moods: 1,
+            independent: true,
+            text_cumulative: Vec::new(),
+        };
+        corpus.balance_labels(&text);
+        let mut rng = StdRng::seed_from_u64(7);
+        let b = (0..4000).filter(|_| corpus.draw_text(&mut rng) >= 90).count();
+        assert!((1800..2200).contains(&b), "{b} of 4000 draws from the 10 texts of label b");
     }
 }

@@ -1,7 +1,7 @@
 //! Loss of the moods space: each side learns a distribution over the story moods.
 //!
-//! Text: cross-entropy against its labels' moods (spread evenly; `neutral` is the flat
-//! distribution), plus the squared error of the valence–arousal its probabilities imply (the
+//! Text: cross-entropy against its labels' moods (spread evenly; `neutral` is a class of its
+//! own, whose probability the embedding spreads evenly over the moods), plus the squared error of the valence–arousal its probabilities imply (the
 //! moods' NRC-VAD points, weighted) against the text's own rating (EmoBank) or its labels'
 //! NRC-VAD points (not `neutral`'s: it sits at low arousal and would drag every reading down).
 //! Both sides also learn the quadrant their probabilities sum to: a text the NRC-VAD quadrant
@@ -25,13 +25,14 @@ fn tensor(values: &[f32], rows: usize) -> Tensor {
     Tensor::from_slice(values).view([rows as i64, (values.len() / rows.max(1)) as i64])
 }
 
-/// Text targets: (mood distribution, has one), (valence–arousal, has one), and the NRC-VAD
-/// quadrant its labels agree on (index into `Quadrant::ALL`; none for neutral or disagreement).
+/// Text targets: (distribution over the moods and neutral, has one), (valence–arousal, has
+/// one), and the NRC-VAD quadrant its labels agree on (index into `Quadrant::ALL`; none for
+/// neutral or disagreement).
 fn text_targets(s: &Session, item: usize, tables: &MoodTables) -> (Vec<f32>, bool, [f32; 2], bool, Option<usize>) {
     let cfg = s.model.config();
     let it = &s.text.items[item];
     let m = cfg.moods.len();
-    let mut dist = vec![0f32; m];
+    let mut dist = vec![0f32; m + 1];
     let mut mapped = false;
     for label in &it.labels {
         if let Some(set) = cfg.label_mapping.get(label) {
@@ -45,7 +46,7 @@ fn text_targets(s: &Session, item: usize, tables: &MoodTables) -> (Vec<f32>, boo
     }
     let total: f32 = dist.iter().sum();
     if mapped && total == 0.0 {
-        dist.iter_mut().for_each(|d| *d = 1.0 / m as f32);
+        dist[m] = 1.0;
     } else if total > 0.0 {
         dist.iter_mut().for_each(|d| *d /= total);
     }
@@ -67,10 +68,10 @@ fn text_targets(s: &Session, item: usize, tables: &MoodTables) -> (Vec<f32>, boo
     (dist, mapped, va.unwrap_or([0.5, 0.5]), va.is_some(), quadrant)
 }
 
-/// Cross-entropy of the quadrant sums of `logits`' mood probabilities against one-hot rows
+/// Cross-entropy of the quadrant sums of mood probabilities `p` [B, M] against one-hot rows
 /// `targets` [B, 4] (all-zero rows have no target).
-fn quadrant_loss(s: &Session, logits: &Tensor, targets: &Tensor) -> Tensor {
-    let p = logits.softmax(-1, Kind::Float).matmul(s.model.mood_quadrant_matrix()).clamp_min(1e-6);
+fn quadrant_loss(s: &Session, p: &Tensor, targets: &Tensor) -> Tensor {
+    let p = p.matmul(s.model.mood_quadrant_matrix()).clamp_min(1e-6);
     let has = targets.sum(Kind::Float);
     -(targets * p.log()).sum(Kind::Float) / has.clamp_min(1.0)
 }
@@ -103,13 +104,14 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     let to = |t: Tensor| t.to_device(device);
     let text_ce = soft_cross_entropy(&text_logits, &to(tensor(&dist, n)), &to(Tensor::from_slice(&has_dist)))
         .map_err(werr)?;
+    let (text_p, _) = s.model.text_mood_probabilities(&text_logits);
     let mood_va: Vec<f32> =
         cfg.moods.iter().flat_map(|mood| cfg.mood_va.get(mood).map_or([0.5, 0.5], |v| [v[0], v[1]])).collect();
-    let implied = text_logits.softmax(-1, Kind::Float).matmul(&to(tensor(&mood_va, m)));
+    let implied = text_p.matmul(&to(tensor(&mood_va, m)));
     let va_err = (implied - to(tensor(&va, n))).square().sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
     let has_va = to(Tensor::from_slice(&has_va));
     let text_va = (va_err * &has_va).sum(Kind::Float) / has_va.sum(Kind::Float).clamp_min(1.0);
-    let text_quad = quadrant_loss(s, &text_logits, &to(tensor(&text_quadrants, n)));
+    let text_quad = quadrant_loss(s, &text_p, &to(tensor(&text_quadrants, n)));
 
     let song_logits = s.song_outputs(batch, false)?;
     let mut song_dist = vec![0f32; n * m];
@@ -125,7 +127,7 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     }
     let ones = to(Tensor::ones([n as i64], (Kind::Float, tch::Device::Cpu)));
     let song_ce = soft_cross_entropy(&song_logits, &to(tensor(&song_dist, n)), &ones).map_err(werr)?;
-    let song_quad = quadrant_loss(s, &song_logits, &to(tensor(&quadrants, n)));
+    let song_quad = quadrant_loss(s, &song_logits.softmax(-1, Kind::Float), &to(tensor(&quadrants, n)));
 
     let mut parts = BTreeMap::new();
     let named = [

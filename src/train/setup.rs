@@ -134,7 +134,10 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     let mood_vectors = Tensor::from_slice(&vectors).view([mc.moods.len() as i64, -1]).to_kind(Kind::Float);
     let mapper =
         TrainMapper::get(&config.train_mapper).map_err(|e| RunError::format(&run.config_path(), e))?;
-    let train = Corpus::new(&text, &music, Split::Train, &mc, mapper, true);
+    let mut train = Corpus::new(&text, &music, Split::Train, &mc, mapper, true);
+    if config.balance_labels {
+        train.balance_labels(&text);
+    }
     let valid = Corpus::new(&text, &music, Split::Valid, &mc, mapper, false);
     note(format!(
         "train: {} texts, {} clips; valid: {} texts, {} clips with tag moods",
