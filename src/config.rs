@@ -171,8 +171,10 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
 pub fn file_cache_key(path: &Path) -> String {
     use sha1::{Digest, Sha1};
     let meta = std::fs::metadata(path).ok();
+    // Canonical, so `../shared/x.ogg` and `/work/shared/x.ogg` share their entries.
+    let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
     let mut h = Sha1::new();
-    h.update(path.to_string_lossy().as_bytes());
+    h.update(canonical.to_string_lossy().as_bytes());
     h.update(meta.as_ref().map_or(0, |m| m.len()).to_le_bytes());
     let mtime =
         meta.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok());

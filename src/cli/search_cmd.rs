@@ -69,7 +69,7 @@ fn moods_text(moods: &[(String, f32)]) -> String {
 fn table(r: &SearchResults) -> String {
     let score_name = match r.space {
         Space::Va => "−dist",
-        Space::Classify => "fit",
+        Space::Classify | Space::Moods => "fit",
         _ => "cosine",
     };
     let query: String = r.query.chars().take(70).collect();

@@ -55,6 +55,12 @@ impl StoryMoods {
         self.moods.iter().filter(|m| found.contains(m)).cloned().collect()
     }
 
+    /// The words that name the moods: each mood word and each AllMusic tag, with its mood.
+    pub fn lexicon(&self) -> Vec<(&str, &str)> {
+        let words = self.moods.iter().map(|m| (m.as_str(), m.as_str()));
+        words.chain(self.tags.iter().map(|(t, m)| (t.as_str(), m.as_str()))).collect()
+    }
+
     /// The moods of a text emotion; `Some(empty)` for `neutral`, `None` for a label not in the table.
     pub fn moods_of_label(&self, label: &str) -> Option<&[String]> {
         self.labels.get(label).map(Vec::as_slice)

@@ -159,6 +159,37 @@ impl Corpus {
             .collect();
     }
 
+    /// Gives the texts whose dataset item `picked` selects `share` of the draws together
+    /// (on top of any balancing), the rest keeping their relative weights.
+    pub fn boost(&mut self, picked: impl Fn(usize) -> bool, share: f64) {
+        let mut weights: Vec<f64> = if self.text_cumulative.is_empty() {
+            vec![1.0; self.texts.len()]
+        } else {
+            let mut previous = 0.0;
+            self.text_cumulative.iter().map(|&c| c - std::mem::replace(&mut previous, c)).collect()
+        };
+        let is_picked: Vec<bool> = self.texts.iter().map(|t| picked(t.item)).collect();
+        let inside: f64 = weights.iter().zip(&is_picked).filter(|(_, &p)| p).map(|(w, _)| w).sum();
+        let outside: f64 = weights.iter().sum::<f64>() - inside;
+        if inside == 0.0 || outside == 0.0 {
+            return;
+        }
+        let scale = share / (1.0 - share) * outside / inside;
+        for (w, &p) in weights.iter_mut().zip(&is_picked) {
+            if p {
+                *w *= scale;
+            }
+        }
+        let mut total = 0.0;
+        self.text_cumulative = weights
+            .iter()
+            .map(|w| {
+                total += w;
+                total
+            })
+            .collect();
+    }
+
     /// A text index drawn by the corpus's weights.
     fn draw_text(&self, rng: &mut StdRng) -> usize {
         match self.text_cumulative.last() {
@@ -265,5 +296,8 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(7);
         let b = (0..4000).filter(|_| corpus.draw_text(&mut rng) >= 90).count();
         assert!((1800..2200).contains(&b), "{b} of 4000 draws from the 10 texts of label b");
+        corpus.boost(|item| item == 0, 0.25);
+        let first = (0..4000).filter(|_| corpus.draw_text(&mut rng) == 0).count();
+        assert!((900..1100).contains(&first), "{first} of 4000 draws of the boosted text");
     }
 }

@@ -60,7 +60,13 @@ fn text_targets(s: &Session, item: usize, tables: &MoodTables) -> (Vec<f32>, boo
             label_va.iter().map(|v| v[1]).sum::<f32>() / n as f32,
         ]),
     };
-    let quadrants: Vec<Quadrant> = label_va.iter().map(|v| Quadrant::of_va(v[0], v[1])).collect();
+    // A mood word (the mood lexicon) sits in its mood's quadrant; an emotion label in its NRC-VAD one.
+    let quadrants: Vec<Quadrant> = it
+        .labels
+        .iter()
+        .filter(|l| *l != "neutral")
+        .filter_map(|l| cfg.mood_quadrants.get(l).copied().or_else(|| tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1]))))
+        .collect();
     let quadrant = quadrants
         .first()
         .filter(|q| quadrants.iter().all(|x| x == *q))

@@ -45,6 +45,32 @@ fn load(spec: &str, modality: Modality) -> Result<Dataset, RunError> {
     load_joined(spec, modality).map(|(d, _)| d).map_err(|e| RunError::format(Path::new(spec), e))
 }
 
+/// Id prefix of the mood-lexicon texts the moods space trains on beside the datasets.
+pub const LEXICON_PREFIX: &str = "story-moods:";
+/// Share of the training text draws that go to the mood lexicon (a hundred words among tens of
+/// thousands of texts would otherwise hardly be seen).
+const LEXICON_SHARE: f64 = 0.05;
+
+/// Moods space: appends the words that name the moods (each mood word and AllMusic tag of
+/// `data/story_moods.json`, labelled with its mood) as training texts. They are the space's own
+/// vocabulary, not development data: always in the train split, never evaluated.
+fn add_mood_lexicon(text: &mut Dataset) -> Result<(), RunError> {
+    let story = crate::emotion::StoryMoods::shipped().map_err(|e| RunError::Weights(e.to_string()))?;
+    for (word, mood) in story.lexicon() {
+        if !text.vocabulary.iter().any(|v| v == mood) {
+            text.vocabulary.push(mood.to_string());
+        }
+        let mut item = crate::data::Item::new(
+            format!("{LEXICON_PREFIX}{word}"),
+            crate::data::ItemContent::Text(word.to_string()),
+        );
+        item.labels = vec![mood.to_string()];
+        item.split = Some(Split::Train);
+        text.items.push(item);
+    }
+    Ok(())
+}
+
 /// Model config of a run: the text dataset's vocabulary, AudioSet moods, manual mapping.
 pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig, RunError> {
     let labels: Vec<&str> = text.vocabulary.iter().map(String::as_str).collect();
@@ -94,6 +120,9 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         }
         run.write_splits(&text, &music)?;
     }
+    if config.space == Space::Moods {
+        add_mood_lexicon(&mut text)?;
+    }
     let mc = model_config(&config, &text)?;
     let mc_path = run.root().join("model.toml");
     let mc_text = mc.to_toml().map_err(|e| RunError::format(&mc_path, e))?;
@@ -137,6 +166,9 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     let mut train = Corpus::new(&text, &music, Split::Train, &mc, mapper, true);
     if config.balance_labels {
         train.balance_labels(&text);
+    }
+    if config.space == Space::Moods {
+        train.boost(|item| text.items[item].id.starts_with(LEXICON_PREFIX), LEXICON_SHARE);
     }
     let valid = Corpus::new(&text, &music, Split::Valid, &mc, mapper, false);
     note(format!(

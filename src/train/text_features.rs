@@ -92,13 +92,16 @@ fn text_key(model: &EmotionModel, text: &str) -> u64 {
     u64::from_le_bytes([d[0], d[1], d[2], d[3], d[4], d[5], d[6], d[7]])
 }
 
-/// The texts' rows gathered from a cached corpus that holds all of them (an evaluation of one
-/// dataset of a joined training corpus), so nothing is encoded twice.
-fn from_cached_corpus(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> Option<Tensor> {
+/// The rows of `texts` found in cached corpora (their `.keys` files), each `None` where no
+/// cached corpus holds the text; an evaluation of one part of a joined training corpus, or a
+/// corpus that grew by a few texts, then encodes only what is new.
+fn from_cached_corpora(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> Vec<Option<Tensor>> {
     let keys: Vec<u64> = texts.iter().map(|t| text_key(model, t)).collect();
-    for entry in std::fs::read_dir(cache_dir).ok()?.flatten() {
+    let mut found: Vec<Option<Tensor>> = (0..texts.len()).map(|_| None).collect();
+    let Ok(entries) = std::fs::read_dir(cache_dir) else { return found };
+    for entry in entries.flatten() {
         let path = entry.path();
-        if path.extension().is_none_or(|e| e != "keys") {
+        if path.extension().is_none_or(|e| e != "keys") || found.iter().all(Option::is_some) {
             continue;
         }
         let Ok(bytes) = std::fs::read(&path) else { continue };
@@ -107,36 +110,55 @@ fn from_cached_corpus(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) ->
             .enumerate()
             .filter_map(|(i, b)| Some((u64::from_le_bytes(b.try_into().ok()?), i as i64)))
             .collect();
-        let Some(picked) = keys.iter().map(|k| rows.get(k).copied()).collect::<Option<Vec<i64>>>() else {
+        let wanted: Vec<(usize, i64)> = (0..texts.len())
+            .filter(|&i| found[i].is_none())
+            .filter_map(|i| rows.get(&keys[i]).map(|&r| (i, r)))
+            .collect();
+        if wanted.is_empty() {
+            continue;
+        }
+        let Some((_, all)) = Tensor::read_safetensors(path.with_extension("safetensors")).ok().and_then(|mut t| t.pop())
+        else {
             continue;
         };
-        let mut tensors = Tensor::read_safetensors(path.with_extension("safetensors")).ok()?;
-        let (_, all) = tensors.pop()?;
         if all.size().first() != Some(&((bytes.len() / 8) as i64)) {
             continue;
         }
-        return all.f_index_select(0, &Tensor::from_slice(&picked)).ok();
+        for (i, r) in wanted {
+            found[i] = Some(all.get(r));
+        }
     }
-    None
+    found
 }
 
 /// Encoder features `[N, H]` (CPU, float) of `texts`, from the cache when present (this very
-/// list, or a cached corpus holding every one of them).
+/// list, or cached corpora holding them; only texts no cached corpus holds are encoded). A new
+/// list that needed encoding is cached as a corpus of its own.
 pub fn text_features(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> Result<Tensor, RunError> {
     let path = cache_path(cache_dir, model, texts);
     let wanted = [texts.len() as i64, model.encoder_hidden_size()];
+    if texts.is_empty() {
+        return Ok(Tensor::zeros(wanted, (Kind::Float, tch::Device::Cpu)));
+    }
     if let Ok(mut tensors) = Tensor::read_safetensors(&path) {
         if let Some((_, t)) = tensors.pop().filter(|(_, t)| t.size() == wanted) {
             write_keys(&path, model, texts)?;
             return Ok(t);
         }
     }
-    if let Some(t) = from_cached_corpus(cache_dir, model, texts).filter(|t| t.size() == wanted) {
-        return Ok(t);
+    let mut rows = from_cached_corpora(cache_dir, model, texts);
+    if rows.iter().all(Option::is_some) {
+        return Ok(Tensor::stack(&rows.into_iter().flatten().collect::<Vec<_>>(), 0));
     }
+    let missing: Vec<usize> = (0..texts.len()).filter(|&i| rows[i].is_none()).collect();
+    let missing_texts: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
     let tokenizer = model.tokenizer();
-    let tokens = tokenizer.encode_all(texts).map_err(|e| RunError::format(tokenizer.path(), e))?;
-    let features = encode_tokens(model, &tokens.iter().collect::<Vec<_>>())?;
+    let tokens = tokenizer.encode_all(&missing_texts).map_err(|e| RunError::format(tokenizer.path(), e))?;
+    let encoded = encode_tokens(model, &tokens.iter().collect::<Vec<_>>())?;
+    for (r, &i) in missing.iter().enumerate() {
+        rows[i] = Some(encoded.get(r as i64));
+    }
+    let features = Tensor::stack(&rows.into_iter().flatten().collect::<Vec<_>>(), 0);
     std::fs::create_dir_all(cache_dir).map_err(|e| RunError::io(cache_dir, e))?;
     crate::model::weights::write_safetensors(&path, &[("features".to_string(), features.shallow_clone())])
         .map_err(|e| RunError::Weights(e.to_string()))?;
