@@ -75,6 +75,10 @@ pub struct Args {
     /// rated texts as one group, equally often) instead of uniformly
     #[arg(long)]
     balance_labels: bool,
+    /// Moods space: share of training text draws given to the mood lexicon (the mood words and
+    /// AllMusic tags of data/story_moods.json), 0 to 0.9
+    #[arg(long, default_value_t = 0.05)]
+    lexicon_share: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -109,6 +113,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--balance-labels is for --space moods");
     }
     config.balance_labels = args.balance_labels;
+    if !(0.0..=0.9).contains(&args.lexicon_share) {
+        anyhow::bail!("--lexicon-share must be between 0 and 0.9, got {}", args.lexicon_share);
+    }
+    config.lexicon_share = args.lexicon_share;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };

@@ -67,6 +67,18 @@ pub struct TrainConfig {
     /// texts as one group) is equally likely, instead of every text.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub balance_labels: bool,
+    /// Moods space: share of the training text draws that go to the mood lexicon (a hundred
+    /// words among tens of thousands of texts would otherwise hardly be seen).
+    #[serde(default = "default_lexicon_share", skip_serializing_if = "is_default_lexicon_share")]
+    pub lexicon_share: f64,
+}
+
+fn default_lexicon_share() -> f64 {
+    0.05
+}
+
+fn is_default_lexicon_share(share: &f64) -> bool {
+    *share == default_lexicon_share()
 }
 
 fn default_pooling() -> String {
@@ -104,6 +116,7 @@ impl TrainConfig {
             musicnn_features: None,
             fold: None,
             balance_labels: false,
+            lexicon_share: default_lexicon_share(),
         }
     }
 

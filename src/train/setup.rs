@@ -47,9 +47,6 @@ fn load(spec: &str, modality: Modality) -> Result<Dataset, RunError> {
 
 /// Id prefix of the mood-lexicon texts the moods space trains on beside the datasets.
 pub const LEXICON_PREFIX: &str = "story-moods:";
-/// Share of the training text draws that go to the mood lexicon (a hundred words among tens of
-/// thousands of texts would otherwise hardly be seen).
-const LEXICON_SHARE: f64 = 0.05;
 
 /// Moods space: appends the words that name the moods (each mood word and AllMusic tag of
 /// `data/story_moods.json`, labelled with its mood) as training texts. They are the space's own
@@ -168,7 +165,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         train.balance_labels(&text);
     }
     if config.space == Space::Moods {
-        train.boost(|item| text.items[item].id.starts_with(LEXICON_PREFIX), LEXICON_SHARE);
+        train.boost(|item| text.items[item].id.starts_with(LEXICON_PREFIX), config.lexicon_share);
     }
     let valid = Corpus::new(&text, &music, Split::Valid, &mc, mapper, false);
     note(format!(
