@@ -85,8 +85,9 @@ fn n_opens_the_form_with_the_minute_long_defaults_and_esc_cancels() {
     key(&mut app, KeyCode::Down);
     key(&mut app, KeyCode::Left);
     let form = app.train.form.as_ref().unwrap();
-    // Left from the first trunk (mel-stats) wraps to the last of cnn, musicnn-msd, musicnn-mtt.
-    assert_eq!((form.space, form.trunk), (Space::ThreeBranch, TrunkKind::MusicnnMtt));
+    // Right of classify is moods; left from the first trunk (mel-stats) wraps to the last of cnn,
+    // musicnn-msd, musicnn-mtt.
+    assert_eq!((form.space, form.trunk), (Space::Moods, TrunkKind::MusicnnMtt));
     key(&mut app, KeyCode::Esc);
     assert!(app.train.form.is_none() && app.focus == Focus::Normal);
     key(&mut app, KeyCode::Char('q'));
