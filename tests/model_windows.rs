@@ -2,7 +2,7 @@
 //! one, on real 4Q clips: exact mode is the old computation, shared mode stays close to it.
 mod common;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use storyscore::audio::{eval_chunks_tensor, load_mono_16k, MelFrontEnd, CHUNK_SAMPLES, EVAL_CHUNKS};
 use storyscore::model::weights::{copy_matching, read_safetensors};
