@@ -26,7 +26,11 @@ fn record(i: usize) -> ClipRecord {
         } else {
             Vec::new()
         },
-        sounds_like: if i.is_multiple_of(3) { vec![("Mellow".into(), 0.5), ("chill".into(), 0.25)] } else { Vec::new() },
+        sounds_like: if i.is_multiple_of(3) {
+            vec![("Mellow".into(), 0.5), ("chill".into(), 0.25)]
+        } else {
+            Vec::new()
+        },
     }
 }
 

@@ -189,9 +189,25 @@ fn musicnn_trunk_trains_from_cached_features_and_explains_clips() {
     let run = dir.path().join("run");
     let train = |run: &Path, steps: &str| {
         let args = [
-            "train", "--space", "classify", "--audio-trunk", "musicnn", "--text", &spec, "--music", &spec,
-            "--run-dir", run.to_str().unwrap(), "--steps", steps, "--batch-size", "8", "--eval-every", "10",
-            "--lr", "1e-3",
+            "train",
+            "--space",
+            "classify",
+            "--audio-trunk",
+            "musicnn",
+            "--text",
+            &spec,
+            "--music",
+            &spec,
+            "--run-dir",
+            run.to_str().unwrap(),
+            "--steps",
+            steps,
+            "--batch-size",
+            "8",
+            "--eval-every",
+            "10",
+            "--lr",
+            "1e-3",
         ];
         let out = storyscore(&args, &cache);
         assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -202,7 +218,10 @@ fn musicnn_trunk_trains_from_cached_features_and_explains_clips() {
     let rows = npy_files(&cache.join("musicnn"));
     assert!(rows.len() >= 10, "{} cached clips", rows.len());
     let toml = std::fs::read_to_string(run.join("model.toml")).unwrap();
-    assert!(toml.contains("trunk = \"musicnn-msd\"") && toml.contains("musicnn_features = \"penultimate\""), "{toml}");
+    assert!(
+        toml.contains("trunk = \"musicnn-msd\"") && toml.contains("musicnn_features = \"penultimate\""),
+        "{toml}"
+    );
     assert!(toml.contains("n_mels = 96"), "{toml}");
     let weights = storyscore::model::weights::read_safetensors(&run.join("best.safetensors")).unwrap();
     assert!(weights.contains_key("musicnn_bn.running_mean"));
@@ -212,7 +231,18 @@ fn musicnn_trunk_trains_from_cached_features_and_explains_clips() {
     assert_eq!(npy_files(&cache.join("musicnn")), rows, "cached rows were recomputed");
 
     let out = storyscore(
-        &["eval", "--model", run.to_str().unwrap(), "--text", &spec, "--music", &spec, "--json", "--mapping", "manual"],
+        &[
+            "eval",
+            "--model",
+            run.to_str().unwrap(),
+            "--text",
+            &spec,
+            "--music",
+            &spec,
+            "--json",
+            "--mapping",
+            "manual",
+        ],
         &cache,
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -222,12 +252,27 @@ fn musicnn_trunk_trains_from_cached_features_and_explains_clips() {
     let index = dir.path().join("index");
     let audio = fixture.join("audio");
     let out = storyscore(
-        &["index", "--model", run.to_str().unwrap(), audio.to_str().unwrap(), "--out", index.to_str().unwrap()],
+        &[
+            "index",
+            "--model",
+            run.to_str().unwrap(),
+            audio.to_str().unwrap(),
+            "--out",
+            index.to_str().unwrap(),
+        ],
         &cache,
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let out = storyscore(
-        &["search", "--index", index.to_str().unwrap(), "--top", "3", "--json", "Rain on the window, alone again."],
+        &[
+            "search",
+            "--index",
+            index.to_str().unwrap(),
+            "--top",
+            "3",
+            "--json",
+            "Rain on the window, alone again.",
+        ],
         &cache,
     );
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
@@ -263,7 +308,17 @@ fn musicnn_model_without_weights_says_to_run_setup() {
     std::os::unix::fs::symlink(minilm, data.join("models/all-MiniLM-L6-v2")).unwrap();
     let spec = format!("ttm:{}", fixture.display());
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_storyscore"))
-        .args(["train", "--space", "classify", "--audio-trunk", "musicnn-mtt", "--text", &spec, "--music", &spec])
+        .args([
+            "train",
+            "--space",
+            "classify",
+            "--audio-trunk",
+            "musicnn-mtt",
+            "--text",
+            &spec,
+            "--music",
+            &spec,
+        ])
         .args(["--steps", "1", "--run-dir"])
         .arg(dir.path().join("run"))
         .env("STORYSCORE_DATA", &data)
@@ -279,9 +334,11 @@ fn musicnn_model_without_weights_says_to_run_setup() {
 /// The wheel `scripts/setup` downloaded, if present.
 fn wheel() -> Option<std::path::PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(".venv/wheels");
-    let found = std::fs::read_dir(&dir).ok()?.flatten().map(|e| e.path()).find(|p| {
-        p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("musicnn-0.1.0"))
-    });
+    let found = std::fs::read_dir(&dir)
+        .ok()?
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_name().is_some_and(|n| n.to_string_lossy().starts_with("musicnn-0.1.0")));
     if found.is_none() && std::env::var("STORYSCORE_REQUIRE_SHARED").is_ok_and(|v| v == "1") {
         panic!("musicnn wheel missing in {} (run scripts/setup)", dir.display());
     }
@@ -332,19 +389,24 @@ fn converter_rejects_damaged_wheels_in_one_line() {
     edited_wheel(&wheel, &truncated, data, |b| b.truncate(83_176));
     let junk = dir.path().join("junk.whl");
     std::fs::write(&junk, b"<html>not a wheel</html>").unwrap();
-    for (bad, says) in [(&flipped, "CRC32C mismatch"), (&truncated, "needs bytes"), (&junk, "not a zip file")] {
+    for (bad, says) in [(&flipped, "CRC32C mismatch"), (&truncated, "needs bytes"), (&junk, "not a zip file")]
+    {
         let out_dir = dir.path().join("out");
         let out = convert(bad, &out_dir);
         let err = String::from_utf8_lossy(&out.stderr);
         assert_eq!(out.status.code(), Some(1), "{err}");
         assert_eq!(err.trim_end().lines().count(), 1, "{err}");
-        assert!(err.contains(says) && err.contains(&*bad.to_string_lossy()) && err.contains("scripts/setup"), "{err}");
+        assert!(
+            err.contains(says) && err.contains(&*bad.to_string_lossy()) && err.contains("scripts/setup"),
+            "{err}"
+        );
         assert!(!out_dir.join("MSD_musicnn.safetensors").exists());
     }
     // The intact wheel converts to the weights the parity tests use.
     let out_dir = dir.path().join("good");
     let out = convert(&wheel, &out_dir);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let net = Musicnn::from_file(MusicnnModel::Mtt, &out_dir.join("MTT_musicnn.safetensors"), Device::Cpu).unwrap();
+    let net =
+        Musicnn::from_file(MusicnnModel::Mtt, &out_dir.join("MTT_musicnn.safetensors"), Device::Cpu).unwrap();
     assert_eq!(net.labels()[0], "guitar");
 }

@@ -15,7 +15,10 @@ use storyscore::train::pcm_cache::PcmCache;
 use tch::{Device, Kind};
 
 const PASSAGES: [(Quadrant, &str); 16] = [
-    (Quadrant::Q1, "We won the championship! Everyone was cheering, jumping and hugging in the streets all night."),
+    (
+        Quadrant::Q1,
+        "We won the championship! Everyone was cheering, jumping and hugging in the streets all night.",
+    ),
     (Quadrant::Q1, "The carnival burst into colour as the children laughed and raced toward the rides."),
     (Quadrant::Q1, "She opened the letter and shrieked with joy: she had been accepted to her dream school."),
     (Quadrant::Q1, "The band kicked in and the whole crowd danced wildly under the fireworks."),
@@ -30,7 +33,10 @@ const PASSAGES: [(Quadrant, &str); 16] = [
     (Quadrant::Q4, "She kissed him softly as the sun set over the quiet lake."),
     (Quadrant::Q4, "The village slept peacefully under the snow, and only the fire crackled in the hearth."),
     (Quadrant::Q4, "He held his newborn daughter gently, whispering how grateful he was that she was here."),
-    (Quadrant::Q4, "After the long winter, the first green shoots gave them hope that better days were coming."),
+    (
+        Quadrant::Q4,
+        "After the long winter, the first green shoots gave them hope that better days were coming.",
+    ),
 ];
 
 fn default_model() -> Option<EmotionModel> {
@@ -70,7 +76,8 @@ fn top5_shares() -> Option<Vec<(Quadrant, usize, usize)>> {
     let emb = model.embed_texts(&texts).unwrap();
     let spec: DatasetSpec = format!("4q:{}", fourq.display()).parse().unwrap();
     let (music, _) = spec.load(Modality::Music).unwrap();
-    let paths: Vec<PathBuf> = music.items.iter().filter_map(|i| i.content.audio_path().map(Path::to_path_buf)).collect();
+    let paths: Vec<PathBuf> =
+        music.items.iter().filter_map(|i| i.content.audio_path().map(Path::to_path_buf)).collect();
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     // The real cache: the clips' musicnn features are computed once (minutes) and reused.
     let cache = Dirs::resolve().unwrap().cache;
@@ -82,7 +89,8 @@ fn top5_shares() -> Option<Vec<(Quadrant, usize, usize)>> {
     let mut shares = Vec::new();
     for quadrant in Quadrant::ALL {
         let rows = top.iter().zip(&PASSAGES).filter(|(_, p)| p.0 == quadrant).map(|(row, _)| row);
-        let places: Vec<Option<Quadrant>> = rows.flatten().map(|&c| music.items[c as usize].quadrant).collect();
+        let places: Vec<Option<Quadrant>> =
+            rows.flatten().map(|&c| music.items[c as usize].quadrant).collect();
         let hits = places.iter().filter(|q| **q == Some(quadrant)).count();
         eprintln!("{quadrant}: {hits} of the top-{} places are {quadrant} clips", places.len());
         shares.push((quadrant, hits, places.len()));

@@ -104,7 +104,15 @@ fn moods_space_trains_on_joined_text_data_and_reports_every_view() {
     let out = bin()
         .args(["eval", "--model"])
         .arg(&joined_dir)
-        .args(["--text", &format!("emobank:{}", emobank.display()), "--music", &ttm, "--chunks", "2", "--json"])
+        .args([
+            "--text",
+            &format!("emobank:{}", emobank.display()),
+            "--music",
+            &ttm,
+            "--chunks",
+            "2",
+            "--json",
+        ])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));

@@ -39,7 +39,8 @@ pub struct Args {
 }
 
 fn load(spec: &str, modality: Modality) -> anyhow::Result<storyscore::data::Dataset> {
-    let (data, _) = storyscore::data::load_joined(spec, modality).with_context(|| format!("loading {spec}"))?;
+    let (data, _) =
+        storyscore::data::load_joined(spec, modality).with_context(|| format!("loading {spec}"))?;
     Ok(data)
 }
 

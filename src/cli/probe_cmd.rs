@@ -71,7 +71,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         }
     }
     if args.json {
-        println!("{}", serde_json::json!({ "clips": items.len(), "features": features.size()[1], "rows": rows }));
+        println!(
+            "{}",
+            serde_json::json!({ "clips": items.len(), "features": features.size()[1], "rows": rows })
+        );
     } else {
         print!("{}", table(&rows, items.len(), features.size()[1]));
     }
@@ -87,8 +90,10 @@ fn trained_fold(dir: &std::path::Path) -> anyhow::Result<Option<(usize, usize)>>
     let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
     let config: storyscore::train::TrainConfig =
         toml::from_str(&text).with_context(|| format!("reading {}", path.display()))?;
-    let fold = config.fold.as_deref().map(storyscore::data::parse_fold).transpose().map_err(anyhow::Error::msg)?;
-    fold.map(Some).context(format!("{}: trained without --fold, so its clips overlap every test fold", dir.display()))
+    let fold =
+        config.fold.as_deref().map(storyscore::data::parse_fold).transpose().map_err(anyhow::Error::msg)?;
+    fold.map(Some)
+        .context(format!("{}: trained without --fold, so its clips overlap every test fold", dir.display()))
 }
 
 fn stats(v: &[f64]) -> (f64, f64) {

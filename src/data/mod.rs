@@ -22,7 +22,9 @@ pub mod ttm;
 pub use dataset::{Dataset, Item, ItemContent, Modality, Split};
 pub use error::{DataError, RowIssue};
 pub use spec::{load_joined, split_joined, DatasetKind, DatasetSpec, Loaded};
-pub use splits::{apply_splits, assign_fold, assign_splits, parse_fold, read_splits, split_map, write_splits};
+pub use splits::{
+    apply_splits, assign_fold, assign_splits, parse_fold, read_splits, split_map, write_splits,
+};
 pub use summary::{DatasetSummary, Durations, Example, Spread};
 
 /// Loads a spec; datasets without their own split get the deterministic one.

@@ -75,8 +75,12 @@ mod tests {
     #[test]
     fn every_supported_text_emotion_reaches_a_mood_and_every_quadrant_is_reachable() {
         let t = StoryMoods::shipped().unwrap();
-        for v in [MoodVocabulary::ISEAR, MoodVocabulary::ALM, MoodVocabulary::GOEMOTIONS_EKMAN, MoodVocabulary::GOEMOTIONS]
-        {
+        for v in [
+            MoodVocabulary::ISEAR,
+            MoodVocabulary::ALM,
+            MoodVocabulary::GOEMOTIONS_EKMAN,
+            MoodVocabulary::GOEMOTIONS,
+        ] {
             for w in v.words {
                 let moods = t.moods_of_label(w).unwrap_or_else(|| panic!("{} label {w} missing", v.name));
                 assert!(!moods.is_empty() || *w == "neutral", "{w}");

@@ -111,8 +111,10 @@ pub fn clip_features(
 /// Cross-validates the probe over `folds` folds of the clips (`data::assign_fold`).
 pub fn probe(music: &Dataset, items: &[usize], features: &Tensor, folds: usize, seed: i64) -> Vec<ProbeRow> {
     let quadrants: Vec<Quadrant> = items.iter().filter_map(|&n| music.items[n].quadrant).collect();
-    let mut rows: Vec<ProbeRow> =
-        Target::ALL.iter().map(|&target| ProbeRow { target, probe: Vec::new(), majority: Vec::new() }).collect();
+    let mut rows: Vec<ProbeRow> = Target::ALL
+        .iter()
+        .map(|&target| ProbeRow { target, probe: Vec::new(), majority: Vec::new() })
+        .collect();
     for k in 1..=folds {
         let mut split = music.clone();
         assign_fold(&mut split, k, folds);
@@ -129,7 +131,14 @@ pub fn probe(music: &Dataset, items: &[usize], features: &Tensor, folds: usize, 
 }
 
 /// Trains the probe on `train` rows and returns (its accuracy, the majority class's) on `test`.
-fn fit_and_score(x: &Tensor, y: &[i64], train: &[usize], test: &[usize], classes: i64, seed: i64) -> (f64, f64) {
+fn fit_and_score(
+    x: &Tensor,
+    y: &[i64],
+    train: &[usize],
+    test: &[usize],
+    classes: i64,
+    seed: i64,
+) -> (f64, f64) {
     let pick = |idx: &[usize]| {
         let rows = Tensor::from_slice(&idx.iter().map(|&i| i as i64).collect::<Vec<_>>());
         (x.index_select(0, &rows), Tensor::from_slice(&idx.iter().map(|&i| y[i]).collect::<Vec<_>>()))
@@ -145,14 +154,16 @@ fn fit_and_score(x: &Tensor, y: &[i64], train: &[usize], test: &[usize], classes
     let Ok(mut opt) = nn::Adam::default().build(&vs, LR) else { return (0.0, 0.0) };
     for _ in 0..STEPS {
         let logits = linear.forward(&xtr);
-        let penalty = vs.trainable_variables().iter().map(|w| w.square().sum(Kind::Float)).fold(
-            Tensor::zeros([], (Kind::Float, Device::Cpu)),
-            |a, b| a + b,
-        );
+        let penalty = vs
+            .trainable_variables()
+            .iter()
+            .map(|w| w.square().sum(Kind::Float))
+            .fold(Tensor::zeros([], (Kind::Float, Device::Cpu)), |a, b| a + b);
         let loss = logits.cross_entropy_for_logits(&ytr) + penalty * L2 / 2.0;
         opt.backward_step(&loss);
     }
-    let accuracy = |pred: &Tensor| pred.eq_tensor(&yte).to_kind(Kind::Double).mean(Kind::Double).double_value(&[]);
+    let accuracy =
+        |pred: &Tensor| pred.eq_tensor(&yte).to_kind(Kind::Double).mean(Kind::Double).double_value(&[]);
     let predicted = tch::no_grad(|| linear.forward(&xte).argmax(-1, false));
     let counts = ytr.bincount::<Tensor>(None, classes);
     let majority = counts.argmax(0, false).int64_value(&[]);
@@ -168,7 +179,8 @@ mod tests {
         tch::manual_seed(7);
         let x = Tensor::randn([200, 5], (Kind::Float, Device::Cpu));
         // The class is the sign of feature 2; the other features are noise.
-        let y: Vec<i64> = Vec::<f32>::try_from(x.select(1, 2)).unwrap().iter().map(|&v| i64::from(v > 0.0)).collect();
+        let y: Vec<i64> =
+            Vec::<f32>::try_from(x.select(1, 2)).unwrap().iter().map(|&v| i64::from(v > 0.0)).collect();
         let train: Vec<usize> = (0..150).collect();
         let test: Vec<usize> = (150..200).collect();
         let (acc, majority) = fit_and_score(&x, &y, &train, &test, 2, 1);

@@ -90,10 +90,8 @@ pub struct Selection {
 
 /// The NRC-VAD quadrant all of a text's labels share (`neutral` has none).
 fn agreed_quadrant(labels: &[String], tables: &MoodTables) -> Option<Quadrant> {
-    let mut found = labels
-        .iter()
-        .filter(|l| *l != "neutral")
-        .map(|l| tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1])));
+    let mut found =
+        labels.iter().filter(|l| *l != "neutral").map(|l| tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1])));
     let first = found.next()??;
     found.all(|q| q == Some(first)).then_some(first)
 }

@@ -152,7 +152,13 @@ fn embed(
 
 /// Frozen-encoder features of some texts of the set (rows of its corpus), from the run's corpus
 /// cache when there is one.
-fn features_of(model: &EmotionModel, set: &EvalSet, opts: &EvalOptions, items: &[usize], texts: &[&str]) -> Result<Tensor, EvalError> {
+fn features_of(
+    model: &EmotionModel,
+    set: &EvalSet,
+    opts: &EvalOptions,
+    items: &[usize],
+    texts: &[&str],
+) -> Result<Tensor, EvalError> {
     let mut feature_dir = opts.cache_dir.join("text-features");
     if model.config().text.fine_tuned {
         feature_dir = feature_dir.join(model.id());
@@ -168,7 +174,12 @@ fn features_of(model: &EmotionModel, set: &EvalSet, opts: &EvalOptions, items: &
 
 /// The valence–arousal view: Pearson r of the model's reading of the rated texts with their
 /// ratings; nothing for spaces without a reading.
-fn va_row(name: &str, model: &EmotionModel, set: &EvalSet, opts: &EvalOptions) -> Result<Option<EvalRow>, EvalError> {
+fn va_row(
+    name: &str,
+    model: &EmotionModel,
+    set: &EvalSet,
+    opts: &EvalOptions,
+) -> Result<Option<EvalRow>, EvalError> {
     let items: Vec<usize> = set.rated.iter().map(|r| r.item).collect();
     let texts: Vec<&str> = set.rated.iter().map(|r| r.text.as_str()).collect();
     let features = features_of(model, set, opts, &items, &texts)?;
@@ -176,7 +187,8 @@ fn va_row(name: &str, model: &EmotionModel, set: &EvalSet, opts: &EvalOptions) -
     let Some(va) = model.valence_arousal(&emb) else { return Ok(None) };
     let va = to_rows(&va);
     let column = |rows: &[Vec<f64>], j: usize| rows.iter().map(|r| r[j]).collect::<Vec<f64>>();
-    let truth: Vec<Vec<f64>> = set.rated.iter().map(|r| vec![f64::from(r.va[0]), f64::from(r.va[1])]).collect();
+    let truth: Vec<Vec<f64>> =
+        set.rated.iter().map(|r| vec![f64::from(r.va[0]), f64::from(r.va[1])]).collect();
     let mut row = EvalRow::new(name, model.space().as_str(), "ratings", View::Va, (set.rated.len(), 0));
     row.valence_r = pearson(&column(&va, 0), &column(&truth, 0));
     row.arousal_r = pearson(&column(&va, 1), &column(&truth, 1));

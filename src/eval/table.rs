@@ -138,8 +138,15 @@ pub fn render(rows: &[EvalRow], mappings: &[&str]) -> String {
         }
     }
     if rows.iter().any(|r| r.view == View::Va) {
-        let _ = write!(out, "\nValence–arousal view: Pearson r of what the model reads with the texts' ratings\n\n");
-        let _ = writeln!(out, "{:width$}  {:12}  {:>9}  {:>9}  texts", "model", "space", "valence r", "arousal r");
+        let _ = write!(
+            out,
+            "\nValence–arousal view: Pearson r of what the model reads with the texts' ratings\n\n"
+        );
+        let _ = writeln!(
+            out,
+            "{:width$}  {:12}  {:>9}  {:>9}  texts",
+            "model", "space", "valence r", "arousal r"
+        );
         for &k in &keys {
             if let Some(r) = find(k, View::Va, None) {
                 let _ = writeln!(

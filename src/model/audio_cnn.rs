@@ -124,7 +124,11 @@ impl AudioCnnConfig {
             return if self.n_mels == super::musicnn::N_MELS {
                 Ok(())
             } else {
-                Err(format!("audio.n_mels must be {} for musicnn, got {}", super::musicnn::N_MELS, self.n_mels))
+                Err(format!(
+                    "audio.n_mels must be {} for musicnn, got {}",
+                    super::musicnn::N_MELS,
+                    self.n_mels
+                ))
             };
         }
         if self.trunk == TrunkKind::MelStats {

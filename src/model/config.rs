@@ -194,7 +194,8 @@ impl ModelConfig {
             .iter()
             .filter_map(|l| story.moods_of_label(l).map(|m| (l.to_string(), m.to_vec())))
             .collect();
-        cfg.mood_quadrants = moods.iter().filter_map(|m| story.quadrant(m).map(|q| (m.to_string(), q))).collect();
+        cfg.mood_quadrants =
+            moods.iter().filter_map(|m| story.quadrant(m).map(|q| (m.to_string(), q))).collect();
         cfg.validate(Path::new("model config"))?;
         Ok(cfg)
     }

@@ -268,7 +268,12 @@ impl EmotionModel {
     }
 
     /// A frozen trunk's feature rows `[windows, FEATURE_DIM]` of a plan's segments, in window order.
-    pub fn window_feature_rows(&self, front: &MelFrontEnd, plan: &WindowPlan, segments: &[Vec<f32>]) -> Result<Tensor> {
+    pub fn window_feature_rows(
+        &self,
+        front: &MelFrontEnd,
+        plan: &WindowPlan,
+        segments: &[Vec<f32>],
+    ) -> Result<Tensor> {
         let trunk = self.frozen_trunk()?;
         let mels = SegmentMels::new(front, plan, segments)?;
         self.over_windows(&mels, |mel, offsets| {
@@ -293,7 +298,13 @@ impl EmotionModel {
 
     /// What the song head sees of a clip's `count` windows: the trunk's outputs `[count, out_dim]`
     /// (eval mode, no gradient). For probing what a trunk knows.
-    pub fn trunk_windows(&self, front: &MelFrontEnd, samples: &[f32], count: usize, mode: WindowMode) -> Result<Tensor> {
+    pub fn trunk_windows(
+        &self,
+        front: &MelFrontEnd,
+        samples: &[f32],
+        count: usize,
+        mode: WindowMode,
+    ) -> Result<Tensor> {
         let plan = self.window_plan(front, samples.len(), count, mode);
         let mels = SegmentMels::new(front, &plan, &plan.segment_samples(samples))?;
         self.over_windows(&mels, |mel, offsets| self.audio.forward_windows(mel, offsets, mels.frames))
@@ -341,7 +352,8 @@ impl EmotionModel {
 
     /// Window embeddings `[count, D]` from the segments' log-mels.
     pub fn embed_segment_mels(&self, mels: &SegmentMels) -> Result<Tensor> {
-        let trunk = self.over_windows(mels, |mel, offsets| self.audio.forward_windows(mel, offsets, mels.frames))?;
+        let trunk =
+            self.over_windows(mels, |mel, offsets| self.audio.forward_windows(mel, offsets, mels.frames))?;
         let out = tch::no_grad(|| self.song_head.forward_t(&trunk, false));
         Ok(self.song_in_space(out))
     }
@@ -537,7 +549,10 @@ impl EmotionModel {
             Space::Classify | Space::Moods => {
                 let p = emb.narrow(1, 0, m);
                 let table = Tensor::from_slice(&points?).view([m, 2]).to_device(emb.device());
-                Some(p.matmul(&table) / p.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-8))
+                Some(
+                    p.matmul(&table)
+                        / p.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-8),
+                )
             }
             _ => None,
         }

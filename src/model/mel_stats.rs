@@ -102,7 +102,9 @@ impl AudioTrunk {
             Self::MelStats(stats) => {
                 stats.forward_t(&super::windows::slice_windows(mel, offsets, 1, frames), false)
             }
-            Self::Musicnn(_) => self.forward_t(&super::windows::slice_windows(mel, offsets, 1, frames), false),
+            Self::Musicnn(_) => {
+                self.forward_t(&super::windows::slice_windows(mel, offsets, 1, frames), false)
+            }
         }
     }
 }

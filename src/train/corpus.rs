@@ -87,13 +87,18 @@ impl Corpus {
                 (!moods.is_empty()).then_some(CorpusSong { item, moods })
             })
             .collect();
-        let mut songs_by_mood = vec![Vec::new(); model.moods.len()];
+        Self::assemble(texts, songs, model.moods.len(), false)
+    }
+
+    /// The corpus of these texts and songs, with the songs of each of `n_moods` moods indexed.
+    fn assemble(texts: Vec<CorpusText>, songs: Vec<CorpusSong>, n_moods: usize, independent: bool) -> Self {
+        let mut songs_by_mood = vec![Vec::new(); n_moods];
         for (s, song) in songs.iter().enumerate() {
             for &m in &song.moods {
                 songs_by_mood[m].push(s);
             }
         }
-        Self { texts, songs, songs_by_mood, n_moods: model.moods.len(), independent: false, text_cumulative: Vec::new() }
+        Self { texts, songs, songs_by_mood, n_moods, independent, text_cumulative: Vec::new() }
     }
 
     /// The moods space: every text with a label the model maps (neutral included) or a
@@ -105,7 +110,9 @@ impl Corpus {
             .iter()
             .enumerate()
             .filter(|(_, it)| it.split == Some(split))
-            .filter(|(_, it)| it.va.is_some() || it.labels.iter().any(|l| model.label_mapping.contains_key(l)))
+            .filter(|(_, it)| {
+                it.va.is_some() || it.labels.iter().any(|l| model.label_mapping.contains_key(l))
+            })
             .map(|(item, it)| {
                 let label = it.labels.first().and_then(|l| model.text_labels.iter().position(|x| x == l));
                 CorpusText { item, label: label.unwrap_or(0), mood: 0 }
@@ -119,25 +126,23 @@ impl Corpus {
             .enumerate()
             .filter(|(_, it)| it.split == Some(split))
             .filter_map(|(item, it)| {
-                let tagged = story.map(|t| t.moods_of_tags(it.tags.iter().map(String::as_str))).unwrap_or_default();
+                let tagged =
+                    story.map(|t| t.moods_of_tags(it.tags.iter().map(String::as_str))).unwrap_or_default();
                 let mut moods: Vec<usize> = tagged.iter().chain(&it.labels).filter_map(mood_index).collect();
                 moods.sort_unstable();
                 moods.dedup();
                 if moods.is_empty() {
                     moods = (0..model.moods.len())
-                        .filter(|&m| it.quadrant.is_some() && model.mood_quadrants.get(&model.moods[m]) == it.quadrant.as_ref())
+                        .filter(|&m| {
+                            it.quadrant.is_some()
+                                && model.mood_quadrants.get(&model.moods[m]) == it.quadrant.as_ref()
+                        })
                         .collect();
                 }
                 (!moods.is_empty()).then_some(CorpusSong { item, moods })
             })
             .collect();
-        let mut songs_by_mood = vec![Vec::new(); model.moods.len()];
-        for (s, song) in songs.iter().enumerate() {
-            for &m in &song.moods {
-                songs_by_mood[m].push(s);
-            }
-        }
-        Self { texts, songs, songs_by_mood, n_moods: model.moods.len(), independent: true, text_cumulative: Vec::new() }
+        Self::assemble(texts, songs, model.moods.len(), true)
     }
 
     /// Draw texts label-balanced: each first label of `text` (the unlabelled texts as one group)
@@ -229,7 +234,8 @@ impl BatchPlan {
             }
             let mut rng = StdRng::seed_from_u64(seed ^ step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
             let ns = corpus.songs.len();
-            let text_song = (0..half).map(|_| (corpus.draw_text(&mut rng), rng.random_range(0..ns))).collect();
+            let text_song =
+                (0..half).map(|_| (corpus.draw_text(&mut rng), rng.random_range(0..ns))).collect();
             return Some(Self { step, tag_text: Vec::new(), tag_song: Vec::new(), text_song });
         }
         let pairable: Vec<usize> = (0..corpus.texts.len())

@@ -28,7 +28,11 @@ fn tensor(values: &[f32], rows: usize) -> Tensor {
 /// Text targets: (distribution over the moods and neutral, has one), (valence–arousal, has
 /// one), and the NRC-VAD quadrant its labels agree on (index into `Quadrant::ALL`; none for
 /// neutral or disagreement).
-fn text_targets(s: &Session, item: usize, tables: &MoodTables) -> (Vec<f32>, bool, [f32; 2], bool, Option<usize>) {
+fn text_targets(
+    s: &Session,
+    item: usize,
+    tables: &MoodTables,
+) -> (Vec<f32>, bool, [f32; 2], bool, Option<usize>) {
     let cfg = s.model.config();
     let it = &s.text.items[item];
     let m = cfg.moods.len();
@@ -65,7 +69,9 @@ fn text_targets(s: &Session, item: usize, tables: &MoodTables) -> (Vec<f32>, boo
         .labels
         .iter()
         .filter(|l| *l != "neutral")
-        .filter_map(|l| cfg.mood_quadrants.get(l).copied().or_else(|| tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1]))))
+        .filter_map(|l| {
+            cfg.mood_quadrants.get(l).copied().or_else(|| tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1])))
+        })
         .collect();
     let quadrant = quadrants
         .first()
@@ -111,10 +117,14 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     let text_ce = soft_cross_entropy(&text_logits, &to(tensor(&dist, n)), &to(Tensor::from_slice(&has_dist)))
         .map_err(werr)?;
     let (text_p, _) = s.model.text_mood_probabilities(&text_logits);
-    let mood_va: Vec<f32> =
-        cfg.moods.iter().flat_map(|mood| cfg.mood_va.get(mood).map_or([0.5, 0.5], |v| [v[0], v[1]])).collect();
+    let mood_va: Vec<f32> = cfg
+        .moods
+        .iter()
+        .flat_map(|mood| cfg.mood_va.get(mood).map_or([0.5, 0.5], |v| [v[0], v[1]]))
+        .collect();
     let implied = text_p.matmul(&to(tensor(&mood_va, m)));
-    let va_err = (implied - to(tensor(&va, n))).square().sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
+    let va_err =
+        (implied - to(tensor(&va, n))).square().sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
     let has_va = to(Tensor::from_slice(&has_va));
     let text_va = (va_err * &has_va).sum(Kind::Float) / has_va.sum(Kind::Float).clamp_min(1.0);
     let text_quad = quadrant_loss(s, &text_p, &to(tensor(&text_quadrants, n)));

@@ -6,12 +6,12 @@ use std::path::Path;
 use tch::{Device, Kind, Tensor};
 
 use super::corpus::Corpus;
+use super::feed::PreparedBatch;
 use super::pcm_cache::PcmCache;
 use super::text_features::{text_features, TextInputs};
 use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
-use super::feed::PreparedBatch;
 use crate::data::{apply_splits, assign_fold, load_joined, parse_fold, Dataset, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
 use crate::eval::embed::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};
@@ -234,8 +234,13 @@ impl Session {
         let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
         let device = self.model.device();
         if let Some(rows) = &self.song_rows {
-            let picked: Vec<Tensor> =
-                batch.plan.songs().iter().zip(&batch.windows).map(|(&song, &w)| rows[song].get(w as i64)).collect();
+            let picked: Vec<Tensor> = batch
+                .plan
+                .songs()
+                .iter()
+                .zip(&batch.windows)
+                .map(|(&song, &w)| rows[song].get(w as i64))
+                .collect();
             let picked = Tensor::stack(&picked, 0).to_device(device);
             return if embed {
                 self.model.embed_feature_rows(&picked, true).map_err(werr)
@@ -243,7 +248,8 @@ impl Session {
                 self.model.audio_outputs_from_rows(&picked, true).map_err(werr)
             };
         }
-        let wave = Tensor::from_slice(&batch.audio).view([batch.plan.songs().len() as i64, -1]).to_device(device);
+        let wave =
+            Tensor::from_slice(&batch.audio).view([batch.plan.songs().len() as i64, -1]).to_device(device);
         let mel = self.front.log_mel(&wave).map_err(|e| RunError::format(&self.run.config_path(), e))?;
         if embed {
             self.model.embed_audio_mel(&mel, true).map_err(werr)
@@ -286,12 +292,14 @@ impl Session {
     /// Moods space: P@5 and MRR in the quadrant view (a clip is a hit when its quadrant is that of
     /// the text's first label's NRC-VAD point), over valid texts with such a label.
     fn validate_quadrants(&self, sim: &[Vec<f64>]) -> Result<RetrievalScores, RunError> {
-        let tables = crate::emotion::MoodTables::shipped().map_err(|e| RunError::format(&self.run.config_path(), e))?;
+        let tables = crate::emotion::MoodTables::shipped()
+            .map_err(|e| RunError::format(&self.run.config_path(), e))?;
         let quadrant_of = |t: &super::corpus::CorpusText| {
             let label = self.text.items[t.item].labels.first().filter(|l| *l != "neutral")?;
             tables.vad(label).map(|v| crate::emotion::Quadrant::of_va(v[0], v[1]))
         };
-        let keep: Vec<usize> = (0..self.valid.texts.len()).filter(|&q| quadrant_of(&self.valid.texts[q]).is_some()).collect();
+        let keep: Vec<usize> =
+            (0..self.valid.texts.len()).filter(|&q| quadrant_of(&self.valid.texts[q]).is_some()).collect();
         let rows: Vec<Vec<f64>> = keep.iter().map(|&q| sim[q].clone()).collect();
         RetrievalScores::from_similarity(&rows, |q, c| {
             let clip = self.music.items[self.valid.songs[c].item].quadrant;

@@ -117,7 +117,8 @@ fn from_cached_corpora(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -
         if wanted.is_empty() {
             continue;
         }
-        let Some((_, all)) = Tensor::read_safetensors(path.with_extension("safetensors")).ok().and_then(|mut t| t.pop())
+        let Some((_, all)) =
+            Tensor::read_safetensors(path.with_extension("safetensors")).ok().and_then(|mut t| t.pop())
         else {
             continue;
         };

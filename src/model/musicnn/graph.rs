@@ -115,7 +115,10 @@ impl Musicnn {
             .into_iter()
             .map(|(name, view)| {
                 if view.dtype() != safetensors::Dtype::F32 {
-                    return Err(bad(format!("tensor `{name}` is {:?}, expected F32; rerun scripts/setup", view.dtype())));
+                    return Err(bad(format!(
+                        "tensor `{name}` is {:?}, expected F32; rerun scripts/setup",
+                        view.dtype()
+                    )));
                 }
                 let shape: Vec<i64> = view.shape().iter().map(|&d| d as i64).collect();
                 let t = Tensor::f_from_data_size(view.data(), &shape, Kind::Float)?.to_device(device);
@@ -137,7 +140,8 @@ impl Musicnn {
             Ok(t.shallow_clone())
         };
         let bn = |i: usize, n: i64| -> Result<(Tensor, Tensor)> {
-            let name = if i == 0 { "batch_normalization".to_string() } else { format!("batch_normalization_{i}") };
+            let name =
+                if i == 0 { "batch_normalization".to_string() } else { format!("batch_normalization_{i}") };
             let gamma = get(&format!("{name}/gamma"), &[n])?;
             let beta = get(&format!("{name}/beta"), &[n])?;
             let mean = get(&format!("{name}/moving_mean"), &[n])?;

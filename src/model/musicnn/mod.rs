@@ -11,8 +11,8 @@ mod trunk;
 use std::path::{Path, PathBuf};
 
 pub use cache::FeatureCache;
-pub use trunk::MusicnnTrunk;
 pub use graph::{Musicnn, MusicnnOutputs, FEATURE_DIM, N_MELS, PATCH_FRAMES};
+pub use trunk::MusicnnTrunk;
 
 /// Samples in one musicnn window: 186 hops, so a centred log-mel of it has [`PATCH_FRAMES`]
 /// frames (2.98 s).
@@ -67,7 +67,8 @@ pub enum MusicnnFeatures {
 }
 
 impl MusicnnFeatures {
-    pub const ALL: [Self; 5] = [Self::Penultimate, Self::Tags, Self::PenultimateTags, Self::Pooled, Self::All];
+    pub const ALL: [Self; 5] =
+        [Self::Penultimate, Self::Tags, Self::PenultimateTags, Self::Pooled, Self::All];
 
     pub fn as_str(self) -> &'static str {
         match self {

@@ -250,9 +250,10 @@ impl DatasetTab {
             return;
         }
         // Only the library folders the index covers have tags; dataset sources show none.
-        let heard = self.sounds_like.as_deref().filter(|h| src.items.iter().any(|it| {
-            it.path.as_ref().is_some_and(|p| h.contains_key(p))
-        }));
+        let heard = self
+            .sounds_like
+            .as_deref()
+            .filter(|h| src.items.iter().any(|it| it.path.as_ref().is_some_and(|p| h.contains_key(p))));
         let rows = self.visible.iter().filter_map(|&i| src.items.get(i)).map(|it| {
             let (dur, style) = match &it.duration {
                 Probe::Pending => ("…".to_string(), theme.muted()),

@@ -18,7 +18,8 @@ pub const DEFAULT_TRUNK: TrunkKind = TrunkKind::MelStats;
 pub const DEFAULT_STEPS: u64 = 300;
 pub const DEFAULT_LEARNING_RATE: &str = "1e-3";
 
-const TRUNKS: [TrunkKind; 4] = [TrunkKind::MelStats, TrunkKind::Cnn, TrunkKind::MusicnnMsd, TrunkKind::MusicnnMtt];
+const TRUNKS: [TrunkKind; 4] =
+    [TrunkKind::MelStats, TrunkKind::Cnn, TrunkKind::MusicnnMsd, TrunkKind::MusicnnMtt];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
