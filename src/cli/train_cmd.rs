@@ -76,8 +76,8 @@ pub struct Args {
     #[arg(long)]
     balance_labels: bool,
     /// Moods space: share of training text draws given to the mood lexicon (the mood words and
-    /// AllMusic tags of data/story_moods.json), 0 to 0.9
-    #[arg(long, default_value_t = 0.05)]
+    /// AllMusic tags of data/story_moods.json), 0 to 0.9; none by default
+    #[arg(long, default_value_t = 0.0)]
     lexicon_share: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,

@@ -73,8 +73,9 @@ pub struct TrainConfig {
     pub lexicon_share: f64,
 }
 
+/// None: drawing the mood lexicon was not cross-validated (docs/evaluation.md).
 fn default_lexicon_share() -> f64 {
-    0.05
+    0.0
 }
 
 fn is_default_lexicon_share(share: &f64) -> bool {
