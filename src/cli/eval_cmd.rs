@@ -14,7 +14,8 @@ pub struct Args {
     /// Model directory (model.toml + model.safetensors) or training run directory; repeatable.
     #[arg(long = "model", required = true)]
     models: Vec<PathBuf>,
-    /// Text dataset as KIND:PATH (isear, goemotions, emobank, ttm).
+    /// Text dataset as KIND:PATH (isear, goemotions, emobank, ttm); several join with +
+    /// (isear:A+goemotions:B+emobank:C).
     #[arg(long)]
     text: String,
     /// Music dataset as KIND:PATH (4q, ttm, folder).

@@ -15,7 +15,8 @@ pub struct Args {
     /// (twelve story moods with their quadrants; beyond the paper).
     #[arg(long, default_value = "three-branch")]
     space: Space,
-    /// Text dataset as KIND:PATH (isear, goemotions, emobank, ttm).
+    /// Text dataset as KIND:PATH (isear, goemotions, emobank, ttm); several join with +
+    /// (isear:A+goemotions:B+emobank:C).
     #[arg(long)]
     text: String,
     /// Music dataset as KIND:PATH (4q, ttm, folder).
