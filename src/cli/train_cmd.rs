@@ -80,6 +80,10 @@ pub struct Args {
     /// AllMusic tags of data/story_moods.json), 0 to 0.9; none by default
     #[arg(long, default_value_t = 0.0)]
     lexicon_share: f64,
+    /// Moods space: the quadrant a labelled text learns: the NRC-VAD quadrant of its labels
+    /// (nrc), or that of their moods (moods: love → tender → Q4)
+    #[arg(long, default_value = "nrc", value_parser = ["nrc", "moods"])]
+    text_quadrants: String,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -118,6 +122,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--lexicon-share must be between 0 and 0.9, got {}", args.lexicon_share);
     }
     config.lexicon_share = args.lexicon_share;
+    config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };

@@ -71,6 +71,38 @@ pub struct TrainConfig {
     /// words among tens of thousands of texts would otherwise hardly be seen).
     #[serde(default = "default_lexicon_share", skip_serializing_if = "is_default_lexicon_share")]
     pub lexicon_share: f64,
+    /// Moods space: where a text's quadrant target comes from.
+    #[serde(default, skip_serializing_if = "TextQuadrants::is_default")]
+    pub text_quadrants: TextQuadrants,
+}
+
+/// Moods space: the quadrant a labelled text learns. `Nrc`: the NRC-VAD quadrant its labels
+/// agree on (the quadrant view's ground truth; it puts love, optimism and even "tender" in Q1,
+/// their arousal being just over 0.5). `Moods`: the quadrant its labels' moods agree on
+/// (love → tender → Q4), consistent with the mood target.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TextQuadrants {
+    #[default]
+    Nrc,
+    Moods,
+}
+
+impl TextQuadrants {
+    fn is_default(&self) -> bool {
+        *self == Self::default()
+    }
+}
+
+impl std::str::FromStr for TextQuadrants {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "nrc" => Ok(Self::Nrc),
+            "moods" => Ok(Self::Moods),
+            _ => Err(format!("expected nrc or moods, got {s:?}")),
+        }
+    }
 }
 
 /// None: drawing the mood lexicon was not cross-validated (docs/evaluation.md).
@@ -118,6 +150,7 @@ impl TrainConfig {
             fold: None,
             balance_labels: false,
             lexicon_share: default_lexicon_share(),
+            text_quadrants: TextQuadrants::default(),
         }
     }
 

@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 
 use tch::{Kind, Tensor};
 
+use super::config::TextQuadrants;
 use super::feed::PreparedBatch;
 use super::setup::Session;
 use super::RunError;
@@ -64,13 +65,22 @@ fn text_targets(
             label_va.iter().map(|v| v[1]).sum::<f32>() / n as f32,
         ]),
     };
-    // A mood word (the mood lexicon) sits in its mood's quadrant; an emotion label in its NRC-VAD one.
+    // A mood word (the mood lexicon) sits in its mood's quadrant; an emotion label in its NRC-VAD
+    // one, or (`--text-quadrants moods`) in those of its moods.
+    let by_moods = s.config.text_quadrants == TextQuadrants::Moods;
     let quadrants: Vec<Quadrant> = it
         .labels
         .iter()
         .filter(|l| *l != "neutral")
-        .filter_map(|l| {
-            cfg.mood_quadrants.get(l).copied().or_else(|| tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1])))
+        .flat_map(|l| -> Vec<Quadrant> {
+            if let Some(q) = cfg.mood_quadrants.get(l) {
+                return vec![*q];
+            }
+            if by_moods {
+                let moods = cfg.label_mapping.get(l).map(Vec::as_slice).unwrap_or_default();
+                return moods.iter().filter_map(|m| cfg.mood_quadrants.get(m).copied()).collect();
+            }
+            tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1])).into_iter().collect()
         })
         .collect();
     let quadrant = quadrants
