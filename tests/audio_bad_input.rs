@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use ndarray::{Array1, Array2};
 use ndarray_npy::WriteNpyExt;
-use storyscore::audio::{decode, decode_many, load_mono_16k, probe, AudioError};
+use storyscore::audio::{decode, decode_many, load_mono_16k, probe, read_excerpts_16k, AudioError};
 use tempfile::TempDir;
 
 fn write(dir: &TempDir, name: &str, bytes: &[u8]) -> PathBuf {
@@ -150,8 +150,10 @@ fn truncated_wav_keeps_what_is_there() {
     let cut = write(&dir, "cut.wav", &bytes[..bytes.len() / 2]);
     let d = decode(&cut).expect("decodes the first half");
     assert!(d.truncated);
+    let damage = d.damage.as_deref().expect("the cut is reported");
+    assert!(damage.starts_with("header says 1.00 s, 0.50 s decodable"), "{damage}");
     let whole = decode(&full).unwrap();
-    assert!(!whole.truncated);
+    assert!(!whole.truncated && whole.damage.is_none(), "{:?}", whole.damage);
     let n = d.samples_mono.len();
     assert!((10_900..11_100).contains(&n), "{n} frames");
     assert_eq!(&d.samples_mono[..], &whole.samples_mono[..n]);
@@ -170,6 +172,8 @@ fn truncated_ogg_keeps_what_is_there() {
     let cut = write(&dir, "cut.ogg", &bytes[..bytes.len() / 2]);
     let whole = decode(&src).unwrap().samples_mono;
     let d = decode(&cut).expect("decodes the first half");
+    assert!(d.damage.is_some(), "a cut Ogg is reported");
+    assert!(decode(&src).unwrap().damage.is_none());
     let n = d.samples_mono.len();
     assert!(n > whole.len() / 4 && n < whole.len() * 3 / 4, "{n} of {}", whole.len());
     assert_eq!(&d.samples_mono[..n / 2], &whole[..n / 2]);
@@ -207,4 +211,55 @@ fn batch_decode_reports_every_bad_file() {
     assert_eq!(out.clips[0].1.len(), 16_000);
     let failed: Vec<&PathBuf> = out.failed.iter().map(|(p, _)| p).collect();
     assert_eq!(failed, vec![&empty, &text]);
+}
+
+#[test]
+fn ogg_with_a_damaged_page_in_the_middle_is_reported_and_kept() {
+    let Some(src) = common::shared("data/4q/MT0000004637.ogg") else { return };
+    let dir = TempDir::new().unwrap();
+    let mut bytes = std::fs::read(&src).unwrap();
+    let mid = bytes.len() / 2;
+    for (i, b) in bytes[mid..mid + 4000].iter_mut().enumerate() {
+        *b = (i * 31 % 251) as u8;
+    }
+    let damaged = write(&dir, "damaged.ogg", &bytes);
+    let whole = decode(&src).unwrap();
+    let d = decode(&damaged).expect("what is around the damage decodes");
+    let damage = d.damage.as_deref().expect("the damage is reported");
+    eprintln!("{damage}");
+    assert!(!damage.contains('\n'));
+    assert!(d.samples_mono.len() > whole.samples_mono.len() * 3 / 4, "the rest of the stream is kept");
+    assert_eq!(&d.samples_mono[..1000], &whole.samples_mono[..1000]);
+}
+
+/// The indexer's streamed path keeps exactly what the whole-file path gives in every range,
+/// on a real 44.1 kHz clip and on a cut WAV (read twice: its header's length is wrong).
+#[test]
+fn streamed_excerpts_equal_the_whole_file_path() {
+    let dir = TempDir::new().unwrap();
+    let wav = dir.path().join("tone.wav");
+    write_wav(&wav, 2, 44_100, 44_100 * 3, |i, c| ((i as f32 * 0.05 + c as f32).sin() * 12_000.0) as i16);
+    let bytes = std::fs::read(&wav).unwrap();
+    let cut = write(&dir, "cut.wav", &bytes[..bytes.len() * 2 / 3]);
+    let mut files = vec![wav, cut];
+    files.extend(common::shared("data/4q/MT0000004637.ogg"));
+    for path in &files {
+        let whole = load_mono_16k(path).unwrap();
+        let ranges = |len: usize| vec![0..8000, len / 3..len / 3 + 5000, len - 100..len + 400];
+        let got = read_excerpts_16k(path, ranges).unwrap();
+        assert_eq!(got.len, whole.len(), "{}", path.display());
+        for (range, part) in ranges(whole.len()).into_iter().zip(&got.parts) {
+            assert_eq!(part.len(), range.len());
+            for (k, v) in part.iter().enumerate() {
+                let want = whole.get(range.start + k).copied().unwrap_or(0.0);
+                assert!(
+                    (v - want).abs() <= 1e-5,
+                    "{}: sample {} {v} vs {want}",
+                    path.display(),
+                    range.start + k
+                );
+            }
+        }
+        assert_eq!(got.damage.is_some(), path.ends_with("cut.wav"), "{}: {:?}", path.display(), got.damage);
+    }
 }

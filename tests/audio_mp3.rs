@@ -110,8 +110,12 @@ fn cut_mp3_keeps_what_came_before() {
     encode(&lame, dir.path(), &source, 16_000, &mp3);
     let bytes = std::fs::read(&mp3).unwrap();
     let cut = dir.path().join("cut.mp3");
-    std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
+    // Mid-frame: a 128 kb/s frame at 16 kHz is 576 samples, about 576 bytes.
+    std::fs::write(&cut, &bytes[..bytes.len() / 2 + 211]).unwrap();
     let d = decode(&cut).unwrap_or_else(|e| panic!("a cut MP3 keeps its first half: {e}"));
+    let damage = d.damage.as_deref().expect("the cut is reported");
+    assert!(damage.contains("decodable") || damage.contains("ends early"), "{damage}");
+    assert_eq!(decode(&mp3).unwrap().damage, None);
     let n = d.samples_mono.len();
     assert!(n > 16_000 && n < 3 * 16_000, "{n} samples from half of a 4-s MP3");
     let garbage = dir.path().join("noise.mp3");

@@ -2,8 +2,8 @@
 
 use rubato::audioadapter_buffers::direct::InterleavedSlice;
 use rubato::{
-    Async, Fft, FixedAsync, FixedSync, Resampler, SincInterpolationParameters, SincInterpolationType,
-    WindowFunction,
+    Async, Fft, FixedAsync, FixedSync, Indexing, Resampler, SincInterpolationParameters,
+    SincInterpolationType, WindowFunction,
 };
 
 use super::ResampleError;
@@ -15,18 +15,147 @@ const CHUNK_FRAMES: usize = 1024;
 const MAX_FFT_BLOCK: usize = 4096;
 
 /// Resamples mono `samples` from `from` Hz to `to` Hz. Returns the input unchanged when the
-/// rates are equal. Output length is `ceil(len · to / from)`; the resampler delay is trimmed.
+/// rates are equal. Output length is [`resampled_len`]; the resampler delay is trimmed.
 pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, ResampleError> {
-    let fail = |reason: String| ResampleError { from, to, reason };
-    if from == 0 || to == 0 {
-        return Err(fail("sample rates must be positive".into()));
-    }
-    if from == to || samples.is_empty() {
+    if from == to && from != 0 {
         return Ok(samples.to_vec());
     }
+    let mut out = Vec::with_capacity(resampled_len(samples.len() as u64, from, to) as usize);
+    let mut stream = StreamResampler::new(from, to)?;
+    stream.push(samples, &mut |block| out.extend_from_slice(block))?;
+    stream.finish(&mut |block| out.extend_from_slice(block))?;
+    Ok(out)
+}
+
+/// Frames `frames` at `from` Hz become at `to` Hz: `ceil(frames · to / from)`.
+pub fn resampled_len(frames: u64, from: u32, to: u32) -> u64 {
+    if from == to || from == 0 {
+        return frames;
+    }
+    (to as f64 / from as f64 * frames as f64).ceil() as u64
+}
+
+/// Resamples a mono stream block by block, with exactly the output [`resample`] gives for the
+/// whole signal (the same chunks go through the same resampler), so a long file never has to
+/// be held at either rate.
+pub struct StreamResampler {
+    inner: Option<Box<dyn Resampler<f32>>>,
+    from: u32,
+    to: u32,
+    /// Input not yet a whole chunk.
+    pending: Vec<f32>,
+    chunk: usize,
+    out: Vec<f32>,
+    /// Startup delay frames still to drop from the output.
+    to_trim: usize,
+    fed: u64,
+    emitted: u64,
+}
+
+impl StreamResampler {
+    pub fn new(from: u32, to: u32) -> Result<Self, ResampleError> {
+        let fail = |reason: String| ResampleError { from, to, reason };
+        if from == 0 || to == 0 {
+            return Err(fail("sample rates must be positive".into()));
+        }
+        let inner = (from != to).then(|| make_resampler(from, to)).transpose()?;
+        let (chunk, out_max, delay) = match &inner {
+            Some(r) => (r.input_frames_next(), r.output_frames_max(), r.output_delay()),
+            None => (0, 0, 0),
+        };
+        Ok(Self {
+            inner,
+            from,
+            to,
+            pending: Vec::with_capacity(chunk),
+            chunk,
+            out: vec![0.0; out_max],
+            to_trim: delay,
+            fed: 0,
+            emitted: 0,
+        })
+    }
+
+    /// Feeds `samples`; whatever output is ready goes to `emit`.
+    pub fn push(&mut self, mut samples: &[f32], emit: &mut dyn FnMut(&[f32])) -> Result<(), ResampleError> {
+        self.fed += samples.len() as u64;
+        if self.inner.is_none() {
+            self.emitted += samples.len() as u64;
+            emit(samples);
+            return Ok(());
+        }
+        while !samples.is_empty() {
+            let take = (self.chunk - self.pending.len()).min(samples.len());
+            self.pending.extend_from_slice(&samples[..take]);
+            samples = &samples[take..];
+            // A full chunk is only processed once more input follows it, as rubato's own
+            // process_all treats a last chunk that is exactly full as its partial one.
+            if self.pending.len() == self.chunk && !samples.is_empty() {
+                self.process(None, emit)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes the last partial chunk and the resampler's delay; the total emitted is
+    /// [`resampled_len`] of the frames fed.
+    pub fn finish(mut self, emit: &mut dyn FnMut(&[f32])) -> Result<(), ResampleError> {
+        if self.inner.is_none() {
+            return Ok(());
+        }
+        let expected = resampled_len(self.fed, self.from, self.to);
+        if !self.pending.is_empty() {
+            let n = self.pending.len();
+            self.pending.resize(self.chunk, 0.0);
+            self.process_capped(Some(n), expected, emit)?;
+        }
+        self.pending.clear();
+        self.pending.resize(self.chunk, 0.0);
+        while self.emitted < expected {
+            self.process_capped(Some(0), expected, emit)?;
+        }
+        Ok(())
+    }
+
+    fn process(&mut self, partial: Option<usize>, emit: &mut dyn FnMut(&[f32])) -> Result<(), ResampleError> {
+        self.process_capped(partial, u64::MAX, emit)
+    }
+
+    fn process_capped(
+        &mut self,
+        partial: Option<usize>,
+        cap: u64,
+        emit: &mut dyn FnMut(&[f32]),
+    ) -> Result<(), ResampleError> {
+        let (from, to) = (self.from, self.to);
+        let fail = |reason: String| ResampleError { from, to, reason };
+        let Some(inner) = self.inner.as_mut() else { return Ok(()) };
+        let input = InterleavedSlice::new(&self.pending, 1, self.chunk).map_err(|e| fail(e.to_string()))?;
+        let frames = self.out.len();
+        let mut output =
+            InterleavedSlice::new_mut(&mut self.out, 1, frames).map_err(|e| fail(e.to_string()))?;
+        let indexing = Indexing { partial_len: partial, ..Indexing::new() };
+        let (_, produced) = inner
+            .process_into_buffer(&input, &mut output, Some(&indexing))
+            .map_err(|e| fail(e.to_string()))?;
+        self.pending.clear();
+        let skip = self.to_trim.min(produced);
+        self.to_trim -= skip;
+        let room = cap.saturating_sub(self.emitted).min((produced - skip) as u64) as usize;
+        if room > 0 {
+            emit(&self.out[skip..skip + room]);
+            self.emitted += room as u64;
+        }
+        Ok(())
+    }
+}
+
+/// rubato's FFT resampler for rate pairs with a small common block, the sinc one otherwise.
+fn make_resampler(from: u32, to: u32) -> Result<Box<dyn Resampler<f32>>, ResampleError> {
+    let fail = |reason: String| ResampleError { from, to, reason };
     let (from_us, to_us) = (from as usize, to as usize);
     let block = from_us / gcd(from_us, to_us);
-    let mut resampler: Box<dyn Resampler<f32>> = if block <= MAX_FFT_BLOCK {
+    Ok(if block <= MAX_FFT_BLOCK {
         let chunk = CHUNK_FRAMES.max(block);
         Box::new(
             Fft::<f32>::new(from_us, to_us, chunk, 1, FixedSync::Input).map_err(|e| fail(e.to_string()))?,
@@ -44,10 +173,7 @@ pub fn resample(samples: &[f32], from: u32, to: u32) -> Result<Vec<f32>, Resampl
             Async::<f32>::new_sinc(to as f64 / from as f64, 1.0, &params, CHUNK_FRAMES, 1, FixedAsync::Input)
                 .map_err(|e| fail(e.to_string()))?,
         )
-    };
-    let input = InterleavedSlice::new(samples, 1, samples.len()).map_err(|e| fail(e.to_string()))?;
-    let out = resampler.process_all(&input, samples.len(), None).map_err(|e| fail(e.to_string()))?;
-    Ok(out.take_data())
+    })
 }
 
 fn gcd(a: usize, b: usize) -> usize {
@@ -124,6 +250,33 @@ mod tests {
         let y = resample(&x, 44_100, 16_000).unwrap();
         let rms = (y[2000..14000].iter().map(|v| (v * v) as f64).sum::<f64>() / 12_000.0).sqrt();
         assert!(rms < 1e-3, "aliased energy {rms}");
+    }
+
+    /// rubato's own whole-clip path, which `resample` must equal.
+    fn process_all(x: &[f32], from: u32, to: u32) -> Vec<f32> {
+        let mut r = make_resampler(from, to).unwrap();
+        let input = InterleavedSlice::new(x, 1, x.len()).unwrap();
+        r.process_all(&input, x.len(), None).unwrap().take_data()
+    }
+
+    #[test]
+    fn streaming_equals_the_whole_clip_path_in_any_blocks() {
+        for (rate, n) in
+            [(44_100u32, 44_100usize), (22_050, 1000), (48_000, 1024 * 3), (44_057, 30_000), (44_100, 7)]
+        {
+            let x = sine(440.0, rate, n);
+            let whole = process_all(&x, rate, 16_000);
+            assert_eq!(resample(&x, rate, 16_000).unwrap(), whole, "{rate} Hz, {n} frames");
+            for block in [1usize, 333, 4096] {
+                let mut out = Vec::new();
+                let mut s = StreamResampler::new(rate, 16_000).unwrap();
+                for part in x.chunks(block) {
+                    s.push(part, &mut |b| out.extend_from_slice(b)).unwrap();
+                }
+                s.finish(&mut |b| out.extend_from_slice(b)).unwrap();
+                assert_eq!(out, whole, "{rate} Hz, {n} frames in blocks of {block}");
+            }
+        }
     }
 
     #[test]
