@@ -153,17 +153,77 @@ impl Config {
 /// failure (a full disk) the temp file is removed.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     use std::io::Write;
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir)?;
-    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-    let written = std::fs::File::create(&tmp)
-        .and_then(|mut f| f.write_all(bytes).and_then(|()| f.sync_all()))
-        .and_then(|()| std::fs::rename(&tmp, path));
-    if written.is_err() {
-        let _ = std::fs::remove_file(&tmp);
+    write_atomic_with(path, |out| out.write_all(bytes))
+}
+
+/// Streams `write`'s output to a temp file beside `path` (`.NAME.PID.tmp`), fsyncs it and
+/// renames it into place. On any failure (a full disk, a file-size limit) the temp file is
+/// removed and `path` is left as it was.
+pub fn write_atomic_with(
+    path: &Path,
+    write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let mut staged = Staged::default();
+    staged.write(path, write)?;
+    staged.commit().map_err(|(_, e)| e)
+}
+
+/// Files written to temp files beside their targets and renamed into place together once all
+/// are written, so a set of files (an index) is replaced whole or not at all. Temp files not
+/// committed are removed on drop.
+#[derive(Debug, Default)]
+pub struct Staged {
+    /// (temp file, target), in the order they are renamed.
+    files: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Staged {
+    /// Writes the next file's new content; on failure its temp file is removed at once.
+    pub fn write(
+        &mut self,
+        path: &Path,
+        write: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> std::io::Result<()>,
+    ) -> std::io::Result<()> {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir)?;
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
+        let written = std::fs::File::create(&tmp).and_then(|file| {
+            let mut out = std::io::BufWriter::new(file);
+            write(&mut out)?;
+            let file = out.into_inner().map_err(std::io::IntoInnerError::into_error)?;
+            file.sync_all()
+        });
+        match written {
+            Ok(()) => {
+                self.files.push((tmp, path.to_path_buf()));
+                Ok(())
+            }
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                Err(e)
+            }
+        }
     }
-    written
+
+    /// Renames every staged file into place, in order. → the target that failed, and why.
+    pub fn commit(mut self) -> Result<(), (PathBuf, std::io::Error)> {
+        for (tmp, path) in std::mem::take(&mut self.files) {
+            if let Err(e) = std::fs::rename(&tmp, &path) {
+                let _ = std::fs::remove_file(&tmp);
+                return Err((path, e));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Staged {
+    fn drop(&mut self) {
+        for (tmp, _) in &self.files {
+            let _ = std::fs::remove_file(tmp);
+        }
+    }
 }
 
 /// A short key for a file's current version (path, size, modification second), naming its entry

@@ -15,9 +15,25 @@ pub fn init(path: &Path) {
     let filter = EnvFilter::try_from_env("STORYSCORE_LOG").unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::sync::Mutex::new(file))
+        .with_writer(std::sync::Mutex::new(QuietFile(file)))
         .with_ansi(false)
         .try_init();
+}
+
+/// The log file. A write that fails (a full disk, a file-size limit) is dropped rather than
+/// reported on the terminal for every event: the log is a help, not the work.
+struct QuietFile(std::fs::File);
+
+impl std::io::Write for QuietFile {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _ = self.0.write_all(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        let _ = self.0.flush();
+        Ok(())
+    }
 }
 
 /// While alive, file descriptor 2 points at the log file; the original stderr comes back on drop

@@ -5,9 +5,12 @@ use clap::Parser;
 fn main() {
     // `storyscore search … | head` ends quietly when the reader goes away, as CLI tools do,
     // instead of panicking on a failed print.
-    // SAFETY: restoring the default disposition of one signal before any thread starts.
+    // SAFETY: setting signal dispositions before any thread starts.
+    // A file-size limit (`ulimit -f`) makes a write fail with "File too large", reported and
+    // cleaned up like a full disk, instead of killing the process mid-write.
     unsafe {
         libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+        libc::signal(libc::SIGXFSZ, libc::SIG_IGN);
     }
     let cli = cli::Cli::parse();
     if let Ok(dirs) = storyscore::config::Dirs::resolve() {

@@ -179,3 +179,188 @@ fn bad_queries_and_missing_index_fail_cleanly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
 }
+
+/// A `.npy` whose header dict does not parse (`{garbage}`), padded as numpy pads.
+fn garbage_npy() -> Vec<u8> {
+    let mut dict = b"{garbage}".to_vec();
+    while (10 + dict.len() + 1) % 64 != 0 {
+        dict.push(b' ');
+    }
+    dict.push(b'\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((dict.len() as u16).to_le_bytes());
+    out.extend(dict);
+    out.extend([0u8; 64]);
+    out
+}
+
+#[test]
+fn index_reports_every_bad_file_on_one_line() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    fresh_model(3, &model_dir);
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    write_tone(&lib.join("good.wav"), 440.0, 2.0);
+    std::fs::write(lib.join("empty.wav"), b"").unwrap();
+    std::fs::write(lib.join("text.mp3"), b"Chapter one. It was a dark and stormy night.\n").unwrap();
+    let noise: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(lib.join("noise.ogg"), noise).unwrap();
+    write_tone(&lib.join("trunc.wav"), 330.0, 3.0);
+    let whole = std::fs::read(lib.join("trunc.wav")).unwrap();
+    std::fs::write(lib.join("trunc.wav"), &whole[..44 + 2 * 2400]).unwrap();
+    std::fs::write(lib.join("bad.npy"), garbage_npy()).unwrap();
+    let (m, l) = (model_dir.to_str().unwrap(), lib.to_str().unwrap());
+
+    let out_dir = dir.path().join("idx");
+    let out = storyscore(&["index", "--model", m, l, "--out", out_dir.to_str().unwrap(), "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clips"], 2, "{report}");
+    let listed = |key: &str| -> Vec<(String, String)> {
+        report[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap().to_string(), f["reason"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let (skipped, warnings) = (listed("skipped"), listed("warnings"));
+    let names = |files: &[(String, String)]| -> Vec<String> {
+        files.iter().map(|(p, _)| Path::new(p).file_name().unwrap().to_string_lossy().into_owned()).collect()
+    };
+    assert_eq!(names(&skipped), ["bad.npy", "empty.wav", "noise.ogg", "text.mp3"], "{skipped:?}");
+    assert_eq!(names(&warnings), ["trunc.wav"]);
+    assert!(
+        warnings[0].1.contains("header says 3.00 s, 0.15 s decodable; indexed what was there"),
+        "{warnings:?}"
+    );
+    for (path, reason) in skipped.iter().chain(&warnings) {
+        let name = Path::new(path).file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!reason.contains('\n') && !reason.contains(&name), "{path}: {reason:?}");
+        assert!(!reason.is_empty() && reason.len() < 200, "{path}: {reason:?}");
+    }
+
+    // The text summary: one line per file, the path once.
+    let out =
+        storyscore(&["index", "--model", m, l, "--out", dir.path().join("idx2").to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for name in ["bad.npy", "empty.wav", "noise.ogg", "text.mp3", "trunc.wav"] {
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains(name)).collect();
+        assert_eq!(lines.len(), 1, "{name}: {text}");
+        assert_eq!(lines[0].matches(name).count(), 1, "{name}: {text}");
+    }
+
+    // --on-damaged skip leaves the cut file out.
+    let idx3 = dir.path().join("idx3");
+    let args = ["index", "--model", m, l, "--out", idx3.to_str().unwrap(), "--json", "--on-damaged", "skip"];
+    let out = storyscore(&args, None);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["clips"].as_u64(), report["skipped"].as_array().unwrap().len()),
+        (Some(1), 5),
+        "{report}"
+    );
+    assert!(report["warnings"].as_array().unwrap().is_empty());
+}
+
+/// Two writers on one index: a second run started while the first holds the lock waits for it
+/// (or, with --no-wait, says who holds it and exits 1), and the index ends with both libraries.
+#[test]
+fn two_writers_on_one_index_take_turns() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    fresh_model(4, &model_dir);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir(&a).unwrap();
+    std::fs::create_dir(&b).unwrap();
+    for i in 0..24 {
+        write_tone(&a.join(format!("a{i:02}.wav")), 200.0 + 20.0 * i as f32, 10.0);
+    }
+    for i in 0..2 {
+        write_tone(&b.join(format!("b{i}.wav")), 700.0 + 50.0 * i as f32, 2.0);
+    }
+    let idx = dir.path().join("idx");
+    let run = |lib: &Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_storyscore"))
+            .args(["index", "--model", model_dir.to_str().unwrap(), lib.to_str().unwrap()])
+            .args(["--out", idx.to_str().unwrap()])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = run(&a, &[]);
+    let stamp = format!("pid {}", first.id());
+    let lock = idx.join(".writer.lock");
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&stamp)) {
+        assert!(start.elapsed().as_secs() < 120, "the first writer never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let refused = run(&b, &["--no-wait"]);
+    let second = run(&b, &[]);
+    let refused = refused.wait_with_output().unwrap();
+    let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(stderr(&second).contains("waiting"), "the second writer waited: {}", stderr(&second));
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let why = stderr(&refused);
+    assert!(why.contains("being written by") && why.contains(&stamp), "{why}");
+    assert_eq!(why.trim().lines().count(), 1, "{why}");
+    let index = ClipIndex::open(&idx).unwrap();
+    assert_eq!(index.len(), 26, "the index holds both libraries");
+}
+
+/// A write that fails mid-way (a file-size limit, as a full disk does) gives one clear line,
+/// leaves the previous index as it was and no temp file behind.
+#[test]
+fn failed_write_keeps_the_previous_index_and_no_temp_file() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    fresh_model(5, &model_dir);
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    for i in 0..2 {
+        write_tone(&lib.join(format!("t{i}.wav")), 300.0 + 100.0 * i as f32, 2.0);
+    }
+    let idx = dir.path().join("idx");
+    let (m, l, o) = (model_dir.to_str().unwrap(), lib.to_str().unwrap(), idx.to_str().unwrap());
+    assert_eq!(storyscore(&["index", "--model", m, l, "--out", o], None).status.code(), Some(0));
+    let before = ClipIndex::open(&idx).unwrap();
+    for i in 2..40 {
+        write_tone(&lib.join(format!("t{i}.wav")), 300.0 + 10.0 * i as f32, 2.0);
+    }
+    // 16 KB: the chunk embeddings of 40 clips (40 × 16 × 64 floats) do not fit.
+    let script = format!(
+        "ulimit -f 16 && exec '{}' index --model '{m}' '{l}' --out '{o}'",
+        env!("CARGO_BIN_EXE_storyscore")
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let why = stderr(&out);
+    assert!(why.contains("cannot write") && why.contains(o), "{why}");
+    assert_eq!(why.trim().lines().count(), 1, "{why}");
+    let after = ClipIndex::open(&idx).unwrap();
+    assert_eq!(after.len(), before.len());
+    assert_eq!(after.embeddings(), before.embeddings());
+    let temps: Vec<_> = std::fs::read_dir(&idx)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .map(|e| e.path())
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}

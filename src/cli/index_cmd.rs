@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use anyhow::Context as _;
 use indicatif::{ProgressBar, ProgressStyle};
-use storyscore::index::{build_index, default_index_dir, IndexEvent, IndexOptions, IndexReport};
+use storyscore::index::{
+    build_index, default_index_dir, DamagePolicy, IndexEvent, IndexOptions, IndexReport,
+};
 use storyscore::model::{EmotionModel, WindowMode};
 
 use super::Context;
@@ -26,9 +28,23 @@ pub struct Args {
     /// of letting overlapping windows share the trunk's first layers (about 3× slower).
     #[arg(long)]
     exact_windows: bool,
+    /// What to do with a file that decodes only in part (cut short, damaged packets): index
+    /// what decodes and warn, or skip it.
+    #[arg(long, value_enum, default_value = "keep", value_name = "POLICY")]
+    on_damaged: OnDamaged,
+    /// When another storyscore process is writing this index, exit with a message instead of
+    /// waiting for it to finish.
+    #[arg(long)]
+    no_wait: bool,
     /// Print the summary as JSON.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum OnDamaged {
+    Keep,
+    Skip,
 }
 
 /// Skipped files listed one by one before the rest are only counted.
@@ -48,9 +64,15 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
 
     let (tx, rx) = crossbeam_channel::unbounded();
     let show_bar = std::io::stderr().is_terminal() && !args.json;
-    let bar_thread = std::thread::spawn(move || follow(rx, show_bar));
+    let shown = out.clone();
+    let bar_thread = std::thread::spawn(move || follow(rx, show_bar, &shown));
     let windows = if args.exact_windows { WindowMode::Exact } else { WindowMode::Shared };
-    let options = IndexOptions { progress: Some(tx), windows, ..IndexOptions::default() };
+    let on_damaged = match args.on_damaged {
+        OnDamaged::Keep => DamagePolicy::Keep,
+        OnDamaged::Skip => DamagePolicy::Skip,
+    };
+    let wait = !args.no_wait;
+    let options = IndexOptions { progress: Some(tx), windows, on_damaged, wait, ..IndexOptions::default() };
     let start = Instant::now();
     let result = build_index(&model, &args.model, &args.libraries, &out, &options);
     drop(options);
@@ -59,8 +81,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let wall_s = start.elapsed().as_secs_f64();
 
     if args.json {
-        let skipped: Vec<_> =
-            report.skipped.iter().map(|(p, why)| serde_json::json!({"path": p, "reason": why})).collect();
+        let listed = |files: &[(PathBuf, String)]| -> Vec<serde_json::Value> {
+            files.iter().map(|(p, why)| serde_json::json!({"path": p, "reason": why})).collect()
+        };
         let value = serde_json::json!({
             "index": out,
             "model_id": model.id(),
@@ -68,7 +91,8 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             "embedded": report.embedded,
             "reused": report.reused,
             "removed": report.removed,
-            "skipped": skipped,
+            "skipped": listed(&report.skipped),
+            "warnings": listed(&report.warnings),
             "wall_s": wall_s,
             "files_per_s": if wall_s > 0.0 { report.embedded as f64 / wall_s } else { 0.0 },
         });
@@ -88,22 +112,33 @@ fn print_summary(report: &IndexReport, out: &std::path::Path, wall_s: f64) {
         report.reused,
         report.removed
     );
-    if !report.skipped.is_empty() {
-        println!("skipped {} files:", report.skipped.len());
-        for (path, why) in report.skipped.iter().take(SHOWN_SKIPPED) {
-            println!("  {}: {why}", path.display());
-        }
-        if report.skipped.len() > SHOWN_SKIPPED {
-            println!("  … and {} more", report.skipped.len() - SHOWN_SKIPPED);
-        }
+    print_files("skipped", &report.skipped);
+    print_files("warnings for", &report.warnings);
+}
+
+/// `skipped 3 files:` and one line per file (path once, then the reason), the rest counted.
+fn print_files(heading: &str, files: &[(PathBuf, String)]) {
+    if files.is_empty() {
+        return;
+    }
+    let noun = if files.len() == 1 { "file" } else { "files" };
+    println!("{heading} {} {noun}:", files.len());
+    for (path, why) in files.iter().take(SHOWN_SKIPPED) {
+        println!("  {}: {why}", path.display());
+    }
+    if files.len() > SHOWN_SKIPPED {
+        println!("  … and {} more", files.len() - SHOWN_SKIPPED);
     }
 }
 
 /// Drives a progress bar (on a terminal) from the indexer's events.
-fn follow(rx: crossbeam_channel::Receiver<IndexEvent>, show_bar: bool) {
+fn follow(rx: crossbeam_channel::Receiver<IndexEvent>, show_bar: bool, out: &std::path::Path) {
     let mut bar: Option<ProgressBar> = None;
     for event in rx {
         match event {
+            IndexEvent::Waiting { holder } => {
+                eprintln!("index {} is being written by {holder}; waiting for it to finish …", out.display());
+            }
             IndexEvent::Planned { to_embed, .. } if show_bar && to_embed > 0 => {
                 let b = ProgressBar::new(to_embed as u64);
                 if let Ok(style) = ProgressStyle::with_template(

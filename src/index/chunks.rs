@@ -6,12 +6,13 @@
 //! new rows in memory and copies untouched ones from the old file when it saves.
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::store::IndexError;
+use crate::config::Staged;
 
 pub const CHUNKS_FILE: &str = "chunks.npy";
 
@@ -172,27 +173,38 @@ impl ChunkTable {
     /// Writes the table to `path` (temp file, then rename), zeros for clips without data; removes
     /// `path` instead when no clip has data, so no stale file outlives the clips it described.
     pub fn save(&self, path: &Path) -> Result<(), IndexError> {
-        let werr = |source: std::io::Error| IndexError::Write { path: path.to_path_buf(), source };
-        if !(0..self.len).any(|i| self.has(i)) {
-            return match std::fs::remove_file(path) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(werr(e)),
-                _ => Ok(()),
-            };
+        let mut staged = Staged::default();
+        if self.stage(&mut staged, path)? {
+            return staged.commit().map_err(|(path, source)| IndexError::Write { path, source });
         }
-        let tmp = path.with_extension(format!("npy.{}.tmp", std::process::id()));
-        let mut out = BufWriter::new(File::create(&tmp).map_err(werr)?);
-        out.write_all(&header(&[self.len, self.per_clip, self.dim])).map_err(werr)?;
-        let zeros = vec![0f32; self.row_values()];
-        for i in 0..self.len {
-            let values = self.get(i)?;
-            for v in values.as_deref().unwrap_or(&zeros) {
-                out.write_all(&v.to_le_bytes()).map_err(werr)?;
+        match std::fs::remove_file(path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(IndexError::Write { path: path.to_path_buf(), source: e })
             }
+            _ => Ok(()),
         }
-        let file = out.into_inner().map_err(|e| werr(e.into_error()))?;
-        file.sync_all().map_err(werr)?;
-        drop(file);
-        std::fs::rename(&tmp, path).map_err(werr)
+    }
+
+    /// Stages the table's new file for `path` (zeros for clips without data). → whether any clip
+    /// has data (nothing is staged when none has).
+    pub fn stage(&self, staged: &mut Staged, path: &Path) -> Result<bool, IndexError> {
+        if !(0..self.len).any(|i| self.has(i)) {
+            return Ok(false);
+        }
+        staged
+            .write(path, |out| {
+                out.write_all(&header(&[self.len, self.per_clip, self.dim]))?;
+                let zeros = vec![0f32; self.row_values()];
+                for i in 0..self.len {
+                    let values = self.get(i).map_err(std::io::Error::other)?;
+                    for v in values.as_deref().unwrap_or(&zeros) {
+                        out.write_all(&v.to_le_bytes())?;
+                    }
+                }
+                Ok(())
+            })
+            .map_err(|source| IndexError::Write { path: path.to_path_buf(), source })?;
+        Ok(true)
     }
 }
 

@@ -8,13 +8,14 @@
 //! every record first.
 
 use std::fs::File;
-use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::records::{ClipRecord, IndexError, CLIP_LINES_FILE, CLIP_OFFSETS_FILE};
 use crate::audio::EVAL_CHUNKS;
+use crate::config::Staged;
 
 /// Every clip's record, in row order: in memory, or parsed from `clips.jsonl` row by row.
 #[derive(Debug, Clone)]
@@ -195,32 +196,30 @@ impl ClipRecords {
         Ok(v)
     }
 
-    /// Writes `clips.jsonl` and `clips.idx` into `dir`, each to a temp file renamed into place.
-    pub(super) fn save(&self, dir: &Path) -> Result<(), IndexError> {
+    /// Stages `clips.jsonl` and `clips.idx` of `dir` (renamed into place on commit).
+    pub(super) fn stage(&self, staged: &mut Staged, dir: &Path) -> Result<(), IndexError> {
         let path = dir.join(CLIP_LINES_FILE);
         let werr = |path: &Path| {
             let path = path.to_path_buf();
             move |source| IndexError::Write { path, source }
         };
-        let tmp = path.with_extension(format!("jsonl.{}.tmp", std::process::id()));
-        let mut out = BufWriter::new(File::create(&tmp).map_err(werr(&path))?);
         let mut offsets = Vec::with_capacity(self.len() + 1);
         let mut at = 0u64;
         offsets.push(at);
-        for record in self.iter() {
-            let mut line = serde_json::to_vec(&record?)
-                .map_err(|e| IndexError::Invalid { path: path.clone(), message: e.to_string() })?;
-            line.push(b'\n');
-            out.write_all(&line).map_err(werr(&path))?;
-            at += line.len() as u64;
-            offsets.push(at);
-        }
-        let file = out.into_inner().map_err(|e| werr(&path)(e.into_error()))?;
-        file.sync_all().map_err(werr(&path))?;
-        drop(file);
-        std::fs::rename(&tmp, &path).map_err(werr(&path))?;
+        staged
+            .write(&path, |out| {
+                for record in self.iter() {
+                    let mut line = serde_json::to_vec(&record.map_err(std::io::Error::other)?)?;
+                    line.push(b'\n');
+                    out.write_all(&line)?;
+                    at += line.len() as u64;
+                    offsets.push(at);
+                }
+                Ok(())
+            })
+            .map_err(werr(&path))?;
         let idx_path = dir.join(CLIP_OFFSETS_FILE);
         let bytes: Vec<u8> = offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
-        crate::config::write_atomic(&idx_path, &bytes).map_err(werr(&idx_path))
+        staged.write(&idx_path, |out| out.write_all(&bytes)).map_err(werr(&idx_path))
     }
 }

@@ -20,8 +20,9 @@ use crossbeam_channel::{bounded, Sender};
 use tch::Kind;
 
 use super::fingerprint::Fingerprint;
+use super::lock::{remove_leftovers, WriterLock};
 use super::store::{ClipIndex, ClipRecord, IndexError};
-use crate::audio::{load_mono_16k, probe, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
+use crate::audio::{probe, read_excerpts_16k, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
 use crate::model::{EmotionModel, WindowMode, WindowPlan};
 
 /// Decoded clips waiting for the model; each holds at most 16 × 80,000 samples (5 MB).
@@ -42,6 +43,20 @@ pub struct IndexOptions {
     pub progress: Option<Sender<IndexEvent>>,
     /// How each clip's 16 windows are computed (shared by default; exact is the paper's).
     pub windows: WindowMode,
+    /// What to do with a file that decodes only in part (cut short, damaged packets).
+    pub on_damaged: DamagePolicy,
+    /// When another process is writing the index: wait for it (true) or fail.
+    pub wait: bool,
+}
+
+/// What becomes of a file that decodes only in part.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum DamagePolicy {
+    /// Index what decodes, with a warning naming the file and the damage.
+    #[default]
+    Keep,
+    /// Leave the file out (listed among the skipped).
+    Skip,
 }
 
 impl Default for IndexOptions {
@@ -53,18 +68,45 @@ impl Default for IndexOptions {
             cancel: None,
             progress: None,
             windows: WindowMode::Shared,
+            on_damaged: DamagePolicy::Keep,
+            wait: true,
         }
     }
 }
 
-/// Progress of an indexing run, in order: `Planned`, then `Embedded`/`Skipped` per file (with
-/// `Checkpoint`s between), then `Finished`.
+/// Progress of an indexing run, in order: `Planned`, then `Embedded`/`Skipped` per file (a
+/// damaged file kept has a `Warned` before its `Embedded`; `Checkpoint`s between), then
+/// `Finished`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum IndexEvent {
-    Planned { files: usize, reused: usize, to_embed: usize, removed: usize },
-    Embedded { path: PathBuf, done: usize, to_embed: usize },
-    Skipped { path: PathBuf, reason: String, done: usize, to_embed: usize },
-    Checkpoint { clips: usize },
+    /// Another process is writing the index; this run waits for it (before `Planned`).
+    Waiting {
+        holder: String,
+    },
+    Planned {
+        files: usize,
+        reused: usize,
+        to_embed: usize,
+        removed: usize,
+    },
+    Embedded {
+        path: PathBuf,
+        done: usize,
+        to_embed: usize,
+    },
+    Skipped {
+        path: PathBuf,
+        reason: String,
+        done: usize,
+        to_embed: usize,
+    },
+    Warned {
+        path: PathBuf,
+        warning: String,
+    },
+    Checkpoint {
+        clips: usize,
+    },
     Finished(IndexReport),
 }
 
@@ -79,6 +121,8 @@ pub struct IndexReport {
     pub removed: usize,
     /// Files skipped, with the reason.
     pub skipped: Vec<(PathBuf, String)>,
+    /// Files indexed in part (damaged), with what was wrong.
+    pub warnings: Vec<(PathBuf, String)>,
     /// The run was cancelled before every file was embedded.
     pub cancelled: bool,
 }
@@ -91,6 +135,8 @@ struct Prepared {
     segments: Vec<Vec<f32>>,
     duration_s: f64,
     tags: Vec<(String, String)>,
+    /// What was wrong with the file, when it decoded only in part.
+    damage: Option<String>,
 }
 
 /// Indexes every audio file under `libraries` with `model` into `out` (created or updated).
@@ -109,6 +155,12 @@ pub fn build_index(
     let _heap = crate::heap::HeapReuse::start();
     let mut report = IndexReport::default();
     let files = list_files(libraries, &mut report.skipped)?;
+    // One writer at a time; a second waits and then builds on what the first saved.
+    let _lock =
+        WriterLock::acquire(out, options.wait, |holder| send(IndexEvent::Waiting { holder: holder.into() }))?;
+    for leftover in remove_leftovers(out) {
+        tracing::info!(path = %leftover.display(), "removed a temp file left by a killed run");
+    }
     let dim = usize::try_from(model.embed_dim()).unwrap_or(0);
     let mut index = ClipIndex::open_or_new(out, model.id(), model.space(), dim)?;
     index.set_model_dir(model_dir);
@@ -130,11 +182,18 @@ pub fn build_index(
                     to_embed.push(fp);
                 }
             }
-            Err(e) => report.skipped.push((path.clone(), format!("cannot read: {e}"))),
+            Err(e) => report
+                .skipped
+                .push((path.clone(), format!("cannot read: {}", crate::audio::brief(&e.to_string())))),
         }
     }
+    // A clip leaves when its file is gone, or when it lies under one of these folders and is no
+    // longer listed; clips of other folders stay, so runs on different folders add up.
+    let roots: Vec<PathBuf> = libraries.iter().filter(|l| l.is_dir()).cloned().collect();
     let before = index.len();
-    index.retain(|c| present.contains(&c.path))?;
+    index.retain(|c| {
+        present.contains(&c.path) || (c.path.exists() && !roots.iter().any(|r| c.path.starts_with(r)))
+    })?;
     report.removed = before - index.len();
     let changed: HashSet<&Path> = to_embed.iter().map(|f| f.path.as_path()).collect();
     report.reused = 0;
@@ -173,7 +232,7 @@ pub fn build_index(
             scope.spawn(move || {
                 while let Ok(fp) = work_rx.recv() {
                     let plan = |len| WindowPlan::with_window(window, len, EVAL_CHUNKS, grid, options.windows);
-                    if done_tx.send(prepare(fp, plan)).is_err() {
+                    if done_tx.send(prepare(fp, plan, options.on_damaged)).is_err() {
                         return;
                     }
                 }
@@ -193,6 +252,11 @@ pub fn build_index(
             match outcome {
                 Ok((p, (embedding, chunks, sounds_like))) => {
                     let path = p.fingerprint.path.clone();
+                    if let Some(damage) = &p.damage {
+                        let warning = format!("{damage}; indexed what was there");
+                        send(IndexEvent::Warned { path: path.clone(), warning: warning.clone() });
+                        report.warnings.push((path.clone(), warning));
+                    }
                     let record = ClipRecord {
                         path: p.fingerprint.path,
                         size: p.fingerprint.size,
@@ -249,6 +313,7 @@ pub fn build_index(
     index.save(out)?;
     report.clips = index.len();
     report.skipped.sort();
+    report.warnings.sort();
     send(IndexEvent::Finished(report.clone()));
     Ok(report)
 }
@@ -285,18 +350,24 @@ fn list_files(
     Ok(files)
 }
 
-/// Decode, resample and cut one file into its window segments (runs on a decoder thread).
+/// Decode, resample and cut one file into its window segments (runs on a decoder thread). The
+/// file is read as a stream and only the segments are kept, so a three-hour mix costs what a
+/// three-minute song does.
 fn prepare(
     fingerprint: Fingerprint,
     plan: impl Fn(usize) -> WindowPlan,
+    on_damaged: DamagePolicy,
 ) -> Result<Prepared, (PathBuf, String)> {
     let path = fingerprint.path.clone();
-    let samples = load_mono_16k(&path).map_err(|e| (path.clone(), e.to_string()))?;
-    let duration_s = samples.len() as f64 / f64::from(SAMPLE_RATE);
+    let ranges = |len: usize| plan(len).segments.iter().map(|s| s.start..s.start + s.len).collect();
+    let excerpts = read_excerpts_16k(&path, ranges).map_err(|e| (path.clone(), e.reason()))?;
+    if let (Some(damage), DamagePolicy::Skip) = (&excerpts.damage, on_damaged) {
+        return Err((path, format!("{damage}; skipped (--on-damaged skip)")));
+    }
+    let duration_s = excerpts.len as f64 / f64::from(SAMPLE_RATE);
     let tags = probe(&path).map(|info| info.tags).unwrap_or_default();
-    let plan = plan(samples.len());
-    let segments = plan.segment_samples(&samples);
-    Ok(Prepared { fingerprint, plan, segments, duration_s, tags })
+    let plan = plan(excerpts.len);
+    Ok(Prepared { fingerprint, plan, segments: excerpts.parts, duration_s, tags, damage: excerpts.damage })
 }
 
 /// The clip embedding, the mean over its 16 window embeddings, those window embeddings, and

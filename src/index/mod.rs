@@ -4,6 +4,7 @@ pub mod chunks;
 mod clip_file;
 pub mod fingerprint;
 pub mod indexer;
+pub mod lock;
 pub mod moods;
 mod persist;
 pub mod records;
@@ -12,7 +13,7 @@ pub mod soundtrack;
 pub mod store;
 pub mod topk;
 
-pub use indexer::{build_index, default_index_dir, IndexEvent, IndexOptions, IndexReport};
+pub use indexer::{build_index, default_index_dir, DamagePolicy, IndexEvent, IndexOptions, IndexReport};
 pub use moods::{sounds_like_text, MoodAnchors};
 pub use search::{
     best_chunk, best_chunk_of, clock, Preview, QueryMode, SearchError, SearchHit, SearchResults, Searcher,

@@ -3,7 +3,7 @@
 //! never the records themselves (but for the old `clips.json` layout, read whole).
 
 use std::fs::File;
-use std::io::{BufReader, BufWriter};
+use std::io::{BufReader, Write};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -17,7 +17,7 @@ use super::records::{
 };
 use super::store::{ClipIndex, ClipRecord};
 use crate::audio::EVAL_CHUNKS;
-use crate::config::write_atomic;
+use crate::config::Staged;
 use crate::model::Space;
 
 impl ClipIndex {
@@ -70,22 +70,35 @@ impl ClipIndex {
     pub fn save(&self, dir: &Path) -> Result<(), IndexError> {
         std::fs::create_dir_all(dir)
             .map_err(|source| IndexError::Write { path: dir.to_path_buf(), source })?;
-        write_embeddings(&dir.join(EMBEDDINGS_FILE), &self.embeddings, self.meta.dim)?;
-        self.chunks.save(&dir.join(CHUNKS_FILE))?;
-        self.clips.save(dir)?;
+        // Every file is written first and renamed into place only once all are: a full disk
+        // mid-save leaves the previous index whole.
+        let mut staged = Staged::default();
+        stage_embeddings(&mut staged, &dir.join(EMBEDDINGS_FILE), &self.embeddings, self.meta.dim)?;
+        let chunks_path = dir.join(CHUNKS_FILE);
+        let has_chunks = self.chunks.stage(&mut staged, &chunks_path)?;
+        self.clips.stage(&mut staged, dir)?;
         let meta_path = dir.join(META_FILE);
         let text = toml::to_string_pretty(&self.meta)
             .map_err(|e| IndexError::Invalid { path: meta_path.clone(), message: e.to_string() })?;
-        write_atomic(&meta_path, text.as_bytes())
+        staged
+            .write(&meta_path, |out| out.write_all(text.as_bytes()))
             .map_err(|source| IndexError::Write { path: meta_path, source })?;
-        // The old layout's records, superseded by clips.jsonl.
-        let old = dir.join(CLIPS_FILE);
-        match std::fs::remove_file(&old) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(IndexError::Write { path: old, source: e })
-            }
-            _ => Ok(()),
+        staged.commit().map_err(|(path, source)| IndexError::Write { path, source })?;
+        // No stale chunk file outlives the clips it described; the old layout's records are
+        // superseded by clips.jsonl.
+        let mut gone = vec![dir.join(CLIPS_FILE)];
+        if !has_chunks {
+            gone.push(chunks_path);
         }
+        for old in gone {
+            match std::fs::remove_file(&old) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(IndexError::Write { path: old, source: e })
+                }
+                _ => {}
+            }
+        }
+        Ok(())
     }
 }
 
@@ -127,18 +140,11 @@ fn read_embeddings(path: &Path, rows: usize, dim: usize) -> Result<Vec<f32>, Ind
     Ok(data)
 }
 
-/// Streams the matrix to a temp file beside `path`, then renames it into place.
-fn write_embeddings(path: &Path, data: &[f32], dim: usize) -> Result<(), IndexError> {
-    let werr = |source: std::io::Error| IndexError::Write { path: path.to_path_buf(), source };
+/// Streams the matrix to a temp file beside `path`, renamed into place on commit.
+fn stage_embeddings(staged: &mut Staged, path: &Path, data: &[f32], dim: usize) -> Result<(), IndexError> {
     let view = ArrayView2::from_shape((data.len() / dim, dim), data)
         .map_err(|e| IndexError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
-    let tmp = path.with_extension(format!("npy.{}.tmp", std::process::id()));
-    let file = File::create(&tmp).map_err(werr)?;
-    let mut out = BufWriter::new(file);
-    view.write_npy(&mut out)
-        .map_err(|e| IndexError::Invalid { path: path.to_path_buf(), message: e.to_string() })?;
-    let file = out.into_inner().map_err(|e| werr(e.into_error()))?;
-    file.sync_all().map_err(werr)?;
-    drop(file);
-    std::fs::rename(&tmp, path).map_err(werr)
+    staged
+        .write(path, |out| view.write_npy(out).map_err(std::io::Error::other))
+        .map_err(|source| IndexError::Write { path: path.to_path_buf(), source })
 }

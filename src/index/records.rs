@@ -44,6 +44,8 @@ pub enum IndexError {
     NonFinite { path: PathBuf },
     #[error("index search: {0}")]
     TopK(#[from] topk::TopKError),
+    #[error("index {dir} is being written by {holder}; try again when it is done (or leave out --no-wait to wait)")]
+    Locked { dir: PathBuf, holder: String },
 }
 
 /// `index.toml`.

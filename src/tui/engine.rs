@@ -83,12 +83,15 @@ pub enum EngineEvent {
         done: usize,
         total: usize,
         reused: usize,
+        /// Files indexed in part so far (damaged; named in the log).
+        damaged: usize,
     },
     Ready {
         index_dir: PathBuf,
         clips: usize,
         space: crate::model::Space,
         skipped: usize,
+        damaged: usize,
     },
     Unavailable(String),
     Projected(Arc<MapData>),
@@ -186,6 +189,7 @@ fn open(
                 clips: report.clips,
                 space: searcher.index().space(),
                 skipped: report.skipped.len(),
+                damaged: report.warnings.len(),
             });
             Ok(Some(searcher))
         }
@@ -237,15 +241,26 @@ fn index_library(
 }
 
 fn forward_progress(events: &Receiver<IndexEvent>, send: &(dyn Fn(EngineEvent) + Sync)) {
-    let mut reused = 0;
+    let (mut reused, mut damaged) = (0, 0);
     for ev in events.iter() {
         match ev {
             IndexEvent::Planned { reused: r, to_embed, .. } => {
                 reused = r;
-                send(EngineEvent::Indexing { done: 0, total: to_embed, reused });
+                send(EngineEvent::Indexing { done: 0, total: to_embed, reused, damaged });
             }
-            IndexEvent::Embedded { done, to_embed, .. } | IndexEvent::Skipped { done, to_embed, .. } => {
-                send(EngineEvent::Indexing { done, total: to_embed, reused });
+            IndexEvent::Embedded { done, to_embed, .. } => {
+                send(EngineEvent::Indexing { done, total: to_embed, reused, damaged });
+            }
+            IndexEvent::Skipped { path, reason, done, to_embed } => {
+                tracing::warn!(path = %path.display(), %reason, "skipped while indexing");
+                send(EngineEvent::Indexing { done, total: to_embed, reused, damaged });
+            }
+            IndexEvent::Warned { path, warning } => {
+                tracing::warn!(path = %path.display(), %warning, "damaged file indexed in part");
+                damaged += 1;
+            }
+            IndexEvent::Waiting { holder } => {
+                send(EngineEvent::Preparing(format!("the index is being written by {holder}; waiting …")));
             }
             IndexEvent::Checkpoint { .. } | IndexEvent::Finished(_) => {}
         }

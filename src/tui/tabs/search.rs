@@ -29,12 +29,14 @@ pub enum IndexState {
         done: usize,
         total: usize,
         reused: usize,
+        damaged: usize,
     },
     Ready {
         index_dir: PathBuf,
         clips: usize,
         space: Space,
         skipped: usize,
+        damaged: usize,
     },
 }
 
@@ -91,11 +93,11 @@ impl SearchTab {
     pub fn on_engine(&mut self, ev: EngineEvent) -> StatusMsg {
         match ev {
             EngineEvent::Preparing(what) => self.index = IndexState::Preparing(what),
-            EngineEvent::Indexing { done, total, reused } => {
-                self.index = IndexState::Indexing { done, total, reused }
+            EngineEvent::Indexing { done, total, reused, damaged } => {
+                self.index = IndexState::Indexing { done, total, reused, damaged }
             }
-            EngineEvent::Ready { index_dir, clips, space, skipped } => {
-                self.index = IndexState::Ready { index_dir, clips, space, skipped };
+            EngineEvent::Ready { index_dir, clips, space, skipped, damaged } => {
+                self.index = IndexState::Ready { index_dir, clips, space, skipped, damaged };
                 return Some((Level::Info, format!("index ready: {clips} clips")));
             }
             EngineEvent::Unavailable(why) => {
@@ -216,19 +218,18 @@ impl SearchTab {
         let state = match &self.index {
             IndexState::Unavailable(_) => Line::styled(" no index", theme.warning()),
             IndexState::Preparing(what) => Line::styled(format!(" {what}"), theme.muted()),
-            IndexState::Indexing { done, total, reused } => Line::styled(
-                format!(" indexing the built-in library: {done}/{total} (reused {reused})"),
+            IndexState::Indexing { done, total, reused, damaged } => Line::styled(
+                format!(
+                    " indexing the built-in library: {done}/{total} (reused {reused}){}",
+                    file_faults(0, *damaged)
+                ),
                 theme.accent(),
             ),
-            IndexState::Ready { index_dir, clips, space, skipped } => Line::styled(
+            IndexState::Ready { index_dir, clips, space, skipped, damaged } => Line::styled(
                 format!(
                     " {clips} clips, {space} space — {}{}",
                     index_dir.display(),
-                    if *skipped > 0 {
-                        format!(" ({skipped} unreadable files skipped)")
-                    } else {
-                        String::new()
-                    }
+                    file_faults(*skipped, *damaged)
                 ),
                 theme.muted(),
             ),
@@ -413,4 +414,20 @@ mod tests {
         tab.on_engine(EngineEvent::Soundtrack(Soundtrack { passages: vec![passage], notices: Vec::new() }));
         assert_eq!(tab.selected_preview(), Some(("c.ogg".into(), 7.25)));
     }
+}
+
+/// " (2 unreadable files skipped, 1 damaged file indexed in part; see the log)", or nothing.
+fn file_faults(skipped: usize, damaged: usize) -> String {
+    let plural = |n: usize| if n == 1 { "file" } else { "files" };
+    let mut parts = Vec::new();
+    if skipped > 0 {
+        parts.push(format!("{skipped} unreadable {} skipped", plural(skipped)));
+    }
+    if damaged > 0 {
+        parts.push(format!("{damaged} damaged {} indexed in part", plural(damaged)));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(" ({}; see the log)", parts.join(", "))
 }
