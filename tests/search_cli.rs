@@ -180,6 +180,18 @@ fn bad_queries_and_missing_index_fail_cleanly() {
     assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
 }
 
+/// A temp folder with a fresh model (`model/`) and an empty library folder (`lib/`), or `None`
+/// (printed) without MiniLM.
+fn model_and_library(seed: i64) -> Option<(tempfile::TempDir, std::path::PathBuf, std::path::PathBuf)> {
+    common::minilm_dir()?;
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    fresh_model(seed, &model_dir);
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    Some((dir, model_dir, lib))
+}
+
 /// A `.npy` whose header dict does not parse (`{garbage}`), padded as numpy pads.
 fn garbage_npy() -> Vec<u8> {
     let mut dict = b"{garbage}".to_vec();
@@ -196,14 +208,7 @@ fn garbage_npy() -> Vec<u8> {
 
 #[test]
 fn index_reports_every_bad_file_on_one_line() {
-    if common::minilm_dir().is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let model_dir = dir.path().join("model");
-    fresh_model(3, &model_dir);
-    let lib = dir.path().join("lib");
-    std::fs::create_dir(&lib).unwrap();
+    let Some((dir, model_dir, lib)) = model_and_library(3) else { return };
     write_tone(&lib.join("good.wav"), 440.0, 2.0);
     std::fs::write(lib.join("empty.wav"), b"").unwrap();
     std::fs::write(lib.join("text.mp3"), b"Chapter one. It was a dark and stormy night.\n").unwrap();
@@ -325,14 +330,7 @@ fn two_writers_on_one_index_take_turns() {
 /// leaves the previous index as it was and no temp file behind.
 #[test]
 fn failed_write_keeps_the_previous_index_and_no_temp_file() {
-    if common::minilm_dir().is_none() {
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let model_dir = dir.path().join("model");
-    fresh_model(5, &model_dir);
-    let lib = dir.path().join("lib");
-    std::fs::create_dir(&lib).unwrap();
+    let Some((dir, model_dir, lib)) = model_and_library(5) else { return };
     for i in 0..2 {
         write_tone(&lib.join(format!("t{i}.wav")), 300.0 + 100.0 * i as f32, 2.0);
     }
