@@ -195,7 +195,7 @@ fn model_and_library(seed: i64) -> Option<(tempfile::TempDir, std::path::PathBuf
 /// A `.npy` whose header dict does not parse (`{garbage}`), padded as numpy pads.
 fn garbage_npy() -> Vec<u8> {
     let mut dict = b"{garbage}".to_vec();
-    while (10 + dict.len() + 1) % 64 != 0 {
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
         dict.push(b' ');
     }
     dict.push(b'\n');
