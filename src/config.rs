@@ -169,12 +169,12 @@ pub fn write_atomic_with(
 }
 
 /// Files written to temp files beside their targets and renamed into place together once all
-/// are written, so a set of files (an index) is replaced whole or not at all. Temp files not
-/// committed are removed on drop.
+/// are written (and files to remove, removed then), so a set of files (an index) is replaced
+/// whole or not at all. Temp files not committed are removed on drop.
 #[derive(Debug, Default)]
 pub struct Staged {
-    /// (temp file, target), in the order they are renamed.
-    files: Vec<(PathBuf, PathBuf)>,
+    /// (temp file, target) in the order they are carried out; no temp file: remove the target.
+    files: Vec<(Option<PathBuf>, PathBuf)>,
 }
 
 impl Staged {
@@ -196,7 +196,7 @@ impl Staged {
         });
         match written {
             Ok(()) => {
-                self.files.push((tmp, path.to_path_buf()));
+                self.files.push((Some(tmp), path.to_path_buf()));
                 Ok(())
             }
             Err(e) => {
@@ -206,11 +206,26 @@ impl Staged {
         }
     }
 
-    /// Renames every staged file into place, in order. → the target that failed, and why.
+    /// Removes `path` on commit (a file the new set no longer has; missing is fine).
+    pub fn remove(&mut self, path: &Path) {
+        self.files.push((None, path.to_path_buf()));
+    }
+
+    /// Renames every staged file into place and removes those to remove, in order. → the
+    /// target that failed, and why.
     pub fn commit(mut self) -> Result<(), (PathBuf, std::io::Error)> {
         for (tmp, path) in std::mem::take(&mut self.files) {
-            if let Err(e) = std::fs::rename(&tmp, &path) {
-                let _ = std::fs::remove_file(&tmp);
+            let done = match &tmp {
+                Some(tmp) => std::fs::rename(tmp, &path),
+                None => std::fs::remove_file(&path).or_else(|e| match e.kind() {
+                    std::io::ErrorKind::NotFound => Ok(()),
+                    _ => Err(e),
+                }),
+            };
+            if let Err(e) = done {
+                if let Some(tmp) = tmp {
+                    let _ = std::fs::remove_file(tmp);
+                }
                 return Err((path, e));
             }
         }
@@ -220,7 +235,7 @@ impl Staged {
 
 impl Drop for Staged {
     fn drop(&mut self) {
-        for (tmp, _) in &self.files {
+        for tmp in self.files.iter().filter_map(|(tmp, _)| tmp.as_ref()) {
             let _ = std::fs::remove_file(tmp);
         }
     }

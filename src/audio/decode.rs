@@ -52,12 +52,13 @@ pub fn decode(path: &Path) -> Result<Decoded, AudioError> {
     let mut stream = PcmStream::open(path)?;
     let mut samples_mono = Vec::with_capacity(stream.declared_frames().unwrap_or(0).min(1 << 24) as usize);
     while stream.next_block(&mut samples_mono)? {}
+    let damage = stream.log_damage();
     Ok(Decoded {
         samples_mono,
         sample_rate: stream.sample_rate(),
         channels: stream.channels(),
-        truncated: stream.faulted() || stream.damage().is_some(),
-        damage: stream.damage(),
+        truncated: stream.faulted() || damage.is_some(),
+        damage,
     })
 }
 

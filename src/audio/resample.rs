@@ -91,7 +91,7 @@ impl StreamResampler {
             // A full chunk is only processed once more input follows it, as rubato's own
             // process_all treats a last chunk that is exactly full as its partial one.
             if self.pending.len() == self.chunk && !samples.is_empty() {
-                self.process(None, emit)?;
+                self.process(None, u64::MAX, emit)?;
             }
         }
         Ok(())
@@ -107,21 +107,19 @@ impl StreamResampler {
         if !self.pending.is_empty() {
             let n = self.pending.len();
             self.pending.resize(self.chunk, 0.0);
-            self.process_capped(Some(n), expected, emit)?;
+            self.process(Some(n), expected, emit)?;
         }
         self.pending.clear();
         self.pending.resize(self.chunk, 0.0);
         while self.emitted < expected {
-            self.process_capped(Some(0), expected, emit)?;
+            self.process(Some(0), expected, emit)?;
         }
         Ok(())
     }
 
-    fn process(&mut self, partial: Option<usize>, emit: &mut dyn FnMut(&[f32])) -> Result<(), ResampleError> {
-        self.process_capped(partial, u64::MAX, emit)
-    }
-
-    fn process_capped(
+    /// Runs one chunk (`partial`: how many of `pending`'s frames are real) and emits its output
+    /// after the startup delay, up to `cap` frames emitted in all.
+    fn process(
         &mut self,
         partial: Option<usize>,
         cap: u64,

@@ -18,7 +18,7 @@ use symphonia::core::formats::{FormatReader, TrackType};
 
 use super::decode::{extension, io_error, open_format, open_nonempty, AUDIO_EXTENSIONS};
 use super::resample::{resampled_len, StreamResampler};
-use super::{AudioError, SAMPLE_RATE};
+use super::{brief, AudioError, SAMPLE_RATE};
 
 /// WAV frames read per block.
 const WAV_BLOCK: usize = 8192;
@@ -113,35 +113,24 @@ impl PcmStream {
             }
             Source::Wav { reader, float, scale } => {
                 let channels = self.channels.max(1) as usize;
-                let mut interleaved = Vec::with_capacity(WAV_BLOCK * channels);
-                let mut failed = false;
-                if *float {
-                    for s in reader.samples::<f32>().take(WAV_BLOCK * channels) {
-                        match s {
-                            Ok(v) => interleaved.push(v),
-                            Err(_) => {
-                                failed = true;
-                                break;
-                            }
-                        }
-                    }
+                let limit = WAV_BLOCK * channels;
+                let mut interleaved = Vec::with_capacity(limit);
+                let failed = if *float {
+                    read_until_error(reader.samples::<f32>().take(limit), |x| x, &mut interleaved)
                 } else {
-                    for s in reader.samples::<i32>().take(WAV_BLOCK * channels) {
-                        match s {
-                            Ok(v) => interleaved.push(v as f32 * *scale),
-                            Err(_) => {
-                                failed = true;
-                                break;
-                            }
-                        }
-                    }
-                }
+                    let scale = *scale;
+                    read_until_error(
+                        reader.samples::<i32>().take(limit),
+                        |x| x as f32 * scale,
+                        &mut interleaved,
+                    )
+                };
                 out.extend(downmix(&interleaved, channels));
                 if failed {
                     let at = self.frames + (interleaved.len() / channels) as u64;
                     self.fault.get_or_insert(("data ends early".into(), at));
                 }
-                !failed && interleaved.len() == WAV_BLOCK * channels
+                !failed && interleaved.len() == limit
             }
             Source::Symphonia { format, decoder, track_id, scratch } => loop {
                 let packet = match format.next_packet() {
@@ -194,9 +183,6 @@ impl PcmStream {
                 let reason = "no sample rate in the stream".into();
                 return Err(AudioError::Corrupt { path: self.path.clone(), reason });
             }
-            if let Some(damage) = self.damage() {
-                tracing::warn!(path = %self.path.display(), %damage, "damaged audio; keeping what decodes");
-            }
         }
         Ok(out.len() > before || more)
     }
@@ -210,26 +196,47 @@ impl PcmStream {
             let missing = declared - got;
             missing > MISSING_TOLERANCE_S && missing > 0.01 * declared
         });
+        // A fault with frames after it is damage in the middle; one at the end cut the stream.
         let mid = self.fault.as_ref().filter(|(_, at)| *at + 1 < self.frames);
-        match (short, &self.fault) {
-            (Some(declared), _) => match mid {
-                Some((reason, at)) => Some(format!(
-                    "damaged audio from {:.2} s ({}); {got:.2} of {declared:.2} s decodable",
-                    *at as f64 / rate,
-                    super::error::brief(reason)
-                )),
-                None => Some(format!("header says {declared:.2} s, {got:.2} s decodable")),
-            },
-            (None, Some((reason, _))) if mid.is_none() => {
-                Some(format!("stream ends early at {got:.2} s ({})", super::error::brief(reason)))
+        let from = |(reason, at): &(String, u64)| {
+            format!("damaged audio from {:.2} s ({})", *at as f64 / rate, brief(reason))
+        };
+        match (mid, short, &self.fault) {
+            (Some(fault), Some(declared), _) => {
+                Some(format!("{}; {got:.2} of {declared:.2} s decodable", from(fault)))
             }
-            (None, Some((reason, at))) => {
-                let at = *at as f64 / rate;
-                Some(format!("damaged audio from {at:.2} s ({})", super::error::brief(reason)))
+            (Some(fault), None, _) => Some(from(fault)),
+            (None, Some(declared), _) => Some(format!("header says {declared:.2} s, {got:.2} s decodable")),
+            (None, None, Some((reason, _))) => {
+                Some(format!("stream ends early at {got:.2} s ({})", brief(reason)))
             }
-            (None, None) => None,
+            (None, None, None) => None,
         }
     }
+
+    /// Logs the damage of a stream read to its end, once, for the file's final reading.
+    pub(crate) fn log_damage(&self) -> Option<String> {
+        let damage = self.damage();
+        if let Some(damage) = &damage {
+            tracing::warn!(path = %self.path.display(), %damage, "damaged audio; keeping what decodes");
+        }
+        damage
+    }
+}
+
+/// Appends converted samples to `out` until the first read error; reports whether one happened.
+fn read_until_error<S>(
+    samples: impl Iterator<Item = hound::Result<S>>,
+    convert: impl Fn(S) -> f32,
+    out: &mut Vec<f32>,
+) -> bool {
+    for s in samples {
+        match s {
+            Ok(v) => out.push(convert(v)),
+            Err(_) => return true,
+        }
+    }
+    false
 }
 
 /// Averages interleaved frames; an incomplete last frame is dropped.
@@ -358,6 +365,7 @@ pub fn read_excerpts_16k(
         Some(n) => {
             let first = keep_ranges(&mut stream, &ranges(n as usize))?;
             if first.len as u64 == n {
+                stream.log_damage();
                 return Ok(first);
             }
             first.len
@@ -365,7 +373,9 @@ pub fn read_excerpts_16k(
         None => keep_ranges(&mut stream, &[])?.len,
     };
     let mut again = PcmStream::open(path)?;
-    keep_ranges(&mut again, &ranges(len))
+    let excerpts = keep_ranges(&mut again, &ranges(len))?;
+    again.log_damage();
+    Ok(excerpts)
 }
 
 /// Reads `stream` to its end through the resampler, copying what falls in `ranges`.

@@ -30,6 +30,16 @@ impl Quadrant {
         Self::ALL.into_iter().find(|q| q.as_str().eq_ignore_ascii_case(s.trim()))
     }
 
+    /// Position in [`Self::ALL`] (Q1 → 0 … Q4 → 3): a quadrant's column in one-hot rows.
+    pub fn index(self) -> usize {
+        match self {
+            Self::Q1 => 0,
+            Self::Q2 => 1,
+            Self::Q3 => 2,
+            Self::Q4 => 3,
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Q1 => "Q1",
@@ -59,5 +69,12 @@ mod tests {
         assert_eq!(Quadrant::of_va(0.5, 0.5), Quadrant::Q1);
         assert_eq!(Quadrant::parse("q3"), Some(Quadrant::Q3));
         assert_eq!(Quadrant::parse("Q5"), None);
+    }
+
+    #[test]
+    fn index_is_the_position_in_all() {
+        for (i, q) in Quadrant::ALL.into_iter().enumerate() {
+            assert_eq!(q.index(), i);
+        }
     }
 }

@@ -52,7 +52,7 @@ impl Target {
 
     /// Q1 = positive valence, high arousal; Q2 negative, high; Q3 negative, low; Q4 positive, low.
     fn class(self, q: Quadrant) -> i64 {
-        let i = Quadrant::ALL.iter().position(|&x| x == q).unwrap_or(0) as i64;
+        let i = q.index() as i64;
         match self {
             Self::Quadrant => i,
             Self::ValenceSign => i64::from(matches!(q, Quadrant::Q1 | Quadrant::Q4)),

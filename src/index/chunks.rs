@@ -174,22 +174,15 @@ impl ChunkTable {
     /// `path` instead when no clip has data, so no stale file outlives the clips it described.
     pub fn save(&self, path: &Path) -> Result<(), IndexError> {
         let mut staged = Staged::default();
-        if self.stage(&mut staged, path)? {
-            return staged.commit().map_err(|(path, source)| IndexError::Write { path, source });
-        }
-        match std::fs::remove_file(path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                Err(IndexError::Write { path: path.to_path_buf(), source: e })
-            }
-            _ => Ok(()),
-        }
+        self.stage(&mut staged, path)?;
+        staged.commit().map_err(|(path, source)| IndexError::Write { path, source })
     }
 
-    /// Stages the table's new file for `path` (zeros for clips without data). → whether any clip
-    /// has data (nothing is staged when none has).
-    pub fn stage(&self, staged: &mut Staged, path: &Path) -> Result<bool, IndexError> {
+    /// Stages what [`Self::save`] does: the table's new file for `path`, or its removal.
+    pub fn stage(&self, staged: &mut Staged, path: &Path) -> Result<(), IndexError> {
         if !(0..self.len).any(|i| self.has(i)) {
-            return Ok(false);
+            staged.remove(path);
+            return Ok(());
         }
         staged
             .write(path, |out| {
@@ -203,8 +196,7 @@ impl ChunkTable {
                 }
                 Ok(())
             })
-            .map_err(|source| IndexError::Write { path: path.to_path_buf(), source })?;
-        Ok(true)
+            .map_err(|source| IndexError::Write { path: path.to_path_buf(), source })
     }
 }
 

@@ -74,8 +74,7 @@ impl ClipIndex {
         // mid-save leaves the previous index whole.
         let mut staged = Staged::default();
         stage_embeddings(&mut staged, &dir.join(EMBEDDINGS_FILE), &self.embeddings, self.meta.dim)?;
-        let chunks_path = dir.join(CHUNKS_FILE);
-        let has_chunks = self.chunks.stage(&mut staged, &chunks_path)?;
+        self.chunks.stage(&mut staged, &dir.join(CHUNKS_FILE))?;
         self.clips.stage(&mut staged, dir)?;
         let meta_path = dir.join(META_FILE);
         let text = toml::to_string_pretty(&self.meta)
@@ -83,22 +82,9 @@ impl ClipIndex {
         staged
             .write(&meta_path, |out| out.write_all(text.as_bytes()))
             .map_err(|source| IndexError::Write { path: meta_path, source })?;
-        staged.commit().map_err(|(path, source)| IndexError::Write { path, source })?;
-        // No stale chunk file outlives the clips it described; the old layout's records are
-        // superseded by clips.jsonl.
-        let mut gone = vec![dir.join(CLIPS_FILE)];
-        if !has_chunks {
-            gone.push(chunks_path);
-        }
-        for old in gone {
-            match std::fs::remove_file(&old) {
-                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                    return Err(IndexError::Write { path: old, source: e })
-                }
-                _ => {}
-            }
-        }
-        Ok(())
+        // The old layout's records, superseded by clips.jsonl.
+        staged.remove(&dir.join(CLIPS_FILE));
+        staged.commit().map_err(|(path, source)| IndexError::Write { path, source })
     }
 }
 

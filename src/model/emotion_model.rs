@@ -422,8 +422,7 @@ impl EmotionModel {
     /// the last column neutral's probability (0 for every clip, so it never moves a match).
     fn text_mood_embedding(&self, logits: &Tensor) -> Tensor {
         let (p, neutral) = self.text_mood_probabilities(logits);
-        let q = p.matmul(&self.mood_quadrants) * self.config.quadrant_weight.sqrt();
-        Tensor::cat(&[p, q, neutral], 1)
+        self.mood_point(p, neutral)
     }
 
     /// Song-head outputs as points of the space (classify: mood probabilities).
@@ -440,9 +439,15 @@ impl EmotionModel {
     /// zero neutral column (texts carry their neutral probability there).
     pub fn mood_embedding(&self, logits: &Tensor) -> Tensor {
         let p = logits.softmax(-1, Kind::Float);
-        let q = p.matmul(&self.mood_quadrants) * self.config.quadrant_weight.sqrt();
         let zero = Tensor::zeros([p.size()[0], 1], (Kind::Float, p.device()));
-        Tensor::cat(&[p, q, zero], 1)
+        self.mood_point(p, zero)
+    }
+
+    /// Moods space: mood probabilities `[B, M]` and a neutral column `[B, 1]` → `[B, M + 5]`,
+    /// the quadrant sums (times √`quadrant_weight`) between them.
+    fn mood_point(&self, p: Tensor, neutral: Tensor) -> Tensor {
+        let q = p.matmul(&self.mood_quadrants) * self.config.quadrant_weight.sqrt();
+        Tensor::cat(&[p, q, neutral], 1)
     }
 
     /// Moods space: `[M, 4]`, row m one-hot on mood m's quadrant.
@@ -611,7 +616,7 @@ fn mood_quadrants(config: &ModelConfig) -> Tensor {
     let mut w = vec![0f32; m * 4];
     for (i, mood) in config.moods.iter().enumerate() {
         if let Some(q) = config.mood_quadrants.get(mood) {
-            w[i * 4 + crate::emotion::Quadrant::ALL.iter().position(|x| x == q).unwrap_or(0)] = 1.0;
+            w[i * 4 + q.index()] = 1.0;
         }
     }
     Tensor::from_slice(&w).view([m as i64, 4])

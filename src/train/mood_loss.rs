@@ -83,10 +83,7 @@ fn text_targets(
             tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1])).into_iter().collect()
         })
         .collect();
-    let quadrant = quadrants
-        .first()
-        .filter(|q| quadrants.iter().all(|x| x == *q))
-        .and_then(|q| Quadrant::ALL.iter().position(|x| x == q));
+    let quadrant = quadrants.first().filter(|q| quadrants.iter().all(|x| x == *q)).map(|q| q.index());
     (dist, mapped, va.unwrap_or([0.5, 0.5]), va.is_some(), quadrant)
 }
 
@@ -148,7 +145,7 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
             song_dist[r * m + j] = 1.0 / moods.len() as f32;
         }
         if let Some(q) = s.music.items[s.train.songs[song].item].quadrant {
-            quadrants[r * 4 + Quadrant::ALL.iter().position(|x| *x == q).unwrap_or(0)] = 1.0;
+            quadrants[r * 4 + q.index()] = 1.0;
         }
     }
     let ones = to(Tensor::ones([n as i64], (Kind::Float, tch::Device::Cpu)));

@@ -17,10 +17,7 @@ const ENCODE_BATCH: usize = 64;
 
 /// Cache file for these texts under `cache_dir`, keyed by encoder, pooling and text contents.
 pub fn cache_path(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> PathBuf {
-    let mut h = Sha1::new();
-    h.update(model.config().text.encoder.as_bytes());
-    h.update(b"\0");
-    h.update(model.config().text.pooling.as_bytes());
+    let mut h = encoder_hasher(model);
     for t in texts {
         h.update(b"\0");
         h.update(t.as_bytes());
@@ -80,12 +77,18 @@ pub fn encode_tokens(model: &EmotionModel, tokens: &[&Tokens]) -> Result<Tensor,
     })
 }
 
-/// Key of one text under the model's encoder and pooling (rows of a cached corpus).
-fn text_key(model: &EmotionModel, text: &str) -> u64 {
+/// A hasher that has seen what makes a text's features: the encoder and its pooling.
+fn encoder_hasher(model: &EmotionModel) -> Sha1 {
     let mut h = Sha1::new();
     h.update(model.config().text.encoder.as_bytes());
     h.update(b"\0");
     h.update(model.config().text.pooling.as_bytes());
+    h
+}
+
+/// Key of one text under the model's encoder and pooling (rows of a cached corpus).
+fn text_key(model: &EmotionModel, text: &str) -> u64 {
+    let mut h = encoder_hasher(model);
     h.update(b"\0");
     h.update(text.as_bytes());
     let d = h.finalize();

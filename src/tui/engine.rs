@@ -255,10 +255,8 @@ fn forward_progress(events: &Receiver<IndexEvent>, send: &(dyn Fn(EngineEvent) +
                 tracing::warn!(path = %path.display(), %reason, "skipped while indexing");
                 send(EngineEvent::Indexing { done, total: to_embed, reused, damaged });
             }
-            IndexEvent::Warned { path, warning } => {
-                tracing::warn!(path = %path.display(), %warning, "damaged file indexed in part");
-                damaged += 1;
-            }
+            // The decoder has logged the file and its damage.
+            IndexEvent::Warned { .. } => damaged += 1,
             IndexEvent::Waiting { holder } => {
                 send(EngineEvent::Preparing(format!("the index is being written by {holder}; waiting …")));
             }

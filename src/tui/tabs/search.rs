@@ -364,6 +364,22 @@ fn timeline_lines(story: &Soundtrack, width: u16, theme: &Theme) -> Vec<Line<'st
     vec![Line::from(bar), Line::from(numbers)]
 }
 
+/// " (2 unreadable files skipped, 1 damaged file indexed in part; see the log)", or nothing.
+fn file_faults(skipped: usize, damaged: usize) -> String {
+    let plural = |n: usize| if n == 1 { "file" } else { "files" };
+    let mut parts = Vec::new();
+    if skipped > 0 {
+        parts.push(format!("{skipped} unreadable {} skipped", plural(skipped)));
+    }
+    if damaged > 0 {
+        parts.push(format!("{damaged} damaged {} indexed in part", plural(damaged)));
+    }
+    if parts.is_empty() {
+        return String::new();
+    }
+    format!(" ({}; see the log)", parts.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -414,20 +430,4 @@ mod tests {
         tab.on_engine(EngineEvent::Soundtrack(Soundtrack { passages: vec![passage], notices: Vec::new() }));
         assert_eq!(tab.selected_preview(), Some(("c.ogg".into(), 7.25)));
     }
-}
-
-/// " (2 unreadable files skipped, 1 damaged file indexed in part; see the log)", or nothing.
-fn file_faults(skipped: usize, damaged: usize) -> String {
-    let plural = |n: usize| if n == 1 { "file" } else { "files" };
-    let mut parts = Vec::new();
-    if skipped > 0 {
-        parts.push(format!("{skipped} unreadable {} skipped", plural(skipped)));
-    }
-    if damaged > 0 {
-        parts.push(format!("{damaged} damaged {} indexed in part", plural(damaged)));
-    }
-    if parts.is_empty() {
-        return String::new();
-    }
-    format!(" ({}; see the log)", parts.join(", "))
 }
