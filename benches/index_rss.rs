@@ -14,8 +14,10 @@
 mod support;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Instant;
+
+use support::peak_rss;
 
 use rand::{Rng, SeedableRng};
 use storyscore::index::{ClipIndex, ClipRecord};
@@ -51,27 +53,6 @@ fn write_index(model: &EmotionModel, model_dir: &Path, n: usize, dir: &Path) -> 
         index.insert_at(None, record, &embedding).map_err(|e| e.to_string())?;
     }
     index.save(dir).map_err(|e| e.to_string())
-}
-
-/// Runs `cmd` to completion. → (peak RSS in MB, wall seconds); an error when it fails.
-fn peak_rss(mut cmd: Command) -> Result<(f64, f64), String> {
-    let start = Instant::now();
-    let child = cmd.stdout(Stdio::null()).spawn().map_err(|e| e.to_string())?;
-    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
-    let mut status = 0;
-    // SAFETY: an all-zero rusage is valid; wait4 only writes into `status` and `usage`.
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: `pid` is our own child, not yet waited for; the pointers are valid for the call.
-    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
-    let wall = start.elapsed().as_secs_f64();
-    if rc != pid {
-        return Err(format!("wait4 on {cmd:?}: {}", std::io::Error::last_os_error()));
-    }
-    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
-        return Err(format!("{cmd:?} failed (wait status {status}; its stderr is above)"));
-    }
-    // Linux reports ru_maxrss in KiB.
-    Ok((usage.ru_maxrss as f64 * 1024.0 / MB, wall))
 }
 
 fn search(index: &Path) -> Command {

@@ -106,6 +106,9 @@ pub struct Config {
     pub threads: usize,
     /// `cpu`, `cuda` or `auto` (CUDA when libtorch sees a GPU).
     pub device: String,
+    /// Size limit of the decoded-audio cache in GB (least recently used clips are removed past
+    /// it); 0 turns the limit off. `storyscore cache` shows what each cache holds.
+    pub audio_cache_gb: f64,
 }
 
 impl Default for Config {
@@ -117,6 +120,7 @@ impl Default for Config {
             volume: 0.8,
             threads: 0,
             device: "auto".into(),
+            audio_cache_gb: 2.0,
         }
     }
 }
@@ -138,6 +142,11 @@ impl Config {
             String::from("# storyscore configuration. Every key is optional; shown with its default.\n");
         out.push_str(&toml::to_string_pretty(&Self::default()).unwrap_or_default());
         out
+    }
+
+    /// The decoded-audio cache's limit in bytes (`None`: no limit).
+    pub fn audio_cache_limit(&self) -> Option<u64> {
+        (self.audio_cache_gb > 0.0).then_some((self.audio_cache_gb * 1e9) as u64)
     }
 
     /// The libtorch device this config asks for, falling back to CPU without a GPU.

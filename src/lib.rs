@@ -5,6 +5,7 @@
 //! for Matching Music to Stories" (ISMIR 2021).
 
 pub mod audio;
+pub mod cache;
 pub mod config;
 pub mod data;
 pub mod emotion;

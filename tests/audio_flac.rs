@@ -1,80 +1,13 @@
-//! FLAC decoding and tag probing on a file written here: a minimal encoder using VERBATIM
-//! subframes (valid FLAC, just uncompressed), so the test needs no external encoder.
+//! FLAC decoding and tag probing on files written by `common/flac.rs` (VERBATIM subframes:
+//! valid FLAC without an external encoder).
 mod common;
+#[path = "common/flac.rs"]
+mod flac;
 
-use std::path::Path;
 
 use storyscore::audio::{decode, load_mono_16k, probe};
+use flac::{write_flac, BLOCK};
 use tempfile::TempDir;
-
-const BLOCK: usize = 4096;
-
-fn crc8(bytes: &[u8]) -> u8 {
-    bytes.iter().fold(0u8, |mut crc, &b| {
-        crc ^= b;
-        for _ in 0..8 {
-            crc = if crc & 0x80 != 0 { (crc << 1) ^ 0x07 } else { crc << 1 };
-        }
-        crc
-    })
-}
-
-fn crc16(bytes: &[u8]) -> u16 {
-    bytes.iter().fold(0u16, |mut crc, &b| {
-        crc ^= (b as u16) << 8;
-        for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x8005 } else { crc << 1 };
-        }
-        crc
-    })
-}
-
-/// Writes 16-bit FLAC: STREAMINFO, a Vorbis comment block, then one frame per 4096-sample block.
-fn write_flac(path: &Path, rate: u32, channels: &[Vec<i16>], comments: &[&str]) {
-    let n = channels[0].len();
-    let mut out = b"fLaC".to_vec();
-    let mut info = Vec::new();
-    info.extend((BLOCK as u16).to_be_bytes()); // min block size
-    info.extend((BLOCK as u16).to_be_bytes()); // max block size
-    info.extend([0u8; 6]); // min/max frame size unknown
-                           // 20 bits rate, 3 bits channels-1, 5 bits bps-1, 36 bits total samples.
-    let packed: u64 =
-        ((rate as u64) << 44) | (((channels.len() - 1) as u64) << 41) | (15u64 << 36) | n as u64;
-    info.extend(packed.to_be_bytes());
-    info.extend([0u8; 16]); // MD5 unknown
-    out.push(0x00); // STREAMINFO, not last
-    out.extend(&(info.len() as u32).to_be_bytes()[1..]);
-    out.extend(info);
-    let mut vc = Vec::new();
-    let vendor = b"storyscore test";
-    vc.extend((vendor.len() as u32).to_le_bytes());
-    vc.extend(vendor);
-    vc.extend((comments.len() as u32).to_le_bytes());
-    for c in comments {
-        vc.extend((c.len() as u32).to_le_bytes());
-        vc.extend(c.as_bytes());
-    }
-    out.push(0x80 | 4); // VORBIS_COMMENT, last block
-    out.extend(&(vc.len() as u32).to_be_bytes()[1..]);
-    out.extend(vc);
-    for (frame_no, start) in (0..n).step_by(BLOCK).enumerate() {
-        let len = BLOCK.min(n - start);
-        assert!(frame_no < 128, "one-byte frame numbers only");
-        let mut frame = vec![0xFF, 0xF8, 0x70, (((channels.len() - 1) as u8) << 4) | 0x08, frame_no as u8];
-        frame.extend(((len - 1) as u16).to_be_bytes());
-        frame.push(crc8(&frame));
-        for ch in channels {
-            frame.push(0x02); // VERBATIM subframe, no wasted bits
-            for s in &ch[start..start + len] {
-                frame.extend(s.to_be_bytes());
-            }
-        }
-        let crc = crc16(&frame);
-        frame.extend(crc.to_be_bytes());
-        out.extend(frame);
-    }
-    std::fs::write(path, out).expect("write flac");
-}
 
 #[test]
 fn stereo_flac_decodes_downmixes_and_probes() {
@@ -88,7 +21,8 @@ fn stereo_flac_decodes_downmixes_and_probes() {
         22_050,
         &[left.clone(), right.clone()],
         &["TITLE=Dragon's Lair", "ARTIST=Test Band", "GENRE=Score"],
-    );
+    )
+    .unwrap();
 
     let d = decode(&path).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!((d.sample_rate, d.channels, d.samples_mono.len(), d.truncated), (22_050, 2, n, false));
@@ -113,7 +47,7 @@ fn truncated_flac_keeps_whole_frames() {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("mono.flac");
     let x: Vec<i16> = (0..16_000).map(|i| ((i * 37) % 4000) as i16 - 2000).collect();
-    write_flac(&path, 16_000, std::slice::from_ref(&x), &[]);
+    write_flac(&path, 16_000, std::slice::from_ref(&x), &[]).unwrap();
     let bytes = std::fs::read(&path).unwrap();
     let cut = dir.path().join("cut.flac");
     std::fs::write(&cut, &bytes[..bytes.len() / 2]).unwrap();
@@ -123,4 +57,18 @@ fn truncated_flac_keeps_whole_frames() {
     for (i, v) in d.samples_mono.iter().take(BLOCK).enumerate() {
         assert_eq!(*v, x[i] as f32 / 32_768.0);
     }
+}
+
+/// Past frame 127 FLAC codes frame numbers in two or more bytes; the writer the index bench uses
+/// for its three-hour file must get them right.
+#[test]
+fn flac_of_many_frames_decodes_whole() {
+    let dir = TempDir::new().unwrap();
+    let path = dir.path().join("long.flac");
+    let n = 300 * BLOCK + 17;
+    let x: Vec<i16> = (0..n).map(|i| ((i * 7) % 3000) as i16 - 1500).collect();
+    write_flac(&path, 16_000, std::slice::from_ref(&x), &[]).unwrap();
+    let d = decode(&path).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((d.samples_mono.len(), d.truncated, d.damage), (n, false, None));
+    assert_eq!(d.samples_mono[n - 1], x[n - 1] as f32 / 32_768.0);
 }

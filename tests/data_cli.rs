@@ -72,3 +72,53 @@ fn bad_path_and_unknown_kind_fail_with_one_line() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown dataset kind \"audioset\""));
 }
+
+/// `storyscore cache` lists each cache with its limit from the config, and `--clear NAME`
+/// empties that one only.
+#[test]
+fn cache_command_shows_and_clears_each_cache() {
+    let home = tempfile::tempdir().unwrap();
+    let cache = home.path().join("cache");
+    for (dir, files, len) in [("pcm16", 3, 32_000), ("musicnn/MSD_musicnn-abc", 2, 1000), ("text-features", 1, 500)] {
+        std::fs::create_dir_all(cache.join(dir)).unwrap();
+        for i in 0..files {
+            std::fs::write(cache.join(dir).join(format!("{i}.bin")), vec![0u8; len]).unwrap();
+        }
+    }
+    std::fs::write(home.path().join("config.toml"), "audio_cache_gb = 0.5\n").unwrap();
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_storyscore"))
+            .args(args)
+            .env("STORYSCORE_DATA", home.path().join("data"))
+            .env("STORYSCORE_CONFIG", home.path().join("config.toml"))
+            .env("STORYSCORE_CACHE", &cache)
+            .output()
+            .unwrap()
+    };
+    let out = run(&["cache", "--json"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json["caches"].as_array().unwrap();
+    let row = |name: &str| rows.iter().find(|r| r["name"] == name).unwrap().clone();
+    assert_eq!((row("audio")["files"].as_u64(), row("audio")["bytes"].as_u64()), (Some(3), Some(96_000)));
+    assert_eq!(row("audio")["limit_bytes"].as_u64(), Some(500_000_000));
+    assert_eq!((row("musicnn")["files"].as_u64(), row("musicnn")["bytes"].as_u64()), (Some(2), Some(2000)));
+    assert_eq!(row("text")["bytes"].as_u64(), Some(500));
+    let table = String::from_utf8(run(&["cache"]).stdout).unwrap();
+    assert!(table.contains("96 KB of 500 MB"), "{table}");
+
+    let out = run(&["cache", "--clear", "audio"]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("cleared"));
+    assert!(!cache.join("pcm16").exists() && cache.join("musicnn").exists() && cache.join("text-features").exists());
+
+    let out = run(&["cache", "--clear", "mel"]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("unknown cache \"mel\""), "{err}");
+
+    assert!(run(&["cache", "--clear"]).status.success());
+    assert!(!cache.join("musicnn").exists() && !cache.join("text-features").exists());
+    assert!(run(&["cache", "--clear"]).status.success(), "clearing an empty cache is fine");
+}

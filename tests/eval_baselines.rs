@@ -1,6 +1,8 @@
 //! The baselines of the evaluation protocol on the real ISEAR and 4Q data, without a model.
 mod common;
 
+use storyscore::cache::Caches;
+use storyscore::config::Config;
 use storyscore::data::{DatasetSpec, Modality};
 use storyscore::eval::{baseline_rows, EvalOptions, EvalRow, EvalSet, View};
 use storyscore::model::WindowMode;
@@ -13,11 +15,12 @@ fn rows(all: bool) -> Option<Vec<EvalRow>> {
     let music = load(format!("4q:{}", fourq.display()), Modality::Music);
     let set = EvalSet::new(&text, &music, all).unwrap();
     let cache_dir = tempfile::tempdir().unwrap().path().to_path_buf();
+    let caches = Caches::new(&cache_dir, &Config::default());
     let opts = EvalOptions {
         mappings: vec!["manual".into(), "va".into()],
         chunks: 16,
         windows: WindowMode::Exact,
-        cache_dir,
+        caches,
     };
     Some(baseline_rows("baseline", &set, &opts).unwrap())
 }

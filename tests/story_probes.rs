@@ -11,7 +11,7 @@ use storyscore::data::{DatasetSpec, Modality};
 use storyscore::emotion::Quadrant;
 use storyscore::eval::embed::clip_embeddings;
 use storyscore::model::{EmotionModel, WindowMode};
-use storyscore::train::pcm_cache::PcmCache;
+use storyscore::cache::PcmCache;
 use tch::{Device, Kind};
 
 const PASSAGES: [(Quadrant, &str); 16] = [
@@ -82,7 +82,7 @@ fn top5_shares() -> Option<Vec<(Quadrant, usize, usize)>> {
     // The real cache: the clips' musicnn features are computed once (minutes) and reused.
     let cache = Dirs::resolve().unwrap().cache;
     let front: MelFrontEnd = model.front_end();
-    let pcm = PcmCache::new(&cache.join("pcm16"));
+    let pcm = PcmCache::new(&cache.join("pcm16"), None);
     let clips = clip_embeddings(&model, &front, &pcm, &refs, 16, WindowMode::Exact).unwrap();
     let sim = model.similarity(&emb.to_kind(Kind::Float), &clips).unwrap();
     let top: Vec<Vec<i64>> = Vec::<Vec<i64>>::try_from(sim.topk(5, 1, true, true).1).unwrap();

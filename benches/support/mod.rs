@@ -106,3 +106,25 @@ pub fn main(
         std::process::exit(2);
     }
 }
+
+/// Runs `cmd` to completion. → (peak RSS in MB, wall seconds); an error when it fails.
+pub fn peak_rss(mut cmd: std::process::Command) -> Result<(f64, f64), String> {
+    let start = std::time::Instant::now();
+    let child = cmd.stdout(std::process::Stdio::null()).spawn().map_err(|e| e.to_string())?;
+    let pid = libc::pid_t::try_from(child.id()).map_err(|e| e.to_string())?;
+    let mut status = 0;
+    // SAFETY: an all-zero rusage is valid; wait4 only writes into `status` and `usage`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: `pid` is our own child, not yet waited for; the pointers are valid for the call.
+    let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    let wall = start.elapsed().as_secs_f64();
+    if rc != pid {
+        return Err(format!("wait4 on {cmd:?}: {}", std::io::Error::last_os_error()));
+    }
+    if !libc::WIFEXITED(status) || libc::WEXITSTATUS(status) != 0 {
+        return Err(format!("{cmd:?} failed (wait status {status}; its stderr is above)"));
+    }
+    // Linux reports ru_maxrss in KiB.
+    Ok((usage.ru_maxrss as f64 * 1024.0 / 1e6, wall))
+}
+

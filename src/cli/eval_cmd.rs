@@ -3,6 +3,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use storyscore::cache::Caches;
 use storyscore::data::Modality;
 use storyscore::eval::{self, EvalOptions, EvalReport, EvalSet};
 use storyscore::model::{EmotionModel, WindowMode};
@@ -78,7 +79,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         mappings: mappings.clone(),
         chunks: usize::from(args.chunks),
         windows: if args.shared_windows { WindowMode::Shared } else { WindowMode::Exact },
-        cache_dir: ctx.dirs.cache.clone(),
+        caches: Caches::new(&ctx.dirs.cache, &ctx.config),
     };
     let mut rows = Vec::new();
     // Baselines are shown once per distinct evaluation set (run directories carry their own splits).

@@ -2,6 +2,7 @@
 //!
 //! Each command lives in its own file with an `Args` struct and a `run` function.
 
+mod cache_cmd;
 mod config_cmd;
 mod data_cmd;
 mod eval_cmd;
@@ -34,6 +35,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Show what each cache holds (decoded audio, musicnn and text features), or clear them.
+    Cache(cache_cmd::Args),
     /// Show or create the configuration file and the directories in use.
     Config(config_cmd::Args),
     /// Inspect datasets (`data stats KIND:PATH`).
@@ -79,6 +82,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let _stderr = storyscore::logging::StderrToLog::capture(&ctx.dirs.log_file());
             Ok(storyscore::tui::run(ctx.dirs, ctx.config)?)
         }
+        Some(Command::Cache(args)) => cache_cmd::run(&ctx, args),
         Some(Command::Config(args)) => config_cmd::run(&ctx, args),
         Some(Command::Data(args)) => data_cmd::run(&ctx, args),
         Some(Command::Eval(args)) => eval_cmd::run(&ctx, args),

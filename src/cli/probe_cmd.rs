@@ -8,7 +8,7 @@ use storyscore::data::{DatasetSpec, Modality};
 use storyscore::eval::probe::{clip_features, probe, ProbeRow};
 use storyscore::model::musicnn::MusicnnFeatures;
 use storyscore::model::{EmotionModel, ModelConfig, Space, TrunkKind};
-use storyscore::train::pcm_cache::PcmCache;
+use storyscore::cache::Caches;
 
 use super::Context;
 
@@ -59,7 +59,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             (EmotionModel::new(config, tch::Device::Cpu)?, None)
         }
     };
-    let pcm = PcmCache::new(&ctx.dirs.cache.join("pcm16"));
+    let pcm = Caches::new(&ctx.dirs.cache, &ctx.config).audio();
     let (items, features) = clip_features(&model, &music, &pcm, usize::from(args.chunks))?;
     let folds = usize::from(args.folds);
     let mut rows = probe(&music, &items, &features, folds, args.seed);

@@ -6,7 +6,7 @@ use tch::{Kind, Tensor};
 use crate::audio::MelFrontEnd;
 use crate::model::musicnn::FeatureCache;
 use crate::model::{EmotionModel, ModelError, WindowMode};
-use crate::train::pcm_cache::PcmCache;
+use crate::cache::PcmCache;
 use crate::train::RunError;
 
 /// Embeddings `[N, D]` (CPU) of `clips`, each the mean over `chunks` evenly spaced windows
@@ -73,7 +73,7 @@ pub fn clip_feature_rows(
             });
             match (rows, unreadable) {
                 (Ok(rows), _) => Ok(rows),
-                (Err(_), Some(e)) => Err(e),
+                (Err(_), Some(e)) => Err(e.into()),
                 (Err(e), None) => Err(RunError::format(clip, e)),
             }
         })

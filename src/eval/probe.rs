@@ -13,7 +13,7 @@ use super::embed::clip_feature_rows;
 use crate::data::{assign_fold, Dataset, Split};
 use crate::emotion::Quadrant;
 use crate::model::{EmotionModel, WindowMode};
-use crate::train::pcm_cache::PcmCache;
+use crate::cache::PcmCache;
 use crate::train::RunError;
 
 /// Full-batch Adam steps of a probe, its learning rate and its L2 penalty (fixed for every

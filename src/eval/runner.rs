@@ -5,13 +5,13 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
+use crate::cache::Caches;
 use super::embed::{clip_embeddings, text_embeddings, to_rows};
 use super::metrics::{average_precision, pearson, roc_auc, MetricsError};
 use super::protocol::{EvalSet, Selection, View};
 use super::table::EvalRow;
 use crate::emotion::Mapping;
 use crate::model::{EmotionModel, Space, WindowMode};
-use crate::train::pcm_cache::PcmCache;
 use crate::train::text_features::{cache_path, text_features};
 use crate::train::RunError;
 
@@ -37,8 +37,8 @@ pub struct EvalOptions {
     pub chunks: usize,
     /// How the chunks are computed (the paper's protocol: exact).
     pub windows: WindowMode,
-    /// Where the PCM and frozen-encoder feature caches live.
-    pub cache_dir: PathBuf,
+    /// The decoded-audio and frozen-encoder feature caches.
+    pub caches: Caches,
 }
 
 fn metrics_err(what: String) -> impl FnOnce(MetricsError) -> EvalError {
@@ -144,7 +144,7 @@ fn embed(
         None
     };
     let front = model.front_end();
-    let pcm = PcmCache::new(&opts.cache_dir.join("pcm16"));
+    let pcm = opts.caches.audio();
     let paths: Vec<&Path> = set.clips.iter().map(|c| c.path.as_path()).collect();
     let clips = clip_embeddings(model, &front, &pcm, &paths, opts.chunks, opts.windows)?;
     Ok(Embedded { texts: text_emb, text_probs, clips })
@@ -159,7 +159,7 @@ fn features_of(
     items: &[usize],
     texts: &[&str],
 ) -> Result<Tensor, EvalError> {
-    let mut feature_dir = opts.cache_dir.join("text-features");
+    let mut feature_dir = opts.caches.text_features();
     if model.config().text.fine_tuned {
         feature_dir = feature_dir.join(model.id());
     }

@@ -20,3 +20,4 @@ pub use search::{
 };
 pub use soundtrack::{soundtrack, Soundtrack, SoundtrackPassage};
 pub use store::{ClipIndex, ClipRecord, IndexError, IndexMeta};
+pub use records::SoundsLikeMap;

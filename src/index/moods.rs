@@ -68,6 +68,23 @@ impl MoodAnchors {
     }
 }
 
+/// Tags shown in "sounds like" lines.
+pub const SOUNDS_LIKE_SHOWN: usize = 4;
+
+/// "mellow, chill, piano" from a clip's tagger tags (best first); `None` when it has none.
+/// Tags below a tenth of the best one's probability are left out, so a clip the tagger hears as
+/// one thing is not padded with guesses.
+pub fn sounds_like_text(tags: &[(String, f32)]) -> Option<String> {
+    let best = tags.first()?.1;
+    let shown: Vec<String> = tags
+        .iter()
+        .take(SOUNDS_LIKE_SHOWN)
+        .filter(|(_, p)| *p >= best * 0.1)
+        .map(|(t, _)| t.to_lowercase())
+        .collect();
+    Some(shown.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -86,21 +103,4 @@ mod tests {
         assert!((top[0].1 + 0.05).abs() < 1e-6);
         assert!(va.closest(&[1.0], 3).is_empty(), "wrong dimension gives no moods");
     }
-}
-
-/// Tags shown in "sounds like" lines.
-pub const SOUNDS_LIKE_SHOWN: usize = 4;
-
-/// "mellow, chill, piano" from a clip's tagger tags (best first); `None` when it has none.
-/// Tags below a tenth of the best one's probability are left out, so a clip the tagger hears as
-/// one thing is not padded with guesses.
-pub fn sounds_like_text(tags: &[(String, f32)]) -> Option<String> {
-    let best = tags.first()?.1;
-    let shown: Vec<String> = tags
-        .iter()
-        .take(SOUNDS_LIKE_SHOWN)
-        .filter(|(_, p)| *p >= best * 0.1)
-        .map(|(t, _)| t.to_lowercase())
-        .collect();
-    Some(shown.join(", "))
 }

@@ -64,6 +64,9 @@ pub struct IndexMeta {
     pub model_dir: PathBuf,
 }
 
+/// What an index's tagger hears in each clip (its most probable tags), by path.
+pub type SoundsLikeMap = std::collections::HashMap<std::path::PathBuf, Vec<(String, f32)>>;
+
 /// One clip of the library, with what is needed to tell whether its file changed.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ClipRecord {

@@ -11,7 +11,7 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::corpus::{BatchPlan, Corpus};
-use super::pcm_cache::PcmCache;
+use crate::cache::PcmCache;
 use super::setup::Session;
 use super::RunError;
 

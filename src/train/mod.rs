@@ -5,7 +5,6 @@ pub mod corpus;
 pub mod feed;
 mod metrics_log;
 mod mood_loss;
-pub mod pcm_cache;
 mod run_dir;
 pub mod setup;
 mod space_loss;
@@ -32,6 +31,20 @@ pub enum RunError {
     Exists(PathBuf),
     #[error("weights: {0}")]
     Weights(String),
+}
+
+impl From<crate::cache::CacheError> for RunError {
+    fn from(e: crate::cache::CacheError) -> Self {
+        use crate::cache::CacheError;
+        match e {
+            CacheError::Io { path, source } => Self::Io { path, source },
+            CacheError::Audio(e) => match e.path() {
+                Some(path) => Self::Format { path: path.into(), message: e.reason() },
+                None => Self::Weights(e.to_string()),
+            },
+            CacheError::Unknown(name) => Self::Weights(format!("unknown cache {name}")),
+        }
+    }
 }
 
 impl RunError {

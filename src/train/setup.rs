@@ -7,7 +7,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::corpus::Corpus;
 use super::feed::PreparedBatch;
-use super::pcm_cache::PcmCache;
+use crate::cache::{Caches, PcmCache};
 use super::text_features::{text_features, TextInputs};
 use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
@@ -145,10 +145,11 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     };
     let log = MetricsLog::open(&run.metrics_path(), Some(start.step))?;
     let texts: Vec<&str> = text.items.iter().map(|i| i.content.text().unwrap_or("")).collect();
-    let cache_root = crate::config::Dirs::resolve().map(|d| d.cache).unwrap_or_else(|_| run.cache_dir());
+    // A broken config file was reported by the CLI already; the run keeps the default limit.
+    let caches = Caches::resolve().unwrap_or_else(|_| Caches::new(&run.cache_dir(), &Default::default()));
     let text_inputs = if config.freeze_text {
         note(format!("encoding {} texts with the frozen encoder (cached)", texts.len()));
-        let features = text_features(&cache_root.join("text-features"), &model, &texts)?;
+        let features = text_features(&caches.text_features(), &model, &texts)?;
         TextInputs::Cached(features.to_device(device))
     } else {
         let tokenizer = model.tokenizer();
@@ -176,7 +177,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         valid.songs.len()
     ));
     let front = model.front_end();
-    let pcm = PcmCache::new(&cache_root.join("pcm16"));
+    let pcm = caches.audio();
     let song_rows = match model.musicnn() {
         Some(trunk) => {
             note(format!(

@@ -13,7 +13,7 @@ use tch::{Device, Kind};
 
 use crate::config::{Config, Dirs};
 use crate::index::{build_index, ClipIndex, IndexError, IndexEvent, IndexOptions, SearchResults, Searcher};
-use crate::index::{soundtrack, Soundtrack};
+use crate::index::{soundtrack, SoundsLikeMap, Soundtrack};
 use crate::model::EmotionModel;
 use crate::text::StoryText;
 use crate::tui::event::{report, EventSender, WorkerEvent};
@@ -96,7 +96,7 @@ pub enum EngineEvent {
     Unavailable(String),
     Projected(Arc<MapData>),
     /// What a pretrained tagger hears in each indexed clip (musicnn indexes only), by path.
-    SoundsLike(Arc<std::collections::HashMap<PathBuf, Vec<(String, f32)>>>),
+    SoundsLike(Arc<SoundsLikeMap>),
     Results(Box<Hits>),
     Soundtrack(Soundtrack),
     Failed(String),
@@ -296,7 +296,7 @@ fn serve(searcher: &Searcher, rx: &Receiver<EngineRequest>, send: &(dyn Fn(Engin
 
 /// Each clip's tagger tags, when the index has them (one pass over its records; none is made for
 /// an index whose first record has no tags).
-fn sounds_like(searcher: &Searcher) -> Option<std::collections::HashMap<PathBuf, Vec<(String, f32)>>> {
+fn sounds_like(searcher: &Searcher) -> Option<SoundsLikeMap> {
     let mut records = searcher.index().records();
     let first = records.next()?.ok()?;
     if first.sounds_like.is_empty() {

@@ -73,7 +73,7 @@ pub struct DatasetTab {
     /// Indices into the current source's items that pass the filter.
     pub visible: Vec<usize>,
     /// What the index's tagger hears in each clip, by path (musicnn indexes).
-    pub sounds_like: Option<std::sync::Arc<std::collections::HashMap<PathBuf, Vec<(String, f32)>>>>,
+    pub sounds_like: Option<std::sync::Arc<crate::index::SoundsLikeMap>>,
 }
 
 impl DatasetTab {
