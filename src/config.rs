@@ -90,6 +90,46 @@ impl Dirs {
     }
 }
 
+/// Thresholds of the training alerts (`[alerts]` in the config file).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AlertConfig {
+    /// Loss (smoothed) above this many times its running minimum…
+    pub diverge_factor: f64,
+    /// …for this many steps in a row.
+    pub diverge_steps: u64,
+    /// Validation P@5 without a new best for this many evaluations.
+    pub plateau_evals: u64,
+    /// A step taking this many times the median step time…
+    pub slow_step_factor: f64,
+    /// …and at least this many seconds.
+    pub slow_step_min_s: f64,
+    /// GPU utilisation under this percentage while training…
+    pub gpu_idle_pct: f64,
+    /// …for this many seconds.
+    pub gpu_idle_s: f64,
+    /// GPU memory above this percentage of the card's.
+    pub gpu_memory_pct: f64,
+    /// Free space on the run directory's disk under this many GB.
+    pub disk_free_gb: f64,
+}
+
+impl Default for AlertConfig {
+    fn default() -> Self {
+        Self {
+            diverge_factor: 3.0,
+            diverge_steps: 50,
+            plateau_evals: 5,
+            slow_step_factor: 5.0,
+            slow_step_min_s: 5.0,
+            gpu_idle_pct: 5.0,
+            gpu_idle_s: 60.0,
+            gpu_memory_pct: 95.0,
+            disk_free_gb: 1.0,
+        }
+    }
+}
+
 /// The TOML config file. Every field has a default; a missing file means all defaults.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
@@ -109,6 +149,10 @@ pub struct Config {
     /// Size limit of the decoded-audio cache in GB (least recently used clips are removed past
     /// it); 0 turns the limit off. `storyscore cache` shows what each cache holds.
     pub audio_cache_gb: f64,
+    /// Minutes of system samples the Train tab charts.
+    pub history_minutes: u64,
+    /// When the training dashboard and `storyscore monitor` raise alerts.
+    pub alerts: AlertConfig,
 }
 
 impl Default for Config {
@@ -121,6 +165,8 @@ impl Default for Config {
             threads: 0,
             device: "auto".into(),
             audio_cache_gb: 2.0,
+            history_minutes: 10,
+            alerts: AlertConfig::default(),
         }
     }
 }

@@ -29,6 +29,7 @@ fn record(step: u64, epoch: u64, with_val: bool) -> MetricsRecord {
         branch_losses,
         lr: Some(1e-4),
         samples_per_s: Some(40.0),
+        step_s: Some(0.8),
         p_at_5: with_val.then_some(0.3 + step as f64 * 0.01),
         mrr: with_val.then_some(0.5 + step as f64 * 0.01),
         unix_ms: 1_700_000_000_000 + step * 1000,
@@ -77,6 +78,7 @@ fn monitor_shows_history_then_follows_appends() {
     assert_eq!(app.tab, Tab::Train, "the monitor is the Train tab alone");
     pump_until(&mut app, &rx, |a| a.train.records.len() == 20);
     app.train.system = None;
+    app.train.samples.clear();
     let screen = render(&mut app);
     assert!(screen.contains("step 19 · epoch 3/10"), "{screen}");
     assert!(screen.contains("ETA"), "{screen}");
@@ -109,4 +111,79 @@ fn monitor_waits_for_a_run_that_has_not_written_yet() {
     let (mut app, _rx) = monitor(home.path(), home.path());
     let screen = render(&mut app);
     assert!(screen.contains("Waiting for") && screen.contains("metrics.jsonl"), "{screen}");
+}
+
+/// A run whose status says running but whose process is gone reads as crashed, and the alerts
+/// its trainer logged (and the crash) show as a coloured line and as the status line.
+#[test]
+fn monitor_shows_a_crashed_run_and_its_alerts() {
+    use storyscore::train::alerts::{append_alerts, AlertRules};
+    use storyscore::train::run_status::{write_status, RunState, RunStatus};
+    let home = tempfile::tempdir().unwrap();
+    let run = home.path().join("run");
+    std::fs::create_dir_all(&run).unwrap();
+    let mut log = MetricsLog::open(&run.join("metrics.jsonl"), None).unwrap();
+    for step in 0..8 {
+        log.append(&record(step, 0, false)).unwrap();
+    }
+    let mut rules = AlertRules::new(Default::default());
+    let stalled = MetricsRecord { step: 8, step_s: Some(60.0), ..record(8, 0, false) };
+    log.append(&stalled).unwrap();
+    for r in (0..8).map(|s| record(s, 0, false)).chain((0..4).map(|s| record(s, 0, false))) {
+        assert!(rules.on_record(&r).is_empty());
+    }
+    append_alerts(&run, &rules.on_record(&stalled)).unwrap();
+    let status = RunStatus {
+        state: RunState::Running,
+        pid: 999_999,
+        step: 8,
+        total_steps: 100,
+        updated_unix_ms: 1_700_000_008_000,
+        message: None,
+    };
+    write_status(&run, &status).unwrap();
+
+    let (mut app, rx) = monitor(&run, home.path());
+    pump_until(&mut app, &rx, |a| a.train.alerts.len() == 2 && a.train.records.len() == 9);
+    let screen = render(&mut app);
+    assert!(screen.contains("— crashed"), "{screen}");
+    assert!(screen.contains("⚠ the training process is gone"), "{screen}");
+    assert!(screen.contains("(+1 earlier, in alerts.jsonl)"), "{screen}");
+    assert!(screen.contains("training: the training process is gone"), "status line: {screen}");
+    assert_eq!(app.train.alerts[0].kind, storyscore::train::alerts::AlertKind::SlowStep);
+}
+
+/// The System pane charts the history window: CPU, RAM and each GPU against time.
+#[test]
+fn train_tab_charts_the_system_history() {
+    use storyscore::monitor::{GpuSample, GpuStatus, SystemSample};
+    let home = tempfile::tempdir().unwrap();
+    let (mut app, _rx) = monitor(home.path(), home.path());
+    assert_eq!(app.train.history_ms, 10 * 60_000, "history_minutes defaults to 10");
+    let sample = |t: u64, util: u32| SystemSample {
+        unix_ms: 1_700_000_000_000 + t * 1000,
+        cpu_per_core: vec![40.0, 60.0],
+        cpu_total: 50.0 + (t % 10) as f32,
+        ram_used_bytes: 6 << 30,
+        ram_total_bytes: 24 << 30,
+        process_rss_bytes: 1 << 30,
+        gpu: GpuStatus::Devices(vec![GpuSample {
+            index: 0,
+            name: "H200".into(),
+            utilization_pct: util,
+            memory_used_bytes: 70 << 30,
+            memory_total_bytes: 140 << 30,
+            temperature_c: Some(55),
+            power_watts: Some(420.0),
+        }]),
+    };
+    for t in 0..900 {
+        app.train.on_sample(sample(t, (t % 100) as u32));
+    }
+    assert_eq!(app.train.samples.len(), 601, "ten minutes of 1-s samples kept");
+    let screen = render(&mut app);
+    assert!(screen.contains(" Last 10 min "), "{screen}");
+    assert!(screen.contains("-600 s") && screen.contains("now"), "{screen}");
+    assert!(screen.contains("GPU0 H200 · util 99%"), "{screen}");
+    assert!(screen.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "braille lines: {screen}");
 }

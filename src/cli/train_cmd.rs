@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use storyscore::model::Space;
-use storyscore::train::{TrainConfig, TrainEvent, TrainRequest, Trainer};
+use storyscore::train::{TrainCommand, TrainConfig, TrainEvent, TrainRequest, Trainer};
 
 use super::Context;
 
@@ -125,8 +125,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
-    let request = TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume };
+    let request =
+        TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume, alerts: ctx.config.alerts.clone() };
     let trainer = Trainer::spawn(request).context("starting the trainer")?;
+    stop_on_signals(trainer.commands())?;
     let bar = std::io::stderr().is_terminal().then(|| {
         let bar = indicatif::ProgressBar::new(0);
         bar.set_style(
@@ -140,9 +142,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         None => eprintln!("{line}"),
     };
     let mut failure = None;
+    let mut total = 0;
     for event in trainer.events().iter() {
         match event {
             TrainEvent::Started { step, total_steps, resumed } => {
+                total = total_steps;
                 if let Some(b) = &bar {
                     b.set_length(total_steps);
                     b.set_position(step);
@@ -172,8 +176,16 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             TrainEvent::Checkpoint { step, path } => {
                 say(format!("checkpoint step {step}: {}", path.display()))
             }
+            TrainEvent::Alert(a) => say(format!("alert: {}", a.message)),
             TrainEvent::Paused => say("paused".into()),
             TrainEvent::Resumed => say("resumed".into()),
+            TrainEvent::Finished { step } if step < total => {
+                say(format!(
+                    "stopped at step {step} of {total}; continue with --resume (run directory {})",
+                    args.run_dir.display()
+                ));
+                break;
+            }
             TrainEvent::Finished { step } => {
                 say(format!("finished at step {step}; run directory {}", args.run_dir.display()));
                 break;
@@ -192,4 +204,23 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         Some(e) => anyhow::bail!("training stopped: {e}"),
         None => Ok(()),
     }
+}
+
+/// Ctrl-C or SIGTERM stops the run after its current step (a checkpoint-consistent end whose
+/// status says "stopped"); a second one ends the process at once.
+fn stop_on_signals(commands: crossbeam_channel::Sender<TrainCommand>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    let pressed = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    for sig in [SIGINT, SIGTERM] {
+        signal_hook::flag::register_conditional_shutdown(sig, 130, pressed.clone())?;
+    }
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new().name("train-signals".into()).spawn(move || {
+        if signals.forever().next().is_some() {
+            pressed.store(true, std::sync::atomic::Ordering::SeqCst);
+            eprintln!("stopping after this step (again to quit at once)");
+            let _ = commands.send(TrainCommand::Stop);
+        }
+    })?;
+    Ok(())
 }

@@ -25,6 +25,9 @@ pub struct MetricsRecord {
     pub lr: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub samples_per_s: Option<f64>,
+    /// Wall time of the step, waiting for its batch included.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step_s: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub p_at_5: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

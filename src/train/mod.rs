@@ -1,11 +1,14 @@
 //! Training: the configuration, the run directory and its metrics log, and the background trainer.
 
+pub mod alerts;
 mod config;
+pub mod follow;
 pub mod corpus;
 pub mod feed;
 mod metrics_log;
 mod mood_loss;
 mod run_dir;
+pub mod run_status;
 pub mod setup;
 mod space_loss;
 pub mod text_features;
@@ -29,6 +32,8 @@ pub enum RunError {
     Format { path: PathBuf, message: String },
     #[error("{0} already holds a training run (config.toml exists); pass --resume to continue it")]
     Exists(PathBuf),
+    #[error("{dir} is being trained by {holder}; follow it with `storyscore monitor` or wait for it to end")]
+    Busy { dir: PathBuf, holder: String },
     #[error("weights: {0}")]
     Weights(String),
 }

@@ -15,6 +15,8 @@ use super::corpus::{BatchPlan, Corpus};
 use super::feed::{spawn_feed, PreparedBatch};
 use super::setup::{setup, Session};
 use super::space_loss::space_loss;
+use super::alerts::{append_alerts, free_bytes, Alert, AlertConfig, AlertRules};
+use super::run_status::{write_status, RunLock, RunState, RunStatus};
 use super::{MetricsRecord, RunError, TrainConfig};
 use crate::heap::HeapReuse;
 use crate::model::triplet::{PairGroup, THREE_BRANCH_WEIGHTS};
@@ -54,6 +56,8 @@ pub enum TrainEvent {
     Finished {
         step: u64,
     },
+    /// A rule of [`super::alerts`] fired (also appended to the run's `alerts.jsonl`).
+    Alert(Alert),
     Error(String),
 }
 
@@ -71,6 +75,8 @@ pub struct TrainRequest {
     pub run_dir: PathBuf,
     pub config: TrainConfig,
     pub resume: bool,
+    /// Thresholds of the alerts the run raises.
+    pub alerts: AlertConfig,
 }
 
 /// Handle of a running trainer.
@@ -110,6 +116,11 @@ impl Trainer {
         let _ = self.commands.send(command);
     }
 
+    /// A handle that sends commands from another thread (a signal handler's).
+    pub fn commands(&self) -> Sender<TrainCommand> {
+        self.commands.clone()
+    }
+
     /// Waits for the worker to end (after `Finished` or `Error`).
     pub fn join(mut self) {
         if let Some(h) = self.handle.take() {
@@ -132,7 +143,7 @@ fn unix_ms() -> u64 {
 }
 
 /// Blocks while paused; returns false when told to stop (or when the handle is gone while paused).
-fn obey(commands: &Receiver<TrainCommand>, events: &Sender<TrainEvent>) -> bool {
+fn obey(commands: &Receiver<TrainCommand>, events: &Sender<TrainEvent>, on_pause: &mut dyn FnMut(bool)) -> bool {
     let mut paused = false;
     loop {
         let cmd = if paused {
@@ -150,10 +161,12 @@ fn obey(commands: &Receiver<TrainCommand>, events: &Sender<TrainEvent>) -> bool 
             TrainCommand::Stop => return false,
             TrainCommand::Pause if !paused => {
                 paused = true;
+                on_pause(true);
                 let _ = events.send(TrainEvent::Paused);
             }
             TrainCommand::Resume if paused => {
                 paused = false;
+                on_pause(false);
                 let _ = events.send(TrainEvent::Resumed);
             }
             _ => {}
@@ -161,20 +174,99 @@ fn obey(commands: &Receiver<TrainCommand>, events: &Sender<TrainEvent>) -> bool 
     }
 }
 
+/// What the run says of itself: `status.json` and its alerts.
+struct Report<'a> {
+    run_dir: &'a std::path::Path,
+    status: RunStatus,
+    rules: AlertRules,
+    events: &'a Sender<TrainEvent>,
+}
+
+impl Report<'_> {
+    fn state(&mut self, state: RunState, step: u64) {
+        self.status.state = state;
+        self.status.step = step;
+        self.status.updated_unix_ms = unix_ms();
+        // Best effort: a status that cannot be written must not stop the run (a full disk
+        // stops it at its next checkpoint, with a clear error).
+        if let Err(e) = write_status(self.run_dir, &self.status) {
+            tracing::warn!("{e}");
+        }
+    }
+
+    fn alerts(&mut self, alerts: Vec<Alert>) {
+        if let Err(e) = append_alerts(self.run_dir, &alerts) {
+            tracing::warn!("{e}");
+        }
+        for a in alerts {
+            let _ = self.events.send(TrainEvent::Alert(a));
+        }
+    }
+
+    fn record(&mut self, record: &MetricsRecord) {
+        if record.loss.is_some_and(f64::is_finite) {
+            self.status.step = record.step;
+        }
+        let fired = self.rules.on_record(record);
+        self.alerts(fired);
+    }
+
+    fn disk(&mut self) {
+        if let Some(free) = free_bytes(self.run_dir) {
+            let fired = self.rules.on_disk(self.run_dir, free, unix_ms());
+            self.alerts(fired);
+        }
+    }
+}
+
+/// Holds the run's lock for the whole run and says how it ended in `status.json`.
 fn run(
     request: TrainRequest,
     commands: &Receiver<TrainCommand>,
     events: &Sender<TrainEvent>,
 ) -> Result<u64, RunError> {
+    std::fs::create_dir_all(&request.run_dir).map_err(|e| RunError::io(&request.run_dir, e))?;
+    let _lock = RunLock::acquire(&request.run_dir)?;
+    let status = RunStatus {
+        state: RunState::Running,
+        pid: std::process::id(),
+        step: 0,
+        total_steps: 0,
+        updated_unix_ms: unix_ms(),
+        message: None,
+    };
+    let rules = AlertRules::new(request.alerts.clone());
+    let mut report = Report { run_dir: &request.run_dir, status, rules, events };
+    report.state(RunState::Running, 0);
+    let outcome = train(&request, commands, events, &mut report);
+    let (state, step, message) = match &outcome {
+        Ok(step) if *step >= report.status.total_steps => (RunState::Finished, *step, None),
+        Ok(step) => (RunState::Stopped, *step, None),
+        Err(e) => (RunState::Failed, report.status.step, Some(e.to_string())),
+    };
+    report.status.message = message;
+    report.state(state, step);
+    outcome
+}
+
+fn train(
+    request: &TrainRequest,
+    commands: &Receiver<TrainCommand>,
+    events: &Sender<TrainEvent>,
+    report: &mut Report,
+) -> Result<u64, RunError> {
     let note = |s: String| {
         let _ = events.send(TrainEvent::Note(s));
     };
-    let mut s: Session = setup(&request, &note)?;
+    let mut s: Session = setup(request, &note)?;
     let cfg = s.config.clone();
     let half = (cfg.batch_size / 2).max(2);
     let three = cfg.space == Space::ThreeBranch;
     let per_epoch = s.train.steps_per_epoch(half);
     let total = cfg.max_steps.unwrap_or(u64::MAX).min(cfg.epochs.saturating_mul(per_epoch));
+    report.status.total_steps = total;
+    report.state(RunState::Running, s.start.step);
+    report.disk();
     let _ = events.send(TrainEvent::Started { step: s.start.step, total_steps: total, resumed: s.resumed });
     let mut opt = nn::Adam { wd: cfg.weight_decay, ..Default::default() }
         .build(s.model.var_store(), cfg.learning_rate)
@@ -184,7 +276,10 @@ fn run(
     let eval_every = if cfg.eval_every > 0 { cfg.eval_every } else { per_epoch };
     let ckpt_every = if cfg.checkpoint_every > 0 { cfg.checkpoint_every } else { per_epoch };
     while state.step < total {
-        if !obey(commands, events) {
+        let step = state.step;
+        let mut on_pause =
+            |paused: bool| report.state(if paused { RunState::Paused } else { RunState::Running }, step);
+        if !obey(commands, events, &mut on_pause) {
             break;
         }
         let started = Instant::now();
@@ -199,9 +294,21 @@ fn run(
         } else {
             space_loss(&s, &batch)
         };
-        let (loss, branches) = computed.map_err(|e| step_failed(&s, state.step + 1, &e))?;
+        let (loss, branches) = match computed {
+            Ok(done) => done,
+            Err(e) => {
+                let (error, non_finite) = step_failed(&s, state.step + 1, &e);
+                if non_finite {
+                    let step = state.step + 1;
+                    report.record(&MetricsRecord { step, loss: Some(f64::NAN), unix_ms: unix_ms(), ..Default::default() });
+                }
+                return Err(error);
+            }
+        };
         let value = loss.double_value(&[]);
         if !value.is_finite() || value > 1e6 {
+            let step = state.step + 1;
+            report.record(&MetricsRecord { step, loss: Some(value), unix_ms: unix_ms(), ..Default::default() });
             return Err(RunError::format(
                 &s.run.metrics_path(),
                 format!(
@@ -225,10 +332,12 @@ fn run(
             branch_losses: branches.clone(),
             lr: Some(cfg.learning_rate),
             samples_per_s: Some(samples_per_s),
+            step_s: Some(started.elapsed().as_secs_f64()),
             unix_ms: unix_ms(),
             ..Default::default()
         };
         s.log.append(&record)?;
+        report.record(&record);
         let _ = events.send(TrainEvent::Step {
             step: state.step,
             epoch: state.epoch,
@@ -255,6 +364,9 @@ fn run(
                 ..Default::default()
             };
             s.log.append(&record)?;
+            report.record(&record);
+            report.state(RunState::Running, state.step);
+            report.disk();
             let (p_at_5, mrr) = (scores.p_at_5, scores.mrr);
             let _ = events.send(TrainEvent::Eval { step: state.step, epoch: state.epoch, p_at_5, mrr, best });
         }
@@ -273,19 +385,22 @@ fn run(
     Ok(state.step)
 }
 
-/// One line for a failed step; libtorch's errors carry a backtrace after the first line.
-fn step_failed(s: &Session, step: u64, e: &RunError) -> RunError {
+/// One line for a failed step (libtorch's errors carry a backtrace after the first line), and
+/// whether it failed on non-finite values.
+fn step_failed(s: &Session, step: u64, e: &RunError) -> (RunError, bool) {
     let text = e.to_string();
     let first = text.lines().next().unwrap_or_default();
-    let hint = if first.contains("inf") || first.contains("nan") {
+    let non_finite = first.contains("inf") || first.contains("nan");
+    let hint = if non_finite {
         " (values became non-finite: lower the learning rate)"
     } else {
         ""
     };
-    RunError::format(
+    let error = RunError::format(
         &s.run.metrics_path(),
         format!("step {step} failed: {first}; stopped, the last good checkpoint is kept{hint}"),
-    )
+    );
+    (error, non_finite)
 }
 
 fn one_hot(indices: &[usize], n: usize) -> Tensor {

@@ -132,8 +132,9 @@ impl App {
             Plan::Unavailable(_) => None,
             plan => Some(Engine::spawn(tx.clone(), plan, opts.config.tch_device())),
         };
-        let train = TrainTab::new(opts.monitor.clone());
-        crate::tui::tabs::train_worker::spawn(tx.clone(), opts.monitor.clone());
+        let mut train = TrainTab::new(opts.monitor.clone());
+        train.history_ms = opts.config.history_minutes * 60_000;
+        crate::tui::tabs::train_worker::spawn(tx.clone(), opts.monitor.clone(), opts.config.alerts.clone());
         Self {
             tab: if opts.monitor.is_some() { Tab::Train } else { Tab::Dataset },
             focus: Focus::Normal,
@@ -174,6 +175,15 @@ impl App {
 
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
         self.status = Some((level, text.into()));
+    }
+
+    /// A training alert as the one-line status every tab shows.
+    fn alert_status(&mut self, alert: &crate::train::alerts::Alert) {
+        let level = match alert.level {
+            crate::train::alerts::Level::Error => Level::Error,
+            crate::train::alerts::Level::Warning => Level::Warning,
+        };
+        self.set_status(level, format!("training: {}", alert.message));
     }
 
     /// Applies one event; returns whether the screen needs redrawing.
@@ -362,9 +372,21 @@ impl App {
             WorkerEvent::Playing(now) => self.now_playing = Some(now),
             WorkerEvent::Metrics(fresh) => self.train.on_metrics(fresh),
             WorkerEvent::MetricsFailed(why) => self.train.error = Some(why),
-            WorkerEvent::System(sample) => self.train.system = Some(sample),
+            WorkerEvent::System(sample) => self.train.on_sample(sample),
             WorkerEvent::Engine(ev) => self.on_engine(ev),
-            WorkerEvent::Training(ev) => self.train.on_training(ev),
+            WorkerEvent::Training(ev) => {
+                if let crate::train::TrainEvent::Alert(a) = &ev {
+                    self.alert_status(a);
+                }
+                self.train.on_training(ev)
+            }
+            WorkerEvent::Alerts(alerts) => {
+                if let Some(a) = alerts.last() {
+                    self.alert_status(a);
+                }
+                self.train.on_alerts(alerts);
+            }
+            WorkerEvent::RunState(state, message) => self.train.on_run_state(state, message),
             WorkerEvent::Umap { data, result } => {
                 if let Some(msg) = self.map.set_umap(&data, result) {
                     self.set_status(msg.0, msg.1);

@@ -38,6 +38,10 @@ pub enum WorkerEvent {
     /// New records of the followed run's `metrics.jsonl` (the whole history on the first poll).
     Metrics(Vec<crate::train::MetricsRecord>),
     MetricsFailed(String),
+    /// Alerts about the followed run (its trainer's, a crash, this machine's GPU).
+    Alerts(Vec<crate::train::alerts::Alert>),
+    /// The followed run's state changed, with its status message.
+    RunState(crate::train::run_status::Observed, Option<String>),
     /// One CPU/RAM/GPU reading.
     System(crate::monitor::SystemSample),
     /// Playback is impossible or failed: no output device, undecodable clip, …

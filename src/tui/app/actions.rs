@@ -170,7 +170,7 @@ impl App {
             }
             Action::Submit => match form.settings() {
                 Err(why) => form.error = Some(why),
-                Ok(settings) => match TrainRun::start(self.tx.clone(), &self.dirs, &settings) {
+                Ok(settings) => match TrainRun::start(self.tx.clone(), &self.dirs, &settings, &self.config.alerts) {
                     Ok(run) => {
                         self.focus = Focus::Normal;
                         self.train.attach(run.run_dir.clone());

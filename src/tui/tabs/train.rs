@@ -13,6 +13,8 @@ use ratatui::Frame;
 
 use super::dataset::format_duration;
 use crate::monitor::{GpuStatus, SystemSample};
+use crate::train::alerts::{Alert, Level as AlertLevel};
+use crate::train::run_status::Observed;
 use crate::train::{MetricsRecord, TrainEvent};
 use crate::tui::theme::Theme;
 
@@ -30,7 +32,18 @@ pub struct TrainTab {
     pub total_steps: Option<u64>,
     /// The run form, while it is open.
     pub form: Option<super::run_form::RunForm>,
+    /// The run's alerts, oldest first (the last [`ALERTS_KEPT`]).
+    pub alerts: Vec<Alert>,
+    /// The followed run's state, from its status file.
+    pub observed: Option<Observed>,
+    /// System samples of the last `history_minutes`, oldest first (`system` is the newest).
+    pub samples: std::collections::VecDeque<SystemSample>,
+    /// How much of `samples` to keep, in ms (0: the default ten minutes).
+    pub history_ms: u64,
 }
+
+/// Alerts kept for the tab.
+const ALERTS_KEPT: usize = 50;
 
 impl TrainTab {
     pub fn new(run_dir: Option<PathBuf>) -> Self {
@@ -59,6 +72,8 @@ impl TrainTab {
         *self = Self {
             run_dir: Some(run_dir),
             system: self.system.take(),
+            samples: std::mem::take(&mut self.samples),
+            history_ms: self.history_ms,
             run_state: Some("starting…".into()),
             ..Self::default()
         };
@@ -82,6 +97,7 @@ impl TrainTab {
             branch_losses: BTreeMap::new(),
             lr: None,
             samples_per_s: None,
+            step_s: None,
             p_at_5: None,
             mrr: None,
             unix_ms: now_ms,
@@ -120,12 +136,46 @@ impl TrainTab {
                 self.run_state = Some("stopped by an error".into());
                 self.error = Some(e);
             }
+            TrainEvent::Alert(a) => self.on_alerts(vec![a]),
         }
     }
 
+    /// A system sample: the newest is shown as text, the window as charts.
+    pub fn on_sample(&mut self, sample: SystemSample) {
+        let window = if self.history_ms > 0 { self.history_ms } else { 600_000 };
+        let oldest = sample.unix_ms.saturating_sub(window);
+        while self.samples.front().is_some_and(|s| s.unix_ms < oldest) {
+            self.samples.pop_front();
+        }
+        self.samples.push_back(sample.clone());
+        self.system = Some(sample);
+    }
+
+    pub fn on_alerts(&mut self, alerts: Vec<Alert>) {
+        self.alerts.extend(alerts);
+        let extra = self.alerts.len().saturating_sub(ALERTS_KEPT);
+        self.alerts.drain(..extra);
+    }
+
+    /// The followed run's state changed (running, paused, finished, crashed, …).
+    pub fn on_run_state(&mut self, observed: Observed, message: Option<String>) {
+        self.observed = Some(observed);
+        if observed == Observed::Unknown {
+            return; // a run written before status files: nothing to say
+        }
+        self.run_state = Some(match message {
+            Some(m) => format!("{}: {m}", observed.name()),
+            None => observed.name().to_string(),
+        });
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        // The latest alert takes two more rows (its advice wraps).
+        let head_rows = 4 + 2 * u16::from(!self.alerts.is_empty());
+        let sys_rows = if self.samples.len() >= 2 { 9 } else { 5 };
         let [head, charts, sys] =
-            Layout::vertical([Constraint::Length(4), Constraint::Min(6), Constraint::Length(5)]).areas(area);
+            Layout::vertical([Constraint::Length(head_rows), Constraint::Min(6), Constraint::Length(sys_rows)])
+                .areas(area);
         self.draw_head(frame, head, theme);
         if self.records.is_empty() {
             let text = match &self.run_dir {
@@ -173,10 +223,18 @@ impl TrainTab {
             }
             lines.push(Line::from(l));
         }
+        if let Some(a) = self.alerts.last() {
+            let style = if a.level == AlertLevel::Error { theme.error() } else { theme.warning() };
+            let more = match self.alerts.len() {
+                1 => String::new(),
+                n => format!(" (+{} earlier, in alerts.jsonl)", n - 1),
+            };
+            lines.push(Line::styled(format!("⚠ {}{more}", a.message), style));
+        }
         if let Some(e) = &self.error {
             lines.push(Line::styled(e.as_str(), theme.error()));
         }
-        frame.render_widget(Paragraph::new(lines).block(block), area);
+        frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), area);
     }
 
     /// Remaining time from the mean step (run started here) or epoch (followed run) duration.
@@ -237,6 +295,14 @@ impl TrainTab {
     }
 
     fn draw_system(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let area = if self.samples.len() >= 2 {
+            let [text, history] =
+                Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)]).areas(area);
+            self.draw_history(frame, history, theme);
+            text
+        } else {
+            area
+        };
         let block = Block::bordered().title(" System ").title_style(theme.title());
         let Some(s) = &self.system else {
             frame.render_widget(Paragraph::new("sampling…").style(theme.muted()).block(block), area);
@@ -270,6 +336,77 @@ impl TrainTab {
     }
 }
 
+impl TrainTab {
+    /// CPU, RAM and each GPU's utilisation, memory and temperature over the history window, in
+    /// percent (°C for temperatures) against seconds before the newest sample.
+    fn draw_history(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let Some(newest) = self.samples.back().map(|s| s.unix_ms) else { return };
+        let ago = |s: &SystemSample| -((newest - s.unix_ms.min(newest)) as f64) / 1000.0;
+        let pct = |used: u64, total: u64| if total == 0 { 0.0 } else { 100.0 * used as f64 / total as f64 };
+        let mut named: Vec<Series> = vec![
+            ("CPU %".into(), theme.accent, self.samples.iter().map(|s| (ago(s), s.cpu_total as f64)).collect()),
+            (
+                "RAM %".into(),
+                theme.mood("sad"),
+                self.samples.iter().map(|s| (ago(s), pct(s.ram_used_bytes, s.ram_total_bytes))).collect(),
+            ),
+        ];
+        let gpus = newest_gpu(&self.samples).unwrap_or(0);
+        let palette = [theme.mood("happy"), theme.mood("angry"), theme.mood("tender"), theme.mood("exciting")];
+        for g in 0..gpus {
+            let per = |f: &dyn Fn(&crate::monitor::GpuSample) -> Option<f64>| -> Vec<(f64, f64)> {
+                self.samples
+                    .iter()
+                    .filter_map(|s| match &s.gpu {
+                        GpuStatus::Devices(d) => d.get(g).and_then(f).map(|v| (ago(s), v)),
+                        GpuStatus::Unavailable(_) => None,
+                    })
+                    .collect()
+            };
+            let c = palette[g % palette.len()];
+            named.push((format!("GPU{g} util %"), c, per(&|d| Some(d.utilization_pct as f64))));
+            named.push((format!("GPU{g} mem %"), c, per(&|d| Some(pct(d.memory_used_bytes, d.memory_total_bytes)))));
+            named.push((format!("GPU{g} °C"), c, per(&|d| d.temperature_c.map(f64::from))));
+        }
+        let minutes = self.history_ms.max(60_000) / 60_000;
+        time_chart(frame, area, theme, &format!(" Last {minutes} min "), &named);
+    }
+}
+
+/// GPUs in the newest sample that has any.
+fn newest_gpu(samples: &std::collections::VecDeque<SystemSample>) -> Option<usize> {
+    samples.iter().rev().find_map(|s| match &s.gpu {
+        GpuStatus::Devices(d) => Some(d.len()),
+        GpuStatus::Unavailable(_) => None,
+    })
+}
+
+/// A braille chart of percentages (0–100) against seconds before now.
+fn time_chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Series]) {
+    let x0 = named.iter().flat_map(|(_, _, p)| p.iter().map(|p| p.0)).fold(0.0, f64::min).min(-1.0);
+    let datasets = lines(named);
+    let chart = Chart::new(datasets)
+        .block(Block::bordered().title(title.to_string()).title_style(theme.title()))
+        .x_axis(Axis::default().style(theme.muted()).bounds([x0, 0.0]).labels([format!("{x0:.0} s"), "now".into()]))
+        .y_axis(Axis::default().style(theme.muted()).bounds([0.0, 100.0]).labels(["0", "100"]));
+    frame.render_widget(chart, area);
+}
+
+/// The braille line datasets of named series.
+fn lines(named: &[Series]) -> Vec<Dataset<'_>> {
+    named
+        .iter()
+        .map(|(n, c, p)| {
+            Dataset::default()
+                .name(n.clone())
+                .marker(Marker::Braille)
+                .graph_type(GraphType::Line)
+                .style(Style::default().fg(*c))
+                .data(p)
+        })
+        .collect()
+}
+
 /// A named, coloured line of (step, value) points.
 type Series = (String, Color, Vec<(f64, f64)>);
 
@@ -284,17 +421,7 @@ fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Ser
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
     let pad = ((y1 - y0) * 0.05).max(1e-6);
-    let datasets = named
-        .iter()
-        .map(|(n, c, p)| {
-            Dataset::default()
-                .name(n.clone())
-                .marker(Marker::Braille)
-                .graph_type(GraphType::Line)
-                .style(Style::default().fg(*c))
-                .data(p)
-        })
-        .collect();
+    let datasets = lines(named);
     let label = |v: f64| format!("{v:.3}");
     let chart = Chart::new(datasets)
         .block(Block::bordered().title(title.to_string()).title_style(theme.title()))

@@ -69,12 +69,22 @@ pub struct TrainRun {
 
 impl TrainRun {
     /// Starts a run in `<data>/runs/<unix seconds>`; events arrive as `WorkerEvent::Training`.
-    pub fn start(tx: EventSender, dirs: &Dirs, settings: &RunSettings) -> Result<Self, String> {
+    pub fn start(
+        tx: EventSender,
+        dirs: &Dirs,
+        settings: &RunSettings,
+        alerts: &crate::config::AlertConfig,
+    ) -> Result<Self, String> {
         let stamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let run_dir = dirs.data.join("runs").join(stamp.to_string());
         let request =
-            TrainRequest { run_dir: run_dir.clone(), config: settings.train_config(dirs), resume: false };
+            TrainRequest {
+                run_dir: run_dir.clone(),
+                config: settings.train_config(dirs),
+                resume: false,
+                alerts: alerts.clone(),
+            };
         let trainer = Trainer::spawn(request).map_err(|e| format!("cannot start the trainer: {e}"))?;
         let events = trainer.events().clone();
         std::thread::Builder::new()
