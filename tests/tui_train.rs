@@ -132,3 +132,55 @@ fn clicking_another_tab_abandons_the_form() {
     assert_eq!((app.tab, app.focus), (Tab::Search, Focus::Normal));
     assert!(app.train.form.is_none());
 }
+
+/// The dataset fields are read in the background as you type: a missing path or unknown kind is
+/// marked at once, a real dataset shows how many items it holds, and Enter refuses a bad one.
+/// A started run's datasets are remembered and offered first next time (pgup/pgdn recall).
+#[test]
+fn dataset_fields_are_checked_as_you_type_and_remembered() {
+    let home = tempfile::tempdir().unwrap();
+    let (mut app, rx) = app(home.path());
+    key(&mut app, KeyCode::Char('2'));
+    key(&mut app, KeyCode::Char('n'));
+    set_field(&mut app, Field::Text, "isear:/nowhere/isear.csv");
+    let screen = render(&mut app, 110, 30);
+    assert!(screen.contains("✗ /nowhere/isear.csv does not exist"), "{screen}");
+    set_field(&mut app, Field::Text, "poems:/tmp");
+    let screen = render(&mut app, 110, 30);
+    assert!(screen.contains("✗") && screen.contains("poems"), "{screen}");
+    key(&mut app, KeyCode::Enter);
+    let error = app.train.form.as_ref().unwrap().error.clone().unwrap_or_default();
+    assert!(error.starts_with("text data:"), "{error}");
+
+    let Some(isear) = common::shared("data/isear/isear.csv") else { return };
+    let spec = format!("isear:{}", isear.display());
+    set_field(&mut app, Field::Text, &spec);
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while !matches!(
+        app.train.form.as_ref().unwrap().checks.get(&spec),
+        Some(storyscore::tui::tabs::run_form::Check::Good(_))
+    ) {
+        assert!(std::time::Instant::now() < deadline, "no check result");
+        if let Ok(ev) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
+            app.handle(ev);
+        }
+    }
+    let screen = render(&mut app, 110, 30);
+    assert!(screen.contains("✓ 6428 texts (isear), 113 rows skipped"), "{screen}");
+
+    // Remembered entries come back first and are recalled with pgup/pgdn.
+    let recent_file = home.path().join("data/recent-datasets.json");
+    let mut recent = storyscore::tui::tabs::run_form::Recent::default();
+    recent.remember("isear:/old/a.csv", "4q:/old/q", &recent_file);
+    recent.remember(&spec, "4q:/new/q", &recent_file);
+    key(&mut app, KeyCode::Esc);
+    key(&mut app, KeyCode::Char('n'));
+    let form = app.train.form.as_ref().unwrap();
+    assert_eq!((form.text.text.as_str(), form.music.text.as_str()), (spec.as_str(), "4q:/new/q"));
+    app.train.form.as_mut().unwrap().field = Field::Music;
+    key(&mut app, KeyCode::PageUp);
+    key(&mut app, KeyCode::PageUp);
+    assert_eq!(app.train.form.as_ref().unwrap().music.text, "4q:/old/q");
+    key(&mut app, KeyCode::PageDown);
+    assert_eq!(app.train.form.as_ref().unwrap().music.text, "4q:/new/q");
+}

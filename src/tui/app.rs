@@ -244,6 +244,7 @@ impl App {
                 KeyCode::Delete => form.delete(),
                 _ => {}
             }
+            self.check_form();
             return;
         }
         let filter = self.focus == Focus::FilterBox;
@@ -277,6 +278,7 @@ impl App {
                 if let Some(form) = &mut self.train.form {
                     form.insert(text);
                 }
+                self.check_form();
             }
             _ => self.search.input.insert(&text.replace("\r\n", "\n").replace('\r', "\n")),
         }
@@ -387,6 +389,11 @@ impl App {
                 self.train.on_alerts(alerts);
             }
             WorkerEvent::RunState(state, message) => self.train.on_run_state(state, message),
+            WorkerEvent::DatasetChecked { spec, result } => {
+                if let Some(form) = &mut self.train.form {
+                    form.on_checked(spec, result);
+                }
+            }
             WorkerEvent::Umap { data, result } => {
                 if let Some(msg) = self.map.set_umap(&data, result) {
                     self.set_status(msg.0, msg.1);

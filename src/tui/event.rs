@@ -48,6 +48,11 @@ pub enum WorkerEvent {
     PlaybackFailed(String),
     /// The search engine: indexing progress, readiness, results, the map's projection.
     Engine(crate::tui::engine::EngineEvent),
+    /// The run form's background read of a `KIND:PATH`: what it holds, or why it cannot be read.
+    DatasetChecked {
+        spec: String,
+        result: Result<String, String>,
+    },
     /// A training run started from the Train tab.
     Training(crate::train::TrainEvent),
     /// The Map tab's UMAP layout of `data` (or why it failed).

@@ -163,6 +163,8 @@ impl KeyMap {
             ("up shift-tab", A::Up, C::RunForm, "previous field", true),
             ("left", A::PrevChoice, C::RunForm, "previous choice / cursor left", true),
             ("right", A::NextChoice, C::RunForm, "next choice / cursor right", true),
+            ("pgup", A::HistoryPrev, C::RunForm, "older recent dataset", false),
+            ("pgdn", A::HistoryNext, C::RunForm, "newer recent dataset", false),
             ("ctrl-c", A::Quit, C::RunForm, "quit", false),
         ];
         let bindings = rows

@@ -7,8 +7,8 @@ use super::{App, Focus, Level, Tab, TextPopup};
 use crate::tui::clipboard;
 use crate::tui::keymap::Action;
 use crate::tui::playback::PlayRequest;
-use crate::tui::tabs::run_form::RunForm;
-use crate::tui::tabs::train_run::{default_datasets, TrainRun};
+use crate::tui::tabs::run_form::{Recent, RunForm};
+use crate::tui::tabs::train_run::{check_dataset, default_datasets, recent_path, TrainRun};
 
 impl App {
     /// Actions of the current tab (after the global ones were handled).
@@ -135,10 +135,12 @@ impl App {
                 self.set_status(Level::Warning, msg)
             }
             (Action::StartRun, _) => {
-                let mut form = RunForm::new(default_datasets(), tch::Cuda::is_available());
+                let recent = Recent::load(&recent_path(&self.dirs));
+                let mut form = RunForm::new(default_datasets(), tch::Cuda::is_available(), recent);
                 form.cuda = form.cuda_available && self.config.tch_device() != tch::Device::Cpu;
                 self.train.form = Some(form);
                 self.focus = Focus::RunForm;
+                self.check_form();
             }
             (Action::PauseRun, Some(run)) => run.toggle_pause(),
             (Action::StopRun, Some(run)) => {
@@ -164,6 +166,14 @@ impl App {
             Action::Up => form.move_field(false),
             Action::NextChoice => form.cycle(true),
             Action::PrevChoice => form.cycle(false),
+            Action::HistoryPrev => {
+                form.recall(true);
+                self.check_form();
+            }
+            Action::HistoryNext => {
+                form.recall(false);
+                self.check_form();
+            }
             Action::LeaveInput => {
                 self.train.form = None;
                 self.focus = Focus::Normal;
@@ -172,6 +182,7 @@ impl App {
                 Err(why) => form.error = Some(why),
                 Ok(settings) => match TrainRun::start(self.tx.clone(), &self.dirs, &settings, &self.config.alerts) {
                     Ok(run) => {
+                        form.recent.remember(&settings.text, &settings.music, &recent_path(&self.dirs));
                         self.focus = Focus::Normal;
                         self.train.attach(run.run_dir.clone());
                         let what = format!("{} space, {} steps", settings.space, settings.steps);
@@ -185,6 +196,15 @@ impl App {
                 },
             },
             _ => {}
+        }
+    }
+
+    /// Starts background reads of the run form's dataset fields that are not checked yet.
+    pub(super) fn check_form(&mut self) {
+        if let Some(form) = &mut self.train.form {
+            for (modality, spec) in form.unchecked() {
+                check_dataset(self.tx.clone(), modality, spec);
+            }
         }
     }
 }

@@ -7,7 +7,13 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
+use std::collections::HashMap;
+use std::path::Path;
+
+use serde::{Deserialize, Serialize};
+
 use super::train_run::RunSettings;
+use crate::data::{split_joined, DatasetSpec, Modality};
 use crate::model::{Space, TrunkKind};
 use crate::tui::textbox::TextBox;
 use crate::tui::theme::Theme;
@@ -60,6 +66,60 @@ fn trunk_name(t: TrunkKind) -> &'static str {
     t.as_str()
 }
 
+/// What is known of a dataset field's `KIND:PATH`: being read in the background, read (how many
+/// items), or why it cannot be.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Check {
+    Pending,
+    Good(String),
+    Bad(String),
+}
+
+/// Why `spec` cannot be a dataset, found without reading it (unknown kind, missing path).
+fn quick_check(spec: &str) -> Option<String> {
+    for part in split_joined(spec) {
+        let parsed: DatasetSpec = match part.parse() {
+            Ok(p) => p,
+            Err(e) => return Some(e.to_string()),
+        };
+        if !parsed.path.exists() {
+            return Some(format!("{} does not exist", parsed.path.display()));
+        }
+    }
+    None
+}
+
+/// The datasets of runs started from the app, newest first (`recent-datasets.json` in the data dir).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Recent {
+    pub text: Vec<String>,
+    pub music: Vec<String>,
+}
+
+/// Entries kept per field.
+const RECENT_KEPT: usize = 8;
+
+impl Recent {
+    /// The remembered entries; a missing or unreadable file remembers nothing.
+    pub fn load(path: &Path) -> Self {
+        std::fs::read_to_string(path).ok().and_then(|t| serde_json::from_str(&t).ok()).unwrap_or_default()
+    }
+
+    /// Puts a started run's datasets first and saves (atomically; best effort).
+    pub fn remember(&mut self, text: &str, music: &str, path: &Path) {
+        for (list, entry) in [(&mut self.text, text), (&mut self.music, music)] {
+            list.retain(|e| e != entry);
+            list.insert(0, entry.to_string());
+            list.truncate(RECENT_KEPT);
+        }
+        if let Ok(json) = serde_json::to_string_pretty(self) {
+            if let Err(e) = crate::config::write_atomic(path, json.as_bytes()) {
+                tracing::warn!("{}: {e}", path.display());
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct RunForm {
     pub field: Field,
@@ -74,19 +134,27 @@ pub struct RunForm {
     pub music: TextBox,
     /// Why the last Enter did not start a run, or why the datasets are not filled in.
     pub error: Option<String>,
+    /// What is known of each `KIND:PATH` typed so far.
+    pub checks: HashMap<String, Check>,
+    pub recent: Recent,
+    /// Which recent entry each dataset field shows (`None`: what was typed).
+    recent_at: [Option<usize>; 2],
 }
 
 impl RunForm {
-    /// A form with the defaults; `datasets` are the `KIND:PATH` pair to propose, or why there is none.
-    pub fn new(datasets: Result<(String, String), String>, cuda_available: bool) -> Self {
+    /// A form with the defaults; the datasets are the last run's (`recent`), else `datasets`, the
+    /// `KIND:PATH` pair to propose, or why there is none.
+    pub fn new(datasets: Result<(String, String), String>, cuda_available: bool, recent: Recent) -> Self {
         let filled = |s: &str| {
             let mut t = TextBox::default();
             t.insert(s);
             t
         };
-        let (text, music, error) = match datasets {
-            Ok((t, m)) => (filled(&t), filled(&m), None),
-            Err(why) => (TextBox::default(), TextBox::default(), Some(why)),
+        let last = recent.text.first().zip(recent.music.first());
+        let (text, music, error) = match (last, datasets) {
+            (Some((t, m)), _) => (filled(t), filled(m), None),
+            (None, Ok((t, m))) => (filled(&t), filled(&m), None),
+            (None, Err(why)) => (TextBox::default(), TextBox::default(), Some(why)),
         };
         Self {
             field: Field::Space,
@@ -99,6 +167,60 @@ impl RunForm {
             text,
             music,
             error,
+            checks: HashMap::new(),
+            recent,
+            recent_at: [None; 2],
+        }
+    }
+
+    /// The dataset fields' specs not checked yet, to read in the background; specs that fail
+    /// without reading (unknown kind, missing path) are marked bad at once.
+    pub fn unchecked(&mut self) -> Vec<(Modality, String)> {
+        let mut out = Vec::new();
+        for (tb, modality) in [(&self.text, Modality::Text), (&self.music, Modality::Music)] {
+            let spec = tb.text.trim().to_string();
+            if spec.is_empty() || self.checks.contains_key(&spec) {
+                continue;
+            }
+            match quick_check(&spec) {
+                Some(bad) => {
+                    self.checks.insert(spec, Check::Bad(bad));
+                }
+                None => {
+                    self.checks.insert(spec.clone(), Check::Pending);
+                    out.push((modality, spec));
+                }
+            }
+        }
+        out
+    }
+
+    /// The background read of `spec` ended.
+    pub fn on_checked(&mut self, spec: String, result: Result<String, String>) {
+        self.checks.insert(spec, result.map_or_else(Check::Bad, Check::Good));
+    }
+
+    /// PgUp/PgDn on a dataset field: an older or newer recently used entry.
+    pub fn recall(&mut self, older: bool) {
+        let (slot, list, tb) = match self.field {
+            Field::Text => (0, &self.recent.text, &mut self.text),
+            Field::Music => (1, &self.recent.music, &mut self.music),
+            _ => return,
+        };
+        if list.is_empty() {
+            return;
+        }
+        let next = match (self.recent_at[slot], older) {
+            (None, true) => Some(0),
+            (None, false) => return,
+            (Some(i), true) => Some((i + 1).min(list.len() - 1)),
+            (Some(0), false) => Some(0),
+            (Some(i), false) => Some(i - 1),
+        };
+        self.recent_at[slot] = next;
+        if let Some(entry) = next.and_then(|i| list.get(i)) {
+            tb.clear();
+            tb.insert(entry);
         }
     }
 
@@ -144,6 +266,7 @@ impl RunForm {
     pub fn insert(&mut self, s: &str) {
         if let Some(tb) = self.text_field() {
             tb.insert(&s.replace(['\r', '\n'], ""));
+            self.error = None; // the last Enter's complaint is about what was there before
         }
     }
 
@@ -192,6 +315,11 @@ impl RunForm {
                 )),
             }
         };
+        for (field, tb) in [(Field::Text, &self.text), (Field::Music, &self.music)] {
+            if let Some(Check::Bad(why)) = self.checks.get(tb.text.trim()) {
+                return Err(format!("{}: {why}", field.label()));
+            }
+        }
         Ok(RunSettings {
             space: self.space,
             trunk: self.trunk,
@@ -220,7 +348,7 @@ impl RunForm {
 
     /// The form as a popup over `area`.
     pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let height = (Field::ALL.len() as u16 + 6).min(area.height);
+        let height = (Field::ALL.len() as u16 + 8).min(area.height);
         let width = area.width.saturating_sub(4).clamp(20, 100).min(area.width);
         let [v] = Layout::vertical([Constraint::Length(height)]).flex(Flex::Center).areas(area);
         let [popup] = Layout::horizontal([Constraint::Length(width)]).flex(Flex::Center).areas(v);
@@ -232,8 +360,10 @@ impl RunForm {
         frame.render_widget(block, popup);
         let label_w = 15u16;
         let rows =
-            Layout::vertical(Field::ALL.iter().map(|_| Constraint::Length(1)).chain([Constraint::Min(0)]))
-                .split(inner);
+            Layout::vertical(
+                Field::ALL.iter().map(|_| Constraint::Length(1)).chain([Constraint::Length(2), Constraint::Min(0)]),
+            )
+            .split(inner);
         for (i, field) in Field::ALL.iter().enumerate() {
             let row = rows[i];
             let focused = *field == self.field;
@@ -260,11 +390,24 @@ impl RunForm {
         let note = match &self.error {
             Some(e) => Line::styled(e.as_str(), theme.error()),
             None => Line::styled(
-                "↑↓ field · ←→ choose · type to edit · runs go to DATA/runs/<time>".to_string(),
+                "↑↓ field · ←→ choose · type to edit · pgup/pgdn recent data · runs go to DATA/runs/<time>".to_string(),
                 theme.muted(),
             ),
         };
-        let last = rows[Field::ALL.len()];
+        let checks: Vec<Line> = [(Field::Text, &self.text), (Field::Music, &self.music)]
+            .into_iter()
+            .map(|(field, tb)| {
+                let (mark, text, style) = match self.checks.get(tb.text.trim()) {
+                    Some(Check::Good(what)) => ("✓", what.clone(), theme.ok()),
+                    Some(Check::Bad(why)) => ("✗", why.clone(), theme.error()),
+                    Some(Check::Pending) => ("…", "reading".to_string(), theme.muted()),
+                    None => (" ", String::new(), theme.muted()),
+                };
+                Line::styled(format!("{:>w$} {mark} {text}", field.label(), w = usize::from(label_w) - 1), style)
+            })
+            .collect();
+        frame.render_widget(Paragraph::new(checks), rows[Field::ALL.len()]);
+        let last = rows[Field::ALL.len() + 1];
         frame.render_widget(Paragraph::new(note).wrap(Wrap { trim: true }), last);
     }
 }
@@ -278,7 +421,7 @@ mod tests {
         let csv = dir.path().join("isear.csv");
         std::fs::write(&csv, "x").unwrap();
         let datasets = (format!("isear:{}", csv.display()), format!("4q:{}", dir.path().display()));
-        (dir, RunForm::new(Ok(datasets), false))
+        (dir, RunForm::new(Ok(datasets), false, Recent::default()))
     }
 
     #[test]
@@ -334,7 +477,7 @@ mod tests {
         f.field = Field::Music;
         f.insert("-missing");
         assert!(f.settings().unwrap_err().contains("does not exist"));
-        let empty = RunForm::new(Err("no shared data".into()), false);
+        let empty = RunForm::new(Err("no shared data".into()), false, Recent::default());
         assert_eq!(empty.error.as_deref(), Some("no shared data"));
         assert!(empty.settings().unwrap_err().starts_with("text data: expected KIND:PATH"));
         f.field = Field::Steps;

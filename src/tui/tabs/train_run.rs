@@ -111,3 +111,29 @@ impl TrainRun {
         self.trainer.send(TrainCommand::Stop);
     }
 }
+
+/// Reads a run form's `KIND:PATH` in the background (a large dataset takes a second); the result
+/// arrives as [`WorkerEvent::DatasetChecked`]: how many items, or why it cannot be read.
+pub fn check_dataset(tx: EventSender, modality: crate::data::Modality, spec: String) {
+    let spawned = std::thread::Builder::new().name("dataset-check".into()).spawn(move || {
+        let result = crate::data::load_joined(&spec, modality)
+            .map(|(data, issues)| {
+                let what = if modality == crate::data::Modality::Text { "texts" } else { "clips" };
+                let skipped = match issues.len() {
+                    0 => String::new(),
+                    n => format!(", {n} rows skipped"),
+                };
+                format!("{} {what} ({}){skipped}", data.items.len(), data.kind)
+            })
+            .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string());
+        report(&tx, WorkerEvent::DatasetChecked { spec, result });
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the dataset check: {e}");
+    }
+}
+
+/// Where the app remembers the datasets of the runs it started.
+pub fn recent_path(dirs: &Dirs) -> PathBuf {
+    dirs.data.join("recent-datasets.json")
+}
