@@ -279,3 +279,36 @@ fn run_form_starts_a_mel_stats_run_whose_loss_chart_moves_pauses_and_stops() {
     t.keys(&["q"]);
     t.assert_restored();
 }
+
+/// `storyscore monitor A B` follows two run directories written by two real short runs: both are
+/// listed with their state and best validation, and their loss curves share the chart.
+#[test]
+fn monitor_follows_two_real_runs_in_one_list() {
+    let Some(fixture) = common::shared("data/ttm_layout") else { return };
+    let home = tempfile::tempdir().unwrap();
+    let spec = format!("ttm:{}", fixture.display());
+    for (name, lr) in [("run-a", "1e-3"), ("run-b", "3e-3")] {
+        let out = Command::new(env!("CARGO_BIN_EXE_storyscore"))
+            .args(["train", "--text", &spec, "--music", &spec, "--run-dir"])
+            .arg(home.path().join(name))
+            .args(["--steps", "4", "--batch-size", "8", "--eval-every", "2", "--lr", lr])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    let Some(t) = Tmux::start(home.path()) else { return };
+    let cmd = format!(
+        "{} monitor {} {}",
+        env!("CARGO_BIN_EXE_storyscore"),
+        home.path().join("run-a").display(),
+        home.path().join("run-b").display()
+    );
+    t.keys(&[&cmd, "Enter"]);
+    let screen = t.wait_until("both runs finished in the list", Duration::from_secs(60), |s| {
+        s.contains("■ run-a") && s.contains("■ run-b") && s.matches("finished").count() >= 2
+    });
+    assert!(screen.contains("Runs (a follows more)"), "{screen}");
+    assert!(screen.contains("best P@5"), "{screen}");
+    t.keys(&["q"]);
+    t.assert_restored();
+}

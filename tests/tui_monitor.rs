@@ -187,3 +187,60 @@ fn train_tab_charts_the_system_history() {
     assert!(screen.contains("GPU0 H200 · util 99%"), "{screen}");
     assert!(screen.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "braille lines: {screen}");
 }
+
+/// Several runs: a list with state and best validation, their loss and P@5 overlaid, the latest
+/// alert named after its run, and `a` following the runs of DATA/runs.
+#[test]
+fn several_runs_are_listed_overlaid_and_attached() {
+    use storyscore::train::alerts::append_alerts;
+    use storyscore::train::alerts::AlertRules;
+    let home = tempfile::tempdir().unwrap();
+    let (a, b) = (home.path().join("run-a"), home.path().join("run-b"));
+    for (dir, scale) in [(&a, 1.0), (&b, 1.5)] {
+        std::fs::create_dir_all(dir).unwrap();
+        let mut log = MetricsLog::open(&dir.join("metrics.jsonl"), None).unwrap();
+        for step in 0..20 {
+            let mut r = record(step, step / 5, step % 5 == 4);
+            r.loss = r.loss.map(|l| l * scale);
+            r.p_at_5 = r.p_at_5.map(|p| p / scale);
+            log.append(&r).unwrap();
+        }
+    }
+    let mut rules = AlertRules::new(storyscore::config::AlertConfig { plateau_evals: 1, ..Default::default() });
+    let fired: Vec<_> = [0.5, 0.4].iter().flat_map(|&p| rules.on_record(&MetricsRecord { p_at_5: Some(p), ..record(30, 6, true) })).collect();
+    append_alerts(&b, &fired).unwrap();
+
+    let dirs = Dirs {
+        data: home.path().join("data"),
+        config_file: home.path().join("config.toml"),
+        cache: home.path().join("cache"),
+    };
+    let config = Config { library: Vec::new(), theme: "mono".into(), ..Config::default() };
+    let mut opts = storyscore::tui::options(dirs, config, Some(a.clone())).unwrap();
+    opts.more_runs = vec![b.clone()];
+    let (tx, rx) = unbounded();
+    let mut app = App::new(opts, tx);
+    pump_until(&mut app, &rx, |app| {
+        app.train.records.len() == 20 && app.train.others.first().is_some_and(|o| o.records.len() == 20)
+    });
+    pump_until(&mut app, &rx, |app| !app.train.alerts.is_empty());
+    app.train.system = None;
+    app.train.samples.clear();
+    let screen = render(&mut app);
+    assert!(screen.contains("■ run-a") && screen.contains("■ run-b"), "{screen}");
+    assert!(screen.contains("best P@5 0.490 MRR 0.690 at step 19"), "{screen}");
+    assert!(screen.contains("⚠ run-b: validation P@5 has not beaten"), "{screen}");
+    let mut s = insta::Settings::clone_current();
+    s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
+    s.bind(|| insta::assert_snapshot!("monitor_two_runs", screen));
+
+    // `a` follows the newest runs under DATA/runs that are not followed yet.
+    let c = home.path().join("data/runs/run-c");
+    std::fs::create_dir_all(&c).unwrap();
+    let mut log = MetricsLog::open(&c.join("metrics.jsonl"), None).unwrap();
+    log.append(&record(0, 0, false)).unwrap();
+    app.apply(storyscore::tui::keymap::Action::AttachRuns);
+    pump_until(&mut app, &rx, |app| app.train.others.iter().any(|o| o.dir == c && o.records.len() == 1));
+    app.apply(storyscore::tui::keymap::Action::AttachRuns);
+    assert_eq!(app.train.others.len(), 2, "nothing new to follow the second time");
+}

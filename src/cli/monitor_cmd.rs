@@ -18,8 +18,8 @@ use super::Context;
 #[command(after_help = "With --json or --once the exit code is 1 when a followed run has crashed \
     (its process is gone without a final record). --json ends when every followed run has ended.")]
 pub struct Args {
-    /// Run directories written by `storyscore train --run-dir` (the dashboard follows the first;
-    /// --json and --once follow them all).
+    /// Run directories written by `storyscore train --run-dir` (the dashboard focuses the first,
+    /// lists them all and overlays their loss and P@5).
     #[arg(required = true)]
     pub run_dirs: Vec<PathBuf>,
     /// One JSON object per line for each event (step, eval, state, alert, sample) instead of the
@@ -43,10 +43,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         }
     }
     if !args.json && !args.once {
-        if args.run_dirs.len() > 1 {
-            anyhow::bail!("the dashboard follows one run; use --json or --once to follow several");
-        }
-        storyscore::tui::run_monitor(ctx.dirs.clone(), ctx.config.clone(), args.run_dirs[0].clone())?;
+        storyscore::tui::run_monitor(ctx.dirs.clone(), ctx.config.clone(), args.run_dirs.clone())?;
         return Ok(());
     }
     let mut runs: Vec<RunFollower> =

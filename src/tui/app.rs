@@ -81,6 +81,8 @@ pub struct AppOptions {
     pub theme: Theme,
     /// `storyscore monitor RUN_DIR`: only the Train tab, attached to this run.
     pub monitor: Option<PathBuf>,
+    /// More runs the Train tab follows beside it (`storyscore monitor A B …`).
+    pub more_runs: Vec<PathBuf>,
 }
 
 pub struct App {
@@ -90,6 +92,8 @@ pub struct App {
     pub popup: Option<TextPopup>,
     pub status: Option<(Level, String)>,
     pub quit: bool,
+    /// Run directories sent here are followed by the Train tab's worker (`a` attaches).
+    pub follow: crossbeam_channel::Sender<PathBuf>,
     pub monitor_only: bool,
     pub keymap: KeyMap,
     pub theme: Theme,
@@ -134,7 +138,8 @@ impl App {
         };
         let mut train = TrainTab::new(opts.monitor.clone());
         train.history_ms = opts.config.history_minutes * 60_000;
-        crate::tui::tabs::train_worker::spawn(tx.clone(), opts.monitor.clone(), opts.config.alerts.clone());
+        let followed: Vec<PathBuf> = opts.monitor.iter().chain(&opts.more_runs).cloned().collect();
+        let follow = crate::tui::tabs::train_worker::spawn(tx.clone(), followed, opts.config.alerts.clone());
         Self {
             tab: if opts.monitor.is_some() { Tab::Train } else { Tab::Dataset },
             focus: Focus::Normal,
@@ -143,6 +148,7 @@ impl App {
             status: None,
             quit: false,
             monitor_only: opts.monitor.is_some(),
+            follow,
             keymap: opts.keymap,
             theme: opts.theme,
             dirs: opts.dirs,
@@ -372,7 +378,7 @@ impl App {
     fn on_worker(&mut self, ev: WorkerEvent) {
         match ev {
             WorkerEvent::Playing(now) => self.now_playing = Some(now),
-            WorkerEvent::Metrics(fresh) => self.train.on_metrics(fresh),
+            WorkerEvent::Metrics { run, records } => self.train.on_run_metrics(&run, records),
             WorkerEvent::MetricsFailed(why) => self.train.error = Some(why),
             WorkerEvent::System(sample) => self.train.on_sample(sample),
             WorkerEvent::Engine(ev) => self.on_engine(ev),
@@ -382,13 +388,13 @@ impl App {
                 }
                 self.train.on_training(ev)
             }
-            WorkerEvent::Alerts(alerts) => {
+            WorkerEvent::Alerts { run, alerts } => {
                 if let Some(a) = alerts.last() {
                     self.alert_status(a);
                 }
-                self.train.on_alerts(alerts);
+                self.train.on_run_alerts(&run, alerts);
             }
-            WorkerEvent::RunState(state, message) => self.train.on_run_state(state, message),
+            WorkerEvent::RunState { run, state, message } => self.train.on_followed_state(&run, state, message),
             WorkerEvent::DatasetChecked { spec, result } => {
                 if let Some(form) = &mut self.train.form {
                     form.on_checked(spec, result);

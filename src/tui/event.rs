@@ -35,13 +35,23 @@ pub enum WorkerEvent {
     },
     /// The player's state changed (position, volume, stop).
     Playing(crate::tui::playback::NowPlaying),
-    /// New records of the followed run's `metrics.jsonl` (the whole history on the first poll).
-    Metrics(Vec<crate::train::MetricsRecord>),
+    /// New records of a followed run's `metrics.jsonl` (the whole history on the first poll).
+    Metrics {
+        run: std::path::PathBuf,
+        records: Vec<crate::train::MetricsRecord>,
+    },
     MetricsFailed(String),
-    /// Alerts about the followed run (its trainer's, a crash, this machine's GPU).
-    Alerts(Vec<crate::train::alerts::Alert>),
-    /// The followed run's state changed, with its status message.
-    RunState(crate::train::run_status::Observed, Option<String>),
+    /// Alerts about a followed run (its trainer's, a crash, this machine's GPU).
+    Alerts {
+        run: std::path::PathBuf,
+        alerts: Vec<crate::train::alerts::Alert>,
+    },
+    /// A followed run's state changed, with its status message.
+    RunState {
+        run: std::path::PathBuf,
+        state: crate::train::run_status::Observed,
+        message: Option<String>,
+    },
     /// One CPU/RAM/GPU reading.
     System(crate::monitor::SystemSample),
     /// Playback is impossible or failed: no output device, undecodable clip, …

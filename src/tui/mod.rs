@@ -48,20 +48,28 @@ pub fn run(dirs: Dirs, config: Config) -> Result<(), TuiError> {
     run_with(dirs, config, None)
 }
 
-/// The Train tab alone, attached to a run directory another process writes.
-pub fn run_monitor(dirs: Dirs, config: Config, run_dir: PathBuf) -> Result<(), TuiError> {
-    run_with(dirs, config, Some(run_dir))
+/// The Train tab alone, attached to run directories other processes write (the first is the
+/// focused run; the others are listed and overlaid).
+pub fn run_monitor(dirs: Dirs, config: Config, run_dirs: Vec<PathBuf>) -> Result<(), TuiError> {
+    let mut dirs_iter = run_dirs.into_iter();
+    let first = dirs_iter.next();
+    let mut opts = options(dirs, config, first)?;
+    opts.more_runs = dirs_iter.collect();
+    run_opts(opts)
 }
 
 /// Loads key map and theme (errors surface before the terminal is touched), then runs the loop.
 pub fn options(dirs: Dirs, config: Config, monitor: Option<PathBuf>) -> Result<AppOptions, TuiError> {
     let keymap = keymap::KeyMap::load(&dirs.config_dir())?;
     let theme = theme::Theme::load(&config.theme, &dirs.config_dir())?;
-    Ok(AppOptions { dirs, config, keymap, theme, monitor })
+    Ok(AppOptions { dirs, config, keymap, theme, monitor, more_runs: Vec::new() })
 }
 
 fn run_with(dirs: Dirs, config: Config, monitor: Option<PathBuf>) -> Result<(), TuiError> {
-    let opts = options(dirs, config, monitor)?;
+    run_opts(options(dirs, config, monitor)?)
+}
+
+fn run_opts(opts: AppOptions) -> Result<(), TuiError> {
     let (tx, rx) = unbounded();
     terminal::install_panic_hook();
     spawn_signal_watcher(tx.clone())?;

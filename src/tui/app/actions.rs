@@ -127,6 +127,7 @@ impl App {
 
     fn train_action(&mut self, action: Action) {
         match (action, &mut self.run) {
+            (Action::AttachRuns, _) => self.attach_runs(),
             (Action::StartRun, _) if self.monitor_only => {
                 self.set_status(Level::Warning, "the monitor follows a run another process writes")
             }
@@ -207,4 +208,24 @@ impl App {
             }
         }
     }
+
+    /// `a`: follows the newest run directories under DATA/runs not followed yet.
+    fn attach_runs(&mut self) {
+        let root = self.dirs.data.join("runs");
+        let fresh = crate::tui::tabs::train::unfollowed_runs(&root, &self.train, ATTACH_AT_ONCE);
+        if fresh.is_empty() {
+            let msg = format!("no other run directories in {}", root.display());
+            return self.set_status(Level::Info, msg);
+        }
+        for dir in &fresh {
+            self.train.follow_more(dir.clone());
+            let _ = self.follow.send(dir.clone());
+        }
+        let names: Vec<String> = fresh.iter().map(|d| crate::tui::tabs::train::run_name(d)).collect();
+        self.set_status(Level::Info, format!("following {}", names.join(", ")));
+    }
 }
+
+/// Runs `a` attaches at once (the overlaid charts stay readable).
+const ATTACH_AT_ONCE: usize = 4;
+

@@ -40,6 +40,47 @@ pub struct TrainTab {
     pub samples: std::collections::VecDeque<SystemSample>,
     /// How much of `samples` to keep, in ms (0: the default ten minutes).
     pub history_ms: u64,
+    /// Other runs followed beside the focused one (`storyscore monitor A B`, `a`): listed, and
+    /// their loss and P@5 overlaid.
+    pub others: Vec<OtherRun>,
+}
+
+/// A followed run beside the focused one.
+#[derive(Debug, Default)]
+pub struct OtherRun {
+    pub dir: PathBuf,
+    pub records: Vec<MetricsRecord>,
+    pub observed: Option<Observed>,
+    pub message: Option<String>,
+}
+
+/// The last folder name of a run directory, for lists and legends.
+pub fn run_name(dir: &std::path::Path) -> String {
+    dir.file_name().map_or_else(|| dir.display().to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// Up to `n` run directories under `root` (those holding `metrics.jsonl`), newest first, that
+/// `tab` does not follow yet.
+pub fn unfollowed_runs(root: &std::path::Path, tab: &TrainTab, n: usize) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(root) else { return Vec::new() };
+    let mut runs: Vec<(std::time::SystemTime, PathBuf)> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|d| !tab.follows(d))
+        .filter_map(|d| {
+            let modified = std::fs::metadata(d.join(crate::train::METRICS_FILE)).ok()?.modified().ok()?;
+            Some((modified, d))
+        })
+        .collect();
+    runs.sort_by_key(|r| std::cmp::Reverse(r.0));
+    runs.into_iter().take(n).map(|(_, d)| d).collect()
+}
+
+/// The best validation record of `records` (highest P@5).
+fn best(records: &[MetricsRecord]) -> Option<&MetricsRecord> {
+    records.iter().filter(|r| r.p_at_5.is_some()).max_by(|a, b| {
+        a.p_at_5.unwrap_or(0.0).total_cmp(&b.p_at_5.unwrap_or(0.0))
+    })
 }
 
 /// Alerts kept for the tab.
@@ -74,6 +115,7 @@ impl TrainTab {
             system: self.system.take(),
             samples: std::mem::take(&mut self.samples),
             history_ms: self.history_ms,
+            others: std::mem::take(&mut self.others),
             run_state: Some("starting…".into()),
             ..Self::default()
         };
@@ -140,6 +182,61 @@ impl TrainTab {
         }
     }
 
+    /// Whether `dir` is the focused run or one of the others.
+    pub fn follows(&self, dir: &std::path::Path) -> bool {
+        self.run_dir.as_deref() == Some(dir) || self.others.iter().any(|o| o.dir == dir)
+    }
+
+    /// Follows `dir` beside the focused run (or as it, when there is none).
+    pub fn follow_more(&mut self, dir: PathBuf) {
+        if self.run_dir.is_none() && self.records.is_empty() {
+            self.run_dir = Some(dir);
+        } else if !self.follows(&dir) {
+            self.others.push(OtherRun { dir, ..OtherRun::default() });
+        }
+    }
+
+    fn other(&mut self, dir: &std::path::Path) -> &mut OtherRun {
+        match self.others.iter().position(|o| o.dir == dir) {
+            Some(i) => &mut self.others[i],
+            None => {
+                self.others.push(OtherRun { dir: dir.to_path_buf(), ..OtherRun::default() });
+                self.others.last_mut().expect("just pushed")
+            }
+        }
+    }
+
+    /// New records of a followed run.
+    pub fn on_run_metrics(&mut self, dir: &std::path::Path, fresh: Vec<MetricsRecord>) {
+        if self.run_dir.as_deref() == Some(dir) {
+            return self.on_metrics(fresh);
+        }
+        let other = self.other(dir);
+        if let Some(first) = fresh.first() {
+            other.records.retain(|r| r.step < first.step);
+        }
+        other.records.extend(fresh);
+    }
+
+    /// Alerts of a followed run; another run's are named.
+    pub fn on_run_alerts(&mut self, dir: &std::path::Path, alerts: Vec<Alert>) {
+        if self.run_dir.as_deref() == Some(dir) {
+            return self.on_alerts(alerts);
+        }
+        let name = run_name(dir);
+        self.on_alerts(alerts.into_iter().map(|a| Alert { message: format!("{name}: {}", a.message), ..a }).collect());
+    }
+
+    /// A followed run's state changed.
+    pub fn on_followed_state(&mut self, dir: &std::path::Path, observed: Observed, message: Option<String>) {
+        if self.run_dir.as_deref() == Some(dir) {
+            return self.on_run_state(observed, message);
+        }
+        let other = self.other(dir);
+        other.observed = Some(observed);
+        other.message = message;
+    }
+
     /// A system sample: the newest is shown as text, the window as charts.
     pub fn on_sample(&mut self, sample: SystemSample) {
         let window = if self.history_ms > 0 { self.history_ms } else { 600_000 };
@@ -173,10 +270,18 @@ impl TrainTab {
         // The latest alert takes two more rows (its advice wraps).
         let head_rows = 4 + 2 * u16::from(!self.alerts.is_empty());
         let sys_rows = if self.samples.len() >= 2 { 9 } else { 5 };
-        let [head, charts, sys] =
-            Layout::vertical([Constraint::Length(head_rows), Constraint::Min(6), Constraint::Length(sys_rows)])
-                .areas(area);
+        let list_rows = if self.others.is_empty() { 0 } else { 3 + self.others.len() as u16 };
+        let [head, list, charts, sys] = Layout::vertical([
+            Constraint::Length(head_rows),
+            Constraint::Length(list_rows),
+            Constraint::Min(6),
+            Constraint::Length(sys_rows),
+        ])
+        .areas(area);
         self.draw_head(frame, head, theme);
+        if !self.others.is_empty() {
+            self.draw_runs(frame, list, theme);
+        }
         if self.records.is_empty() {
             let text = match &self.run_dir {
                 Some(d) => format!("Waiting for {} …", d.join(crate::train::METRICS_FILE).display()),
@@ -269,11 +374,15 @@ impl TrainTab {
         }
         let palette =
             [theme.accent, theme.mood("happy"), theme.mood("sad"), theme.mood("angry"), theme.mood("tender")];
-        let named: Vec<Series> = series
+        let mut named: Vec<Series> = series
             .into_iter()
             .enumerate()
             .map(|(i, (n, pts))| (n, palette[i % palette.len()], pts))
             .collect();
+        for (i, other) in self.others.iter().enumerate() {
+            let pts = other.records.iter().filter_map(|r| Some((r.step as f64, r.loss?))).collect();
+            named.push((format!("{} loss", run_name(&other.dir)), run_colour(theme, i + 1), pts));
+        }
         chart(frame, area, theme, " Loss per branch ", &named);
     }
 
@@ -287,10 +396,14 @@ impl TrainTab {
             frame.render_widget(Paragraph::new("no validation yet").style(theme.muted()).block(block), area);
             return;
         }
-        let named = vec![
+        let mut named = vec![
             ("P@5".to_string(), theme.mood("happy"), p5),
             ("MRR".to_string(), theme.mood("exciting"), mrr),
         ];
+        for (i, other) in self.others.iter().enumerate() {
+            let pts = other.records.iter().filter_map(|r| Some((r.step as f64, r.p_at_5?))).collect();
+            named.push((format!("{} P@5", run_name(&other.dir)), run_colour(theme, i + 1), pts));
+        }
         chart(frame, area, theme, " Validation ", &named);
     }
 
@@ -333,6 +446,40 @@ impl TrainTab {
             })),
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), area);
+    }
+}
+
+/// The colour of the `i`-th followed run (0: the focused run).
+fn run_colour(theme: &Theme, i: usize) -> Color {
+    let palette = [theme.accent, theme.mood("angry"), theme.mood("tender"), theme.mood("scary"), theme.mood("funny")];
+    palette[i % palette.len()]
+}
+
+impl TrainTab {
+    /// The followed runs, one line each: state, step, best validation.
+    fn draw_runs(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let line = |i: usize, dir: &std::path::Path, state: Option<Observed>, records: &[MetricsRecord]| {
+            let step = records.last().map_or("–".into(), |r| r.step.to_string());
+            let best = best(records).map_or("no validation yet".into(), |b| {
+                format!("best P@5 {:.3} MRR {:.3} at step {}", b.p_at_5.unwrap_or(0.0), b.mrr.unwrap_or(0.0), b.step)
+            });
+            let state = state.map_or("…", Observed::name);
+            let text = format!("■ {:<24} {state:<9} step {step:<8} {best}", run_name(dir));
+            let style = match state {
+                "crashed" | "failed" => theme.error(),
+                _ => Style::default().fg(run_colour(theme, i)),
+            };
+            Line::styled(text, style)
+        };
+        let mut lines = Vec::new();
+        if let Some(dir) = &self.run_dir {
+            lines.push(line(0, dir, self.observed, &self.records));
+        }
+        for (i, o) in self.others.iter().enumerate() {
+            lines.push(line(i + 1, &o.dir, o.observed, &o.records));
+        }
+        let block = Block::bordered().title(" Runs (a follows more) ").title_style(theme.title());
+        frame.render_widget(Paragraph::new(lines).block(block), area);
     }
 }
 

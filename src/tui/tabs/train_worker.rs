@@ -1,19 +1,23 @@
-//! The Train tab's worker: follows a run directory (metrics, alerts, state) and forwards system
-//! samples, with the GPU alerts they raise for the followed run.
+//! The Train tab's worker: follows run directories (metrics, alerts, state; more can be added
+//! while it runs) and forwards system samples, with the GPU alerts they raise for the runs.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::monitor::{Collector, CollectorConfig};
-use crate::config::AlertConfig;
-use crate::train::follow::RunFollower;
-use crate::tui::event::{report, EventSender, WorkerEvent};
+use crossbeam_channel::Sender;
 
-/// How often the run's metrics file is re-read.
+use crate::config::AlertConfig;
+use crate::monitor::{Collector, CollectorConfig};
+use crate::train::follow::RunFollower;
+use crate::tui::event::{report, Event, EventSender, WorkerEvent};
+
+/// How often the runs' files are re-read.
 const POLL: Duration = Duration::from_millis(500);
 
-/// Starts the system collector and, with `run_dir`, the metrics follower. Ends with the app.
-pub fn spawn(tx: EventSender, run_dir: Option<PathBuf>, alerts: AlertConfig) {
+/// Starts the system collector and the followers of `runs`. Send a run directory on the returned
+/// channel to follow it too. Ends with the app.
+pub fn spawn(tx: EventSender, runs: Vec<PathBuf>, alerts: AlertConfig) -> Sender<PathBuf> {
+    let (follow_tx, follow_rx) = crossbeam_channel::unbounded::<PathBuf>();
     let spawned = std::thread::Builder::new().name("train-watch".into()).spawn(move || {
         let samples = match Collector::spawn(CollectorConfig::default()) {
             Ok((collector, rx)) => Some((collector, rx)),
@@ -22,22 +26,30 @@ pub fn spawn(tx: EventSender, run_dir: Option<PathBuf>, alerts: AlertConfig) {
                 None
             }
         };
-        let mut follower = run_dir.as_deref().map(|d| RunFollower::new(d, alerts));
+        let mut followers: Vec<RunFollower> = runs.iter().map(|d| RunFollower::new(d, alerts.clone())).collect();
         let ticker = crossbeam_channel::tick(POLL);
         let never = crossbeam_channel::never();
         loop {
             let sample_rx = samples.as_ref().map_or(&never, |(_, rx)| rx);
             crossbeam_channel::select! {
-                recv(sample_rx) -> s => if let Ok(s) = s {
-                    let alerts = follower.as_mut().map(|f| f.on_sample(&s)).unwrap_or_default();
-                    if !alerts.is_empty() {
-                        report(&tx, WorkerEvent::Alerts(alerts));
+                recv(follow_rx) -> dir => if let Ok(dir) = dir {
+                    if followers.iter().all(|f| f.dir() != dir) {
+                        followers.push(RunFollower::new(&dir, alerts.clone()));
                     }
-                    if tx.send(crate::tui::event::Event::Worker(WorkerEvent::System(s))).is_err() {
+                },
+                recv(sample_rx) -> s => if let Ok(s) = s {
+                    for f in &mut followers {
+                        let alerts = f.on_sample(&s);
+                        if !alerts.is_empty() {
+                            report(&tx, WorkerEvent::Alerts { run: f.dir().to_path_buf(), alerts });
+                        }
+                    }
+                    if tx.send(Event::Worker(WorkerEvent::System(s))).is_err() {
                         return;
                     }
                 },
-                recv(ticker) -> _ => if let Some(f) = &mut follower {
+                recv(ticker) -> _ => for f in &mut followers {
+                    let run = f.dir().to_path_buf();
                     let update = match f.poll() {
                         Ok(update) => update,
                         Err(e) => {
@@ -46,13 +58,14 @@ pub fn spawn(tx: EventSender, run_dir: Option<PathBuf>, alerts: AlertConfig) {
                         }
                     };
                     if let Some((state, status)) = update.state {
-                        report(&tx, WorkerEvent::RunState(state, status.and_then(|s| s.message)));
+                        let message = status.and_then(|s| s.message);
+                        report(&tx, WorkerEvent::RunState { run: run.clone(), state, message });
                     }
                     if !update.alerts.is_empty() {
-                        report(&tx, WorkerEvent::Alerts(update.alerts));
+                        report(&tx, WorkerEvent::Alerts { run: run.clone(), alerts: update.alerts });
                     }
                     if !update.records.is_empty()
-                        && tx.send(crate::tui::event::Event::Worker(WorkerEvent::Metrics(update.records))).is_err()
+                        && tx.send(Event::Worker(WorkerEvent::Metrics { run, records: update.records })).is_err()
                     {
                         return;
                     }
@@ -63,4 +76,5 @@ pub fn spawn(tx: EventSender, run_dir: Option<PathBuf>, alerts: AlertConfig) {
     if let Err(e) = spawned {
         tracing::error!("cannot start the training watcher: {e}");
     }
+    follow_tx
 }
