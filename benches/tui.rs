@@ -1,9 +1,11 @@
 //! The terminal app's speed: a Map tab frame with 100k clips on a `TestBackend` (160×50), the
-//! time from `App::new` to the first frame, and the latency from a key to its redrawn frame.
+//! time from `App::new` to the first frame, the latency from a key to its redrawn frame, and a
+//! Train tab frame following three runs of 100k steps with ten minutes of 1-s samples of 8 GPUs.
 //!
 //! `cargo bench --bench tui` runs criterion. With `-- --json [--frames N]` it instead prints
-//! `{"bench":"tui_frame","frame_ms":…,"first_frame_ms":…,"key_to_frame_ms":…}` (medians: Map frame
-//! with 100k points, `App::new` to first frame, key to redrawn Map frame) for `scripts/bench`.
+//! `{"bench":"tui_frame","frame_ms":…,"first_frame_ms":…,"key_to_frame_ms":…,"train_frame_ms":…}`
+//! (medians: Map frame with 100k points, `App::new` to first frame, key to redrawn Map frame,
+//! Train tab frame) for `scripts/bench`.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -18,7 +20,10 @@ use storyscore::model::Space;
 use storyscore::tui::app::{App, Tab};
 use storyscore::tui::event::Event;
 use storyscore::tui::projection::MapData;
+use storyscore::monitor::{GpuSample, GpuStatus, SystemSample};
+use storyscore::train::MetricsRecord;
 use storyscore::tui::tabs::map::MapTab;
+use storyscore::tui::tabs::train::TrainTab;
 use storyscore::tui::theme::Theme;
 
 const CLIPS: usize = 100_000;
@@ -65,12 +70,84 @@ fn app(home: &tempfile::TempDir) -> App {
     App::new(opts, tx)
 }
 
+const STEPS: u64 = 100_000;
+const GPUS: u32 = 8;
+
+/// A run's records: a step with three branch losses every step, a validation every 1000.
+fn run_records(seed: u64) -> Vec<MetricsRecord> {
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    let mut out = Vec::with_capacity(STEPS as usize + 100);
+    for step in 1..=STEPS {
+        let loss = 1.0 / (1.0 + step as f64 / 5000.0) + rng.random_range(0.0..0.05);
+        let branch_losses = [("tag_song", 0.3), ("tag_text", 0.3), ("text_song", 0.4)]
+            .into_iter()
+            .map(|(k, w)| (k.to_string(), w * loss))
+            .collect();
+        out.push(MetricsRecord {
+            step,
+            epoch: step / 1000,
+            loss: Some(loss),
+            branch_losses,
+            lr: Some(1e-3),
+            samples_per_s: Some(40.0),
+            step_s: Some(0.8),
+            unix_ms: 1_700_000_000_000 + step * 800,
+            ..Default::default()
+        });
+        if step % 1000 == 0 {
+            let p = 0.3 + 0.4 * step as f64 / STEPS as f64;
+            out.push(MetricsRecord { step, p_at_5: Some(p), mrr: Some(p + 0.1), ..Default::default() });
+        }
+    }
+    out
+}
+
+/// The Train tab following three runs of 100k steps, with ten minutes of 1-s samples of 8 GPUs.
+fn train_tab() -> TrainTab {
+    let mut tab = TrainTab::new(Some("/runs/a".into()));
+    tab.history_ms = 600_000;
+    tab.on_metrics(run_records(1));
+    for (i, name) in ["/runs/b", "/runs/c"].iter().enumerate() {
+        tab.on_run_metrics(std::path::Path::new(name), run_records(2 + i as u64));
+    }
+    for t in 0..600u64 {
+        let gpus = (0..GPUS)
+            .map(|index| GpuSample {
+                index,
+                name: "NVIDIA H200".into(),
+                utilization_pct: ((t + u64::from(index) * 7) % 100) as u32,
+                memory_used_bytes: (40 + u64::from(index)) << 30,
+                memory_total_bytes: 140 << 30,
+                temperature_c: Some(50 + index),
+                power_watts: Some(400.0),
+            processes: Vec::new(),
+            })
+            .collect();
+        tab.on_sample(SystemSample {
+            unix_ms: 1_700_000_000_000 + t * 1000,
+            cpu_per_core: vec![50.0; 16],
+            cpu_total: 50.0,
+            ram_used_bytes: 60 << 30,
+            ram_total_bytes: 128 << 30,
+            process_rss_bytes: 4 << 30,
+            gpu: GpuStatus::Devices(gpus),
+        });
+    }
+    tab
+}
+
+fn render_train(term: &mut Terminal<TestBackend>, tab: &TrainTab, theme: &Theme) {
+    term.draw(|f| tab.draw(f, f.area(), theme)).expect("TestBackend draws");
+}
+
 fn criterion_benches(c: &mut Criterion, data: &Arc<MapData>) {
     let theme = Theme::shipped("dark").expect("shipped theme");
     let mut term = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).expect("TestBackend");
     let map = map_tab(data);
     let mut group = c.benchmark_group("tui");
     group.bench_function("map_frame_100k", |b| b.iter(|| render_map(&mut term, &map, &theme)));
+    let train = train_tab();
+    group.bench_function("train_frame_3x100k_8gpu", |b| b.iter(|| render_train(&mut term, &train, &theme)));
 
     let home = tempfile::tempdir().expect("temp dir");
     group.sample_size(20).measurement_time(std::time::Duration::from_secs(2));
@@ -121,6 +198,8 @@ fn json_mode(args: &[String], data: &Arc<MapData>) -> Result<(), String> {
     let mut term = Terminal::new(TestBackend::new(SIZE.0, SIZE.1)).map_err(|e| e.to_string())?;
     let map = map_tab(data);
     let frame_ms = median_ms(frames, || render_map(&mut term, &map, &theme));
+    let train = train_tab();
+    let train_frame_ms = median_ms(frames, || render_train(&mut term, &train, &theme));
 
     let home = tempfile::tempdir().map_err(|e| e.to_string())?;
     let first_frame_ms = median_ms(frames.min(10), || {
@@ -144,6 +223,7 @@ fn json_mode(args: &[String], data: &Arc<MapData>) -> Result<(), String> {
         "frame_ms": frame_ms,
         "first_frame_ms": first_frame_ms,
         "key_to_frame_ms": key_to_frame_ms,
+        "train_frame_ms": train_frame_ms,
         "points": CLIPS,
         "frames": frames.max(1),
         "size": [SIZE.0, SIZE.1],

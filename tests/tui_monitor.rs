@@ -156,7 +156,7 @@ fn monitor_shows_a_crashed_run_and_its_alerts() {
 /// The System pane charts the history window: CPU, RAM and each GPU against time.
 #[test]
 fn train_tab_charts_the_system_history() {
-    use storyscore::monitor::{GpuSample, GpuStatus, SystemSample};
+    use storyscore::monitor::{GpuProcess, GpuSample, GpuStatus, SystemSample};
     let home = tempfile::tempdir().unwrap();
     let (mut app, _rx) = monitor(home.path(), home.path());
     assert_eq!(app.train.history_ms, 10 * 60_000, "history_minutes defaults to 10");
@@ -175,6 +175,10 @@ fn train_tab_charts_the_system_history() {
             memory_total_bytes: 140 << 30,
             temperature_c: Some(55),
             power_watts: Some(420.0),
+        processes: vec![
+            GpuProcess { pid: std::process::id(), memory_bytes: Some(12 << 30) },
+            GpuProcess { pid: 1, memory_bytes: None },
+        ],
         }]),
     };
     for t in 0..900 {
@@ -185,6 +189,8 @@ fn train_tab_charts_the_system_history() {
     assert!(screen.contains(" Last 10 min "), "{screen}");
     assert!(screen.contains("-600 s") && screen.contains("now"), "{screen}");
     assert!(screen.contains("GPU0 H200 · util 99%"), "{screen}");
+    let ours = format!("pid {} 12.0 GiB (this run)", std::process::id());
+    assert!(screen.contains(&ours) && screen.contains("pid 1 ?"), "per-process GPU memory: {screen}");
     assert!(screen.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "braille lines: {screen}");
 }
 

@@ -1,6 +1,7 @@
 //! GPU sampling through NVML; without an NVIDIA driver it reports why instead of failing.
 
 use nvml_wrapper::enum_wrappers::device::TemperatureSensor;
+use nvml_wrapper::enums::device::UsedGpuMemory;
 use nvml_wrapper::Nvml;
 use serde::Serialize;
 
@@ -15,6 +16,16 @@ pub struct GpuSample {
     pub memory_total_bytes: u64,
     pub temperature_c: Option<u32>,
     pub power_watts: Option<f32>,
+    /// Processes with a compute context on this GPU (NVML's running-process list).
+    pub processes: Vec<GpuProcess>,
+}
+
+/// A process holding memory on a GPU.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GpuProcess {
+    pub pid: u32,
+    /// `None` where the driver does not say (Windows WDDM).
+    pub memory_bytes: Option<u64>,
 }
 
 /// What the GPU side of a sample holds.
@@ -61,6 +72,20 @@ impl GpuProbe {
                 memory_total_bytes: memory.as_ref().map_or(0, |m| m.total),
                 temperature_c: device.temperature(TemperatureSensor::Gpu).ok(),
                 power_watts: device.power_usage().ok().map(|mw| mw as f32 / 1000.0),
+                processes: device
+                    .running_compute_processes()
+                    .map(|ps| {
+                        ps.into_iter()
+                            .map(|p| GpuProcess {
+                                pid: p.pid,
+                                memory_bytes: match p.used_gpu_memory {
+                                    UsedGpuMemory::Used(b) => Some(b),
+                                    UsedGpuMemory::Unavailable => None,
+                                },
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
             });
         }
         GpuStatus::Devices(devices)

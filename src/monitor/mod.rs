@@ -17,7 +17,7 @@ use sysinfo::{
     CpuRefreshKind, MemoryRefreshKind, Pid, ProcessRefreshKind, ProcessesToUpdate, RefreshKind, System,
 };
 
-pub use gpu::{GpuProbe, GpuSample, GpuStatus};
+pub use gpu::{GpuProbe, GpuProcess, GpuSample, GpuStatus};
 pub use history::History;
 
 /// One reading of the machine.

@@ -362,6 +362,7 @@ mod tests {
                 memory_total_bytes: 100 << 30,
                 temperature_c: Some(60),
                 power_watts: Some(300.0),
+            processes: Vec::new(),
             }]),
         }
     }

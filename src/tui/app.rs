@@ -394,7 +394,12 @@ impl App {
                 }
                 self.train.on_run_alerts(&run, alerts);
             }
-            WorkerEvent::RunState { run, state, message } => self.train.on_followed_state(&run, state, message),
+            WorkerEvent::RunState { run, state, message, pid } => {
+                if self.train.run_dir.as_deref() == Some(run.as_path()) {
+                    self.train.run_pid = pid;
+                }
+                self.train.on_followed_state(&run, state, message)
+            }
             WorkerEvent::DatasetChecked { spec, result } => {
                 if let Some(form) = &mut self.train.form {
                     form.on_checked(spec, result);

@@ -51,6 +51,8 @@ pub enum WorkerEvent {
         run: std::path::PathBuf,
         state: crate::train::run_status::Observed,
         message: Option<String>,
+        /// The training process, from the run's status file.
+        pid: Option<u32>,
     },
     /// One CPU/RAM/GPU reading.
     System(crate::monitor::SystemSample),

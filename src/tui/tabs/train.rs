@@ -40,9 +40,13 @@ pub struct TrainTab {
     pub samples: std::collections::VecDeque<SystemSample>,
     /// How much of `samples` to keep, in ms (0: the default ten minutes).
     pub history_ms: u64,
+    /// The focused run's training process (its status file's), marked in the GPU process list.
+    pub run_pid: Option<u32>,
     /// Other runs followed beside the focused one (`storyscore monitor A B`, `a`): listed, and
     /// their loss and P@5 overlaid.
     pub others: Vec<OtherRun>,
+    /// The charts' view of `records`.
+    series: RunSeries,
 }
 
 /// A followed run beside the focused one.
@@ -52,6 +56,61 @@ pub struct OtherRun {
     pub records: Vec<MetricsRecord>,
     pub observed: Option<Observed>,
     pub message: Option<String>,
+    series: RunSeries,
+}
+
+/// What the charts draw of a run's records, kept as records arrive so a frame does not walk a
+/// long run's history (100k steps) again.
+#[derive(Debug, Default)]
+struct RunSeries {
+    /// `total` and each branch's loss against the step.
+    loss: BTreeMap<String, Vec<(f64, f64)>>,
+    p_at_5: Vec<(f64, f64)>,
+    mrr: Vec<(f64, f64)>,
+    /// The validation with the highest P@5.
+    best: Option<MetricsRecord>,
+}
+
+impl RunSeries {
+    fn push(&mut self, r: &MetricsRecord) {
+        let x = r.step as f64;
+        let mut add = |name: &str, y: f64| match self.loss.get_mut(name) {
+            Some(points) => points.push((x, y)),
+            None => {
+                self.loss.insert(name.to_string(), vec![(x, y)]);
+            }
+        };
+        if let Some(l) = r.loss {
+            add("total", l);
+        }
+        for (branch, l) in &r.branch_losses {
+            add(branch, *l);
+        }
+        if let Some(p) = r.p_at_5 {
+            self.p_at_5.push((x, p));
+            if self.best.as_ref().is_none_or(|b| p > b.p_at_5.unwrap_or(f64::MIN)) {
+                self.best = Some(r.clone());
+            }
+        }
+        if let Some(m) = r.mrr {
+            self.mrr.push((x, m));
+        }
+    }
+}
+
+/// Appends `fresh` to a run's records and series; a shrunk file (a resumed run cut redone
+/// steps) is re-read from its start, so the steps it repeats are dropped and the series rebuilt.
+fn add_records(records: &mut Vec<MetricsRecord>, series: &mut RunSeries, fresh: Vec<MetricsRecord>) {
+    if let Some(first) = fresh.first() {
+        let before = records.len();
+        records.retain(|r| r.step < first.step);
+        if records.len() != before {
+            *series = RunSeries::default();
+            records.iter().for_each(|r| series.push(r));
+        }
+    }
+    fresh.iter().for_each(|r| series.push(r));
+    records.extend(fresh);
 }
 
 /// The last folder name of a run directory, for lists and legends.
@@ -76,13 +135,6 @@ pub fn unfollowed_runs(root: &std::path::Path, tab: &TrainTab, n: usize) -> Vec<
     runs.into_iter().take(n).map(|(_, d)| d).collect()
 }
 
-/// The best validation record of `records` (highest P@5).
-fn best(records: &[MetricsRecord]) -> Option<&MetricsRecord> {
-    records.iter().filter(|r| r.p_at_5.is_some()).max_by(|a, b| {
-        a.p_at_5.unwrap_or(0.0).total_cmp(&b.p_at_5.unwrap_or(0.0))
-    })
-}
-
 /// Alerts kept for the tab.
 const ALERTS_KEPT: usize = 50;
 
@@ -100,11 +152,7 @@ impl TrainTab {
     }
 
     pub fn on_metrics(&mut self, fresh: Vec<MetricsRecord>) {
-        // A shrunk file is re-read from the start: drop steps we will see again.
-        if let Some(first) = fresh.first() {
-            self.records.retain(|r| r.step < first.step);
-        }
-        self.records.extend(fresh);
+        add_records(&mut self.records, &mut self.series, fresh);
         self.error = None;
     }
 
@@ -152,20 +200,22 @@ impl TrainTab {
             }
             TrainEvent::Note(note) => self.run_state = Some(note),
             TrainEvent::Step { step, epoch, loss, branch_losses, lr, samples_per_s } => {
-                self.records.push(MetricsRecord {
+                let r = MetricsRecord {
                     loss: Some(loss),
                     branch_losses,
                     lr: Some(lr),
                     samples_per_s: Some(samples_per_s),
                     ..record(step, epoch)
-                });
+                };
+                self.series.push(&r);
+                self.records.push(r);
                 self.run_state = Some(format!("running: step {step}"));
             }
-            TrainEvent::Eval { step, epoch, p_at_5, mrr, .. } => self.records.push(MetricsRecord {
-                p_at_5: Some(p_at_5),
-                mrr: Some(mrr),
-                ..record(step, epoch)
-            }),
+            TrainEvent::Eval { step, epoch, p_at_5, mrr, .. } => {
+                let r = MetricsRecord { p_at_5: Some(p_at_5), mrr: Some(mrr), ..record(step, epoch) };
+                self.series.push(&r);
+                self.records.push(r);
+            }
             TrainEvent::Checkpoint { step, path } => {
                 self.run_state = Some(format!("checkpoint at step {step}: {}", path.display()))
             }
@@ -212,10 +262,7 @@ impl TrainTab {
             return self.on_metrics(fresh);
         }
         let other = self.other(dir);
-        if let Some(first) = fresh.first() {
-            other.records.retain(|r| r.step < first.step);
-        }
-        other.records.extend(fresh);
+        add_records(&mut other.records, &mut other.series, fresh);
     }
 
     /// Alerts of a followed run; another run's are named.
@@ -363,34 +410,24 @@ impl TrainTab {
     }
 
     fn draw_loss(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let mut series: BTreeMap<String, Vec<(f64, f64)>> = BTreeMap::new();
-        for r in &self.records {
-            if let Some(l) = r.loss {
-                series.entry("total".into()).or_default().push((r.step as f64, l));
-            }
-            for (branch, l) in &r.branch_losses {
-                series.entry(branch.clone()).or_default().push((r.step as f64, *l));
-            }
-        }
         let palette =
             [theme.accent, theme.mood("happy"), theme.mood("sad"), theme.mood("angry"), theme.mood("tender")];
-        let mut named: Vec<Series> = series
-            .into_iter()
+        let mut named: Vec<SeriesRef> = self
+            .series
+            .loss
+            .iter()
             .enumerate()
-            .map(|(i, (n, pts))| (n, palette[i % palette.len()], pts))
+            .map(|(i, (n, pts))| (n.clone(), palette[i % palette.len()], pts.as_slice()))
             .collect();
         for (i, other) in self.others.iter().enumerate() {
-            let pts = other.records.iter().filter_map(|r| Some((r.step as f64, r.loss?))).collect();
+            let pts = other.series.loss.get("total").map_or(&[][..], Vec::as_slice);
             named.push((format!("{} loss", run_name(&other.dir)), run_colour(theme, i + 1), pts));
         }
         chart(frame, area, theme, " Loss per branch ", &named);
     }
 
     fn draw_validation(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let p5: Vec<(f64, f64)> =
-            self.records.iter().filter_map(|r| Some((r.step as f64, r.p_at_5?))).collect();
-        let mrr: Vec<(f64, f64)> =
-            self.records.iter().filter_map(|r| Some((r.step as f64, r.mrr?))).collect();
+        let (p5, mrr) = (self.series.p_at_5.as_slice(), self.series.mrr.as_slice());
         if p5.is_empty() && mrr.is_empty() {
             let block = Block::bordered().title(" Validation ").title_style(theme.title());
             frame.render_widget(Paragraph::new("no validation yet").style(theme.muted()).block(block), area);
@@ -401,7 +438,7 @@ impl TrainTab {
             ("MRR".to_string(), theme.mood("exciting"), mrr),
         ];
         for (i, other) in self.others.iter().enumerate() {
-            let pts = other.records.iter().filter_map(|r| Some((r.step as f64, r.p_at_5?))).collect();
+            let pts = other.series.p_at_5.as_slice();
             named.push((format!("{} P@5", run_name(&other.dir)), run_colour(theme, i + 1), pts));
         }
         chart(frame, area, theme, " Validation ", &named);
@@ -432,18 +469,34 @@ impl TrainTab {
         ))];
         match &s.gpu {
             GpuStatus::Unavailable(why) => lines.push(Line::styled(format!("GPU: {why}"), theme.muted())),
-            GpuStatus::Devices(gpus) => lines.extend(gpus.iter().map(|g| {
-                Line::from(format!(
-                    "GPU{} {} · util {}% · mem {:.1}/{:.1} GiB · {} · {}",
-                    g.index,
-                    g.name,
-                    g.utilization_pct,
-                    gib(g.memory_used_bytes),
-                    gib(g.memory_total_bytes),
-                    g.temperature_c.map_or("temp n/a".into(), |t| format!("{t} °C")),
-                    g.power_watts.map_or("power n/a".into(), |w| format!("{w:.0} W")),
-                ))
-            })),
+            GpuStatus::Devices(gpus) => {
+                // Runs started here train in this process; a followed run names its pid.
+                let ours = [Some(std::process::id()), self.run_pid];
+                for g in gpus {
+                    lines.push(Line::from(format!(
+                        "GPU{} {} · util {}% · mem {:.1}/{:.1} GiB · {} · {}",
+                        g.index,
+                        g.name,
+                        g.utilization_pct,
+                        gib(g.memory_used_bytes),
+                        gib(g.memory_total_bytes),
+                        g.temperature_c.map_or("temp n/a".into(), |t| format!("{t} °C")),
+                        g.power_watts.map_or("power n/a".into(), |w| format!("{w:.0} W")),
+                    )));
+                    if !g.processes.is_empty() {
+                        let procs: Vec<String> = g
+                            .processes
+                            .iter()
+                            .map(|p| {
+                                let mem = p.memory_bytes.map_or("?".into(), |b| format!("{:.1} GiB", gib(b)));
+                                let mark = if ours.contains(&Some(p.pid)) { " (this run)" } else { "" };
+                                format!("pid {} {mem}{mark}", p.pid)
+                            })
+                            .collect();
+                        lines.push(Line::styled(format!("  {}", procs.join(" · ")), theme.muted()));
+                    }
+                }
+            }
         }
         frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }).block(block), area);
     }
@@ -458,9 +511,9 @@ fn run_colour(theme: &Theme, i: usize) -> Color {
 impl TrainTab {
     /// The followed runs, one line each: state, step, best validation.
     fn draw_runs(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let line = |i: usize, dir: &std::path::Path, state: Option<Observed>, records: &[MetricsRecord]| {
+        let line = |i: usize, dir: &std::path::Path, state: Option<Observed>, records: &[MetricsRecord], series: &RunSeries| {
             let step = records.last().map_or("–".into(), |r| r.step.to_string());
-            let best = best(records).map_or("no validation yet".into(), |b| {
+            let best = series.best.as_ref().map_or("no validation yet".into(), |b| {
                 format!("best P@5 {:.3} MRR {:.3} at step {}", b.p_at_5.unwrap_or(0.0), b.mrr.unwrap_or(0.0), b.step)
             });
             let state = state.map_or("…", Observed::name);
@@ -473,10 +526,10 @@ impl TrainTab {
         };
         let mut lines = Vec::new();
         if let Some(dir) = &self.run_dir {
-            lines.push(line(0, dir, self.observed, &self.records));
+            lines.push(line(0, dir, self.observed, &self.records, &self.series));
         }
         for (i, o) in self.others.iter().enumerate() {
-            lines.push(line(i + 1, &o.dir, o.observed, &o.records));
+            lines.push(line(i + 1, &o.dir, o.observed, &o.records, &o.series));
         }
         let block = Block::bordered().title(" Runs (a follows more) ").title_style(theme.title());
         frame.render_widget(Paragraph::new(lines).block(block), area);
@@ -516,7 +569,8 @@ impl TrainTab {
             named.push((format!("GPU{g} °C"), c, per(&|d| d.temperature_c.map(f64::from))));
         }
         let minutes = self.history_ms.max(60_000) / 60_000;
-        time_chart(frame, area, theme, &format!(" Last {minutes} min "), &named);
+        let refs: Vec<SeriesRef> = named.iter().map(|(n, c, p)| (n.clone(), *c, p.as_slice())).collect();
+        time_chart(frame, area, theme, &format!(" Last {minutes} min "), &refs);
     }
 }
 
@@ -529,14 +583,55 @@ fn newest_gpu(samples: &std::collections::VecDeque<SystemSample>) -> Option<usiz
 }
 
 /// A braille chart of percentages (0–100) against seconds before now.
-fn time_chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Series]) {
+fn time_chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[SeriesRef]) {
     let x0 = named.iter().flat_map(|(_, _, p)| p.iter().map(|p| p.0)).fold(0.0, f64::min).min(-1.0);
-    let datasets = lines(named);
+    let thinned = thin_all(named, area.width);
+    let datasets = lines(&thinned);
     let chart = Chart::new(datasets)
         .block(Block::bordered().title(title.to_string()).title_style(theme.title()))
         .x_axis(Axis::default().style(theme.muted()).bounds([x0, 0.0]).labels([format!("{x0:.0} s"), "now".into()]))
         .y_axis(Axis::default().style(theme.muted()).bounds([0.0, 100.0]).labels(["0", "100"]));
     frame.render_widget(chart, area);
+}
+
+/// Series cut to what a chart `width` cells wide can show: a long run's 100k steps would cost a
+/// frame far more than the few hundred braille columns they land on.
+fn thin_all(named: &[SeriesRef], width: u16) -> Vec<Series> {
+    let buckets = 2 * usize::from(width.max(1)); // two braille dots per cell
+    named.iter().map(|(n, c, p)| (n.clone(), *c, thin(p, buckets))).collect()
+}
+
+/// About `2 × buckets` points of `points` (ordered by x): each bucket of consecutive points keeps
+/// its lowest and highest, in order, so spikes survive; the first and last points stay too (the
+/// x axis's ends).
+fn thin(points: &[(f64, f64)], buckets: usize) -> Vec<(f64, f64)> {
+    if points.len() <= 2 * buckets {
+        return points.to_vec();
+    }
+    let per = points.len().div_ceil(buckets);
+    let mut out = Vec::with_capacity(2 * buckets);
+    for chunk in points.chunks(per) {
+        let lo = chunk.iter().enumerate().min_by(|a, b| a.1 .1.total_cmp(&b.1 .1));
+        let hi = chunk.iter().enumerate().max_by(|a, b| a.1 .1.total_cmp(&b.1 .1));
+        if let (Some((i, &l)), Some((j, &h))) = (lo, hi) {
+            if i == j {
+                out.push(l);
+            } else if i < j {
+                out.extend([l, h]);
+            } else {
+                out.extend([h, l]);
+            }
+        }
+    }
+    if let (Some(&first), Some(&last)) = (points.first(), points.last()) {
+        if out.first() != Some(&first) {
+            out.insert(0, first);
+        }
+        if out.last() != Some(&last) {
+            out.push(last);
+        }
+    }
+    out
 }
 
 /// The braille line datasets of named series.
@@ -554,12 +649,17 @@ fn lines(named: &[Series]) -> Vec<Dataset<'_>> {
         .collect()
 }
 
+/// A named, coloured line of points borrowed from a run's series.
+type SeriesRef<'a> = (String, Color, &'a [(f64, f64)]);
+
 /// A named, coloured line of (step, value) points.
 type Series = (String, Color, Vec<(f64, f64)>);
 
 /// A braille line chart of named series with axes fitted to the data.
-fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Series]) {
-    let pts = named.iter().flat_map(|(_, _, p)| p.iter());
+fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[SeriesRef]) {
+    // Thinning keeps each bucket's extremes, so the bounds of the thinned series are the same.
+    let thinned = thin_all(named, area.width);
+    let pts = thinned.iter().flat_map(|(_, _, p)| p.iter());
     let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
     for &(x, y) in pts.filter(|(x, y)| x.is_finite() && y.is_finite()) {
         (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
@@ -568,7 +668,7 @@ fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Ser
         (x0, x1, y0, y1) = (0.0, 1.0, 0.0, 1.0);
     }
     let pad = ((y1 - y0) * 0.05).max(1e-6);
-    let datasets = lines(named);
+    let datasets = lines(&thinned);
     let label = |v: f64| format!("{v:.3}");
     let chart = Chart::new(datasets)
         .block(Block::bordered().title(title.to_string()).title_style(theme.title()))
@@ -588,4 +688,23 @@ fn hint() -> String {
     "n opens the run form (space, audio trunk, steps, learning rate, device, data); or train headless with `storyscore train --space three-branch --text KIND:PATH --music KIND:PATH \
      --run-dir DIR`, then follow it with `storyscore monitor DIR`"
         .into()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn thinning_keeps_short_series_and_the_spikes_of_long_ones() {
+        let short: Vec<(f64, f64)> = (0..10).map(|i| (i as f64, i as f64)).collect();
+        assert_eq!(thin(&short, 10), short);
+        let mut long: Vec<(f64, f64)> = (0..100_000).map(|i| (i as f64, (i % 7) as f64)).collect();
+        long[54_321].1 = 99.0;
+        let t = thin(&long, 160);
+        assert!(t.len() <= 322, "{}", t.len());
+        assert_eq!((t[0], t[t.len() - 1]), (long[0], long[99_999]), "the axis ends stay");
+        assert!(t.windows(2).all(|w| w[0].0 < w[1].0), "x stays ordered");
+        assert!(t.contains(&(54_321.0, 99.0)), "the spike survives");
+        assert_eq!(t.iter().map(|p| p.1).fold(f64::MAX, f64::min), 0.0);
+    }
 }

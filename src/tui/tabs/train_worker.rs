@@ -58,8 +58,9 @@ pub fn spawn(tx: EventSender, runs: Vec<PathBuf>, alerts: AlertConfig) -> Sender
                         }
                     };
                     if let Some((state, status)) = update.state {
+                        let pid = status.as_ref().map(|s| s.pid);
                         let message = status.and_then(|s| s.message);
-                        report(&tx, WorkerEvent::RunState { run: run.clone(), state, message });
+                        report(&tx, WorkerEvent::RunState { run: run.clone(), state, message, pid });
                     }
                     if !update.alerts.is_empty() {
                         report(&tx, WorkerEvent::Alerts { run: run.clone(), alerts: update.alerts });
