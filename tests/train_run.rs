@@ -112,10 +112,11 @@ fn killed_run_resumes_with_continuing_steps() {
     let (done, code) = monitor_once(&run_dir);
     assert_eq!((done["state"].as_str(), code), (Some("finished"), Some(0)), "{done}");
     assert_eq!(done["step"].as_u64(), Some(resumed_from + 2));
-    // The alert rules on this real run's records: quiet as they are; an injected stall and NaN
-    // are reported.
+    // The alert rules on this real run's records: quiet as they are; an injected stall, plateau
+    // and NaN are reported.
     let records = read_metrics(&run_dir.join("metrics.jsonl")).unwrap();
-    let mut rules = AlertRules::new(AlertConfig { slow_step_min_s: 0.0, ..AlertConfig::default() });
+    let config = AlertConfig { slow_step_min_s: 0.0, plateau_evals: 2, ..AlertConfig::default() };
+    let mut rules = AlertRules::new(config);
     let mut fired: Vec<AlertKind> = records.iter().flat_map(|r| rules.on_record(r)).map(|a| a.kind).collect();
     assert!(fired.is_empty(), "{fired:?}");
     let mut median: Vec<f64> = records.iter().filter_map(|r| r.step_s).collect();
@@ -127,9 +128,14 @@ fn killed_run_resumes_with_continuing_steps() {
     }
     let slow = MetricsRecord { step: last.step + 11, step_s: Some(20.0 * median[median.len() / 2]), ..last.clone() };
     fired.extend(rules.on_record(&slow).iter().map(|a| a.kind));
-    let nan = MetricsRecord { step: last.step + 12, loss: Some(f64::NAN), ..last.clone() };
+    let eval = records.iter().rev().find(|r| r.p_at_5.is_some()).unwrap().clone();
+    for i in 0..2 {
+        let flat = MetricsRecord { step: last.step + 12 + i, p_at_5: Some(eval.p_at_5.unwrap() - 0.01), ..eval.clone() };
+        fired.extend(rules.on_record(&flat).iter().map(|a| a.kind));
+    }
+    let nan = MetricsRecord { step: last.step + 20, loss: Some(f64::NAN), ..last.clone() };
     fired.extend(rules.on_record(&nan).iter().map(|a| a.kind));
-    assert_eq!(fired, [AlertKind::SlowStep, AlertKind::NonFinite]);
+    assert_eq!(fired, [AlertKind::SlowStep, AlertKind::Plateau, AlertKind::NonFinite]);
     let config = std::fs::read_to_string(run_dir.join("config.toml")).unwrap();
     assert!(config.contains("space = \"three-branch\""));
 }

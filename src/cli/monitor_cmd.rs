@@ -72,10 +72,6 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         let mut lines = Vec::new();
         if let Some((_, samples)) = &collector {
             while let Ok(sample) = samples.try_recv() {
-                for run in &mut runs {
-                    let dir = run.dir().display().to_string();
-                    lines.extend(run.on_sample(&sample).into_iter().map(|a| tagged(&dir, "alert", &a)));
-                }
                 lines.push(tagged("", "sample", &sample));
             }
         }

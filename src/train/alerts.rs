@@ -148,13 +148,18 @@ impl AlertRules {
 
     /// A system sample; `training` is whether the run is taking steps (not paused, not ended).
     pub fn on_sample(&mut self, s: &SystemSample, training: bool) -> Vec<Alert> {
+        self.on_gpu(&s.gpu, s.unix_ms, training)
+    }
+
+    /// A GPU reading at `unix_ms` (the trainer samples the GPUs itself while it trains).
+    pub fn on_gpu(&mut self, gpu: &GpuStatus, unix_ms: u64, training: bool) -> Vec<Alert> {
         let mut out = Vec::new();
-        let GpuStatus::Devices(gpus) = &s.gpu else { return out };
+        let GpuStatus::Devices(gpus) = gpu else { return out };
         let busiest = gpus.iter().map(|g| g.utilization_pct as f64).fold(0.0, f64::max);
         let idle = training && !gpus.is_empty() && busiest < self.config.gpu_idle_pct;
-        self.idle_since_ms = if idle { self.idle_since_ms.or(Some(s.unix_ms)) } else { None };
-        let idle_s = self.idle_since_ms.map_or(0.0, |t| s.unix_ms.saturating_sub(t) as f64 / 1000.0);
-        let at = |kind, message: String| Alert { kind, level: Level::Warning, step: None, unix_ms: s.unix_ms, message };
+        self.idle_since_ms = if idle { self.idle_since_ms.or(Some(unix_ms)) } else { None };
+        let idle_s = self.idle_since_ms.map_or(0.0, |t| unix_ms.saturating_sub(t) as f64 / 1000.0);
+        let at = |kind, message: String| Alert { kind, level: Level::Warning, step: None, unix_ms, message };
         let (idle_pct, idle_for) = (self.config.gpu_idle_pct, self.config.gpu_idle_s);
         out.extend(self.edge(AlertKind::GpuIdle, idle && idle_s >= idle_for, || {
             at(

@@ -8,7 +8,6 @@ use super::alerts::{read_alerts, Alert, AlertRules};
 use super::run_status::{observe, Observed, RunStatus};
 use super::{MetricsRecord, RunError, RunWatcher};
 use crate::config::AlertConfig;
-use crate::monitor::SystemSample;
 
 /// What changed since the last poll.
 #[derive(Debug, Default)]
@@ -24,7 +23,7 @@ pub struct RunFollower {
     metrics: RunWatcher,
     alerts_seen: usize,
     state: Option<Observed>,
-    /// The follower's own rules: a crashed process and the GPU samples of this machine.
+    /// The follower's own rule: a crashed process (the trainer logs every other alert).
     rules: AlertRules,
 }
 
@@ -71,11 +70,6 @@ impl RunFollower {
         Ok(FollowUpdate { records, alerts, state: changed.then_some((observed, status)) })
     }
 
-    /// GPU alerts from one of this machine's samples (the run trains here).
-    pub fn on_sample(&mut self, sample: &SystemSample) -> Vec<Alert> {
-        let training = self.state == Some(Observed::Running);
-        self.rules.on_sample(sample, training)
-    }
 }
 
 fn unix_ms() -> u64 {

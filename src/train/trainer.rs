@@ -180,7 +180,14 @@ struct Report<'a> {
     status: RunStatus,
     rules: AlertRules,
     events: &'a Sender<TrainEvent>,
+    /// NVML, for a run on CUDA: GPU idle and memory alerts come from the trainer, logged with
+    /// the others.
+    gpu: Option<crate::monitor::GpuProbe>,
+    last_gpu: Option<Instant>,
 }
+
+/// How often a CUDA run samples its GPUs for the alerts.
+const GPU_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Report<'_> {
     fn state(&mut self, state: RunState, step: u64) {
@@ -211,6 +218,18 @@ impl Report<'_> {
         self.alerts(fired);
     }
 
+    /// Samples the GPUs when it is time (a CUDA run only).
+    fn gpu(&mut self, training: bool) {
+        let Some(probe) = &self.gpu else { return };
+        if self.last_gpu.is_some_and(|t| t.elapsed() < GPU_EVERY) {
+            return;
+        }
+        self.last_gpu = Some(Instant::now());
+        let status = probe.sample();
+        let fired = self.rules.on_gpu(&status, unix_ms(), training);
+        self.alerts(fired);
+    }
+
     fn disk(&mut self) {
         if let Some(free) = free_bytes(self.run_dir) {
             let fired = self.rules.on_disk(self.run_dir, free, unix_ms());
@@ -236,7 +255,9 @@ fn run(
         message: None,
     };
     let rules = AlertRules::new(request.alerts.clone());
-    let mut report = Report { run_dir: &request.run_dir, status, rules, events };
+    let on_cuda = request.config.device != "cpu" && tch::Cuda::is_available();
+    let gpu = on_cuda.then(crate::monitor::GpuProbe::new);
+    let mut report = Report { run_dir: &request.run_dir, status, rules, events, gpu, last_gpu: None };
     report.state(RunState::Running, 0);
     let outcome = train(&request, commands, events, &mut report);
     let (state, step, message) = match &outcome {
@@ -338,6 +359,7 @@ fn train(
         };
         s.log.append(&record)?;
         report.record(&record);
+        report.gpu(true);
         let _ = events.send(TrainEvent::Step {
             step: state.step,
             epoch: state.epoch,

@@ -1,5 +1,5 @@
 //! The Train tab's worker: follows run directories (metrics, alerts, state; more can be added
-//! while it runs) and forwards system samples, with the GPU alerts they raise for the runs.
+//! while it runs) and forwards system samples.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -38,12 +38,6 @@ pub fn spawn(tx: EventSender, runs: Vec<PathBuf>, alerts: AlertConfig) -> Sender
                     }
                 },
                 recv(sample_rx) -> s => if let Ok(s) = s {
-                    for f in &mut followers {
-                        let alerts = f.on_sample(&s);
-                        if !alerts.is_empty() {
-                            report(&tx, WorkerEvent::Alerts { run: f.dir().to_path_buf(), alerts });
-                        }
-                    }
                     if tx.send(Event::Worker(WorkerEvent::System(s))).is_err() {
                         return;
                     }
