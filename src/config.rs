@@ -179,7 +179,7 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(ConfigError::Read { path: path.into(), source }),
         };
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: e.to_string() })
+        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: one_line(&text, &e) })
     }
 
     /// The documented default file, as written by `storyscore config --init`.
@@ -201,6 +201,21 @@ impl Config {
             "cpu" => tch::Device::Cpu,
             _ => tch::Device::cuda_if_available(),
         }
+    }
+}
+
+/// A TOML error as one line: where it is and what is wrong ("line 1, column 18: invalid type:
+/// string \"lots\", expected f64"), without the caret diagram.
+fn one_line(text: &str, e: &toml::de::Error) -> String {
+    let message = e.message().lines().next().unwrap_or_default().trim();
+    match e.span() {
+        Some(span) => {
+            let before = &text[..span.start.min(text.len())];
+            let line = before.matches('\n').count() + 1;
+            let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+            format!("line {line}, column {column}: {message}")
+        }
+        None => message.to_string(),
     }
 }
 

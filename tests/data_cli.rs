@@ -122,3 +122,21 @@ fn cache_command_shows_and_clears_each_cache() {
     assert!(!cache.join("musicnn").exists() && !cache.join("text-features").exists());
     assert!(run(&["cache", "--clear"]).status.success(), "clearing an empty cache is fine");
 }
+
+/// A bad value in the config file is one line naming the file, the place and the field's problem.
+#[test]
+fn a_bad_config_value_is_one_line() {
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config.toml");
+    std::fs::write(&config, "volume = 0.5\naudio_cache_gb = \"lots\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_storyscore"))
+        .arg("cache")
+        .env("STORYSCORE_CONFIG", &config)
+        .env("STORYSCORE_CACHE", home.path().join("cache"))
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(err.trim().lines().count(), 1, "{err}");
+    assert!(err.contains("config.toml: line 2, column 18: invalid type: string \"lots\", expected f64"), "{err}");
+}
