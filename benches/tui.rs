@@ -120,6 +120,7 @@ fn train_tab() -> TrainTab {
                 memory_total_bytes: 140 << 30,
                 temperature_c: Some(50 + index),
                 power_watts: Some(400.0),
+                power_limit_watts: Some(700.0),
             processes: Vec::new(),
             })
             .collect();

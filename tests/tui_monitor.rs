@@ -175,6 +175,7 @@ fn train_tab_charts_the_system_history() {
             memory_total_bytes: 140 << 30,
             temperature_c: Some(55),
             power_watts: Some(420.0),
+            power_limit_watts: Some(700.0),
         processes: vec![
             GpuProcess { pid: std::process::id(), memory_bytes: Some(12 << 30) },
             GpuProcess { pid: 1, memory_bytes: None },
@@ -189,6 +190,7 @@ fn train_tab_charts_the_system_history() {
     assert!(screen.contains(" Last 10 min "), "{screen}");
     assert!(screen.contains("-600 s") && screen.contains("now"), "{screen}");
     assert!(screen.contains("GPU0 H200 · util 99%"), "{screen}");
+    assert!(app.train.samples.iter().all(|s| matches!(&s.gpu, GpuStatus::Devices(d) if d[0].power_limit_watts == Some(700.0))));
     let ours = format!("pid {} 12.0 GiB (this run)", std::process::id());
     assert!(screen.contains(&ours) && screen.contains("pid 1 ?"), "per-process GPU memory: {screen}");
     assert!(screen.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "braille lines: {screen}");
@@ -239,6 +241,12 @@ fn several_runs_are_listed_overlaid_and_attached() {
     let mut s = insta::Settings::clone_current();
     s.add_filter(r"/tmp/\.tmp[A-Za-z0-9]+", "[TMP]");
     s.bind(|| insta::assert_snapshot!("monitor_two_runs", screen));
+
+    // `t` puts loss and P@5 on the time axis the system charts use (seconds before now).
+    app.apply(storyscore::tui::keymap::Action::TimeAxis);
+    let screen = render(&mut app);
+    assert!(screen.contains("-19 s") && screen.contains("0 s") && !screen.contains("step 19│"), "{screen}");
+    app.apply(storyscore::tui::keymap::Action::TimeAxis);
 
     // `a` follows the newest runs under DATA/runs that are not followed yet.
     let c = home.path().join("data/runs/run-c");

@@ -16,6 +16,8 @@ pub struct GpuSample {
     pub memory_total_bytes: u64,
     pub temperature_c: Option<u32>,
     pub power_watts: Option<f32>,
+    /// The power limit the driver enforces.
+    pub power_limit_watts: Option<f32>,
     /// Processes with a compute context on this GPU (NVML's running-process list).
     pub processes: Vec<GpuProcess>,
 }
@@ -72,6 +74,7 @@ impl GpuProbe {
                 memory_total_bytes: memory.as_ref().map_or(0, |m| m.total),
                 temperature_c: device.temperature(TemperatureSensor::Gpu).ok(),
                 power_watts: device.power_usage().ok().map(|mw| mw as f32 / 1000.0),
+                power_limit_watts: device.enforced_power_limit().ok().map(|mw| mw as f32 / 1000.0),
                 processes: device
                     .running_compute_processes()
                     .map(|ps| {

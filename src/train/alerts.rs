@@ -367,6 +367,7 @@ mod tests {
                 memory_total_bytes: 100 << 30,
                 temperature_c: Some(60),
                 power_watts: Some(300.0),
+                power_limit_watts: Some(700.0),
             processes: Vec::new(),
             }]),
         }

@@ -128,6 +128,7 @@ impl App {
     fn train_action(&mut self, action: Action) {
         match (action, &mut self.run) {
             (Action::AttachRuns, _) => self.attach_runs(),
+            (Action::TimeAxis, _) => self.train.time_axis = !self.train.time_axis,
             (Action::StartRun, _) if self.monitor_only => {
                 self.set_status(Level::Warning, "the monitor follows a run another process writes")
             }

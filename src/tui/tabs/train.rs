@@ -47,6 +47,8 @@ pub struct TrainTab {
     pub others: Vec<OtherRun>,
     /// The charts' view of `records`.
     series: RunSeries,
+    /// Loss and validation against time (the system charts' axis) instead of the step (`t`).
+    pub time_axis: bool,
 }
 
 /// A followed run beside the focused one.
@@ -63,21 +65,55 @@ pub struct OtherRun {
 /// long run's history (100k steps) again.
 #[derive(Debug, Default)]
 struct RunSeries {
-    /// `total` and each branch's loss against the step.
-    loss: BTreeMap<String, Vec<(f64, f64)>>,
-    p_at_5: Vec<(f64, f64)>,
-    mrr: Vec<(f64, f64)>,
+    /// `total` and each branch's loss.
+    loss: BTreeMap<String, Curve>,
+    p_at_5: Curve,
+    mrr: Curve,
     /// The validation with the highest P@5.
     best: Option<MetricsRecord>,
 }
 
+/// One line of a chart: values against the step, and when each was recorded.
+#[derive(Debug, Default)]
+struct Curve {
+    by_step: Vec<(f64, f64)>,
+    at_ms: Vec<u64>,
+}
+
+impl Curve {
+    fn push(&mut self, r: &MetricsRecord, y: f64) {
+        self.by_step.push((r.step as f64, y));
+        self.at_ms.push(r.unix_ms);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.by_step.is_empty()
+    }
+
+    /// The points against the step, or against seconds before `now_ms` (the time axis the
+    /// system charts share).
+    fn points(&self, now_ms: Option<u64>) -> std::borrow::Cow<'_, [(f64, f64)]> {
+        match now_ms {
+            None => std::borrow::Cow::Borrowed(&self.by_step),
+            Some(now) => std::borrow::Cow::Owned(
+                self.at_ms
+                    .iter()
+                    .zip(&self.by_step)
+                    .map(|(&ms, &(_, y))| (-((now.saturating_sub(ms)) as f64) / 1000.0, y))
+                    .collect(),
+            ),
+        }
+    }
+}
+
 impl RunSeries {
     fn push(&mut self, r: &MetricsRecord) {
-        let x = r.step as f64;
         let mut add = |name: &str, y: f64| match self.loss.get_mut(name) {
-            Some(points) => points.push((x, y)),
+            Some(curve) => curve.push(r, y),
             None => {
-                self.loss.insert(name.to_string(), vec![(x, y)]);
+                let mut curve = Curve::default();
+                curve.push(r, y);
+                self.loss.insert(name.to_string(), curve);
             }
         };
         if let Some(l) = r.loss {
@@ -87,13 +123,13 @@ impl RunSeries {
             add(branch, *l);
         }
         if let Some(p) = r.p_at_5 {
-            self.p_at_5.push((x, p));
+            self.p_at_5.push(r, p);
             if self.best.as_ref().is_none_or(|b| p > b.p_at_5.unwrap_or(f64::MIN)) {
                 self.best = Some(r.clone());
             }
         }
         if let Some(m) = r.mrr {
-            self.mrr.push((x, m));
+            self.mrr.push(r, m);
         }
     }
 }
@@ -164,6 +200,7 @@ impl TrainTab {
             samples: std::mem::take(&mut self.samples),
             history_ms: self.history_ms,
             others: std::mem::take(&mut self.others),
+            time_axis: self.time_axis,
             run_state: Some("starting…".into()),
             ..Self::default()
         };
@@ -409,39 +446,52 @@ impl TrainTab {
         Some(per_epoch * total.saturating_sub(last.epoch) as f64)
     }
 
+    /// With the time axis on (`t`), the moment the charts count back from: the newest system
+    /// sample, else the newest record.
+    fn axis_now(&self) -> Option<u64> {
+        if !self.time_axis {
+            return None;
+        }
+        let newest_record = self.records.last().map(|r| r.unix_ms);
+        self.samples.back().map(|s| s.unix_ms).or(newest_record).or(Some(0))
+    }
+
     fn draw_loss(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+        let now = self.axis_now();
         let palette =
             [theme.accent, theme.mood("happy"), theme.mood("sad"), theme.mood("angry"), theme.mood("tender")];
-        let mut named: Vec<SeriesRef> = self
+        let mut owned: Vec<SeriesCow> = self
             .series
             .loss
             .iter()
             .enumerate()
-            .map(|(i, (n, pts))| (n.clone(), palette[i % palette.len()], pts.as_slice()))
+            .map(|(i, (n, curve))| (n.clone(), palette[i % palette.len()], curve.points(now)))
             .collect();
         for (i, other) in self.others.iter().enumerate() {
-            let pts = other.series.loss.get("total").map_or(&[][..], Vec::as_slice);
-            named.push((format!("{} loss", run_name(&other.dir)), run_colour(theme, i + 1), pts));
+            if let Some(curve) = other.series.loss.get("total") {
+                owned.push((format!("{} loss", run_name(&other.dir)), run_colour(theme, i + 1), curve.points(now)));
+            }
         }
-        chart(frame, area, theme, " Loss per branch ", &named);
+        let named: Vec<SeriesRef> = owned.iter().map(|(n, c, p)| (n.clone(), *c, p.as_ref())).collect();
+        chart(frame, area, theme, " Loss per branch ", &named, now.is_some());
     }
 
     fn draw_validation(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let (p5, mrr) = (self.series.p_at_5.as_slice(), self.series.mrr.as_slice());
-        if p5.is_empty() && mrr.is_empty() {
+        if self.series.p_at_5.is_empty() && self.series.mrr.is_empty() {
             let block = Block::bordered().title(" Validation ").title_style(theme.title());
             frame.render_widget(Paragraph::new("no validation yet").style(theme.muted()).block(block), area);
             return;
         }
-        let mut named = vec![
-            ("P@5".to_string(), theme.mood("happy"), p5),
-            ("MRR".to_string(), theme.mood("exciting"), mrr),
+        let now = self.axis_now();
+        let mut owned = vec![
+            ("P@5".to_string(), theme.mood("happy"), self.series.p_at_5.points(now)),
+            ("MRR".to_string(), theme.mood("exciting"), self.series.mrr.points(now)),
         ];
         for (i, other) in self.others.iter().enumerate() {
-            let pts = other.series.p_at_5.as_slice();
-            named.push((format!("{} P@5", run_name(&other.dir)), run_colour(theme, i + 1), pts));
+            owned.push((format!("{} P@5", run_name(&other.dir)), run_colour(theme, i + 1), other.series.p_at_5.points(now)));
         }
-        chart(frame, area, theme, " Validation ", &named);
+        let named: Vec<SeriesRef> = owned.iter().map(|(n, c, p)| (n.clone(), *c, p.as_ref())).collect();
+        chart(frame, area, theme, " Validation ", &named, now.is_some());
     }
 
     fn draw_system(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -537,8 +587,9 @@ impl TrainTab {
 }
 
 impl TrainTab {
-    /// CPU, RAM and each GPU's utilisation, memory and temperature over the history window, in
-    /// percent (°C for temperatures) against seconds before the newest sample.
+    /// CPU, RAM and each GPU's utilisation, memory, temperature and power over the history
+    /// window, in percent (°C for temperatures, % of the enforced limit for power) against
+    /// seconds before the newest sample.
     fn draw_history(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let Some(newest) = self.samples.back().map(|s| s.unix_ms) else { return };
         let ago = |s: &SystemSample| -((newest - s.unix_ms.min(newest)) as f64) / 1000.0;
@@ -567,6 +618,11 @@ impl TrainTab {
             named.push((format!("GPU{g} util %"), c, per(&|d| Some(d.utilization_pct as f64))));
             named.push((format!("GPU{g} mem %"), c, per(&|d| Some(pct(d.memory_used_bytes, d.memory_total_bytes)))));
             named.push((format!("GPU{g} °C"), c, per(&|d| d.temperature_c.map(f64::from))));
+            let power = |d: &crate::monitor::GpuSample| {
+                let (w, limit) = (d.power_watts?, d.power_limit_watts.filter(|l| *l > 0.0)?);
+                Some(100.0 * f64::from(w / limit))
+            };
+            named.push((format!("GPU{g} power %"), c, per(&power)));
         }
         let minutes = self.history_ms.max(60_000) / 60_000;
         let refs: Vec<SeriesRef> = named.iter().map(|(n, c, p)| (n.clone(), *c, p.as_slice())).collect();
@@ -649,6 +705,9 @@ fn lines(named: &[Series]) -> Vec<Dataset<'_>> {
         .collect()
 }
 
+/// A named, coloured line of points on the step axis (borrowed) or the time axis (computed).
+type SeriesCow<'a> = (String, Color, std::borrow::Cow<'a, [(f64, f64)]>);
+
 /// A named, coloured line of points borrowed from a run's series.
 type SeriesRef<'a> = (String, Color, &'a [(f64, f64)]);
 
@@ -656,7 +715,7 @@ type SeriesRef<'a> = (String, Color, &'a [(f64, f64)]);
 type Series = (String, Color, Vec<(f64, f64)>);
 
 /// A braille line chart of named series with axes fitted to the data.
-fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[SeriesRef]) {
+fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[SeriesRef], time: bool) {
     // Thinning keeps each bucket's extremes, so the bounds of the thinned series are the same.
     let thinned = thin_all(named, area.width);
     let pts = thinned.iter().flat_map(|(_, _, p)| p.iter());
@@ -676,7 +735,11 @@ fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Ser
             Axis::default()
                 .style(theme.muted())
                 .bounds([x0, x1.max(x0 + 1.0)])
-                .labels([format!("{x0:.0}"), format!("step {x1:.0}")]),
+                .labels(if time {
+                    [format!("{x0:.0} s"), format!("{x1:.0} s")]
+                } else {
+                    [format!("{x0:.0}"), format!("step {x1:.0}")]
+                }),
         )
         .y_axis(
             Axis::default().style(theme.muted()).bounds([y0 - pad, y1 + pad]).labels([label(y0), label(y1)]),
