@@ -191,6 +191,10 @@ const GPU_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Report<'_> {
     fn state(&mut self, state: RunState, step: u64) {
+        if state != RunState::Running {
+            // Not training: an idle GPU from now on is not the loader's fault.
+            let _ = self.rules.on_gpu(&crate::monitor::GpuStatus::Devices(Vec::new()), unix_ms(), false);
+        }
         self.status.state = state;
         self.status.step = step;
         self.status.updated_unix_ms = unix_ms();
