@@ -232,9 +232,21 @@ fn several_runs_are_listed_overlaid_and_attached() {
         app.train.records.len() == 20 && app.train.others.first().is_some_and(|o| o.records.len() == 20)
     });
     pump_until(&mut app, &rx, |app| !app.train.alerts.is_empty());
-    app.train.system = None;
+    // Ten minutes of a machine without a GPU driver, made here so the snapshot is stable.
     app.train.samples.clear();
+    for t in 0..600u64 {
+        app.train.on_sample(storyscore::monitor::SystemSample {
+            unix_ms: 1_700_000_000_000 + t * 1000,
+            cpu_per_core: vec![80.0, 60.0],
+            cpu_total: 70.0 + (t % 60) as f32 / 3.0,
+            ram_used_bytes: (8 << 30) + (t << 22),
+            ram_total_bytes: 24 << 30,
+            process_rss_bytes: 300 << 20,
+            gpu: storyscore::monitor::GpuStatus::Unavailable("NVIDIA driver not available".into()),
+        });
+    }
     let screen = render(&mut app);
+    assert!(screen.contains(" Last 10 min ") && screen.contains("GPU: NVIDIA driver not available"), "{screen}");
     assert!(screen.contains("■ run-a") && screen.contains("■ run-b"), "{screen}");
     assert!(screen.contains("best P@5 0.490 MRR 0.690 at step 19"), "{screen}");
     assert!(screen.contains("⚠ run-b: validation P@5 has not beaten"), "{screen}");
@@ -243,6 +255,7 @@ fn several_runs_are_listed_overlaid_and_attached() {
     s.bind(|| insta::assert_snapshot!("monitor_two_runs", screen));
 
     // `t` puts loss and P@5 on the time axis the system charts use (seconds before now).
+    app.train.samples.clear();
     app.apply(storyscore::tui::keymap::Action::TimeAxis);
     let screen = render(&mut app);
     assert!(screen.contains("-19 s") && screen.contains("0 s") && !screen.contains("step 19│"), "{screen}");
