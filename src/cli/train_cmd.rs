@@ -10,6 +10,10 @@ use storyscore::train::{TrainCommand, TrainConfig, TrainEvent, TrainRequest, Tra
 use super::Context;
 
 #[derive(Debug, clap::Args)]
+#[command(after_help = "The run directory gets status.json (running, paused, finished, stopped, failed) and \
+    alerts.jsonl (thresholds: [alerts] in the config); follow it with `storyscore monitor DIR` \
+    (or --json). Ctrl-C stops after the current step (continue with --resume); a second Ctrl-C \
+    quits at once. One trainer per run directory.")]
 pub struct Args {
     /// Emotion space: three-branch, two-branch, va, w2v, classify (the paper's five) or moods
     /// (twelve story moods with their quadrants; beyond the paper).
