@@ -48,7 +48,8 @@ fn run(args: &[String], default_steps: u64) -> Result<(), String> {
     config.eval_every = u64::MAX;
     config.checkpoint_every = u64::MAX;
     let loader_threads = config.loader_threads;
-    let request = TrainRequest { run_dir: tmp.path().join("run"), config, resume: false, alerts: Default::default() };
+    let request =
+        TrainRequest { run_dir: tmp.path().join("run"), config, resume: false, alerts: Default::default() };
     let spawned = Instant::now();
     let cpu0 = support::process_cpu_s();
     let trainer = Trainer::spawn(request).map_err(|e| e.to_string())?;

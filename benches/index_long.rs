@@ -7,9 +7,9 @@
 //! `{"bench": "index_long", "rss_mb", "baseline_rss_mb", "over_baseline_mb", …}` for
 //! `scripts/bench`. The model defaults to the one `storyscore` opens by default.
 
-mod support;
 #[path = "../tests/common/flac.rs"]
 mod flac;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

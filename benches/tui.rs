@@ -17,11 +17,11 @@ use ratatui::backend::TestBackend;
 use ratatui::Terminal;
 use storyscore::config::{Config, Dirs};
 use storyscore::model::Space;
+use storyscore::monitor::{GpuSample, GpuStatus, SystemSample};
+use storyscore::train::MetricsRecord;
 use storyscore::tui::app::{App, Tab};
 use storyscore::tui::event::Event;
 use storyscore::tui::projection::MapData;
-use storyscore::monitor::{GpuSample, GpuStatus, SystemSample};
-use storyscore::train::MetricsRecord;
 use storyscore::tui::tabs::map::MapTab;
 use storyscore::tui::tabs::train::TrainTab;
 use storyscore::tui::theme::Theme;
@@ -121,7 +121,7 @@ fn train_tab() -> TrainTab {
                 temperature_c: Some(50 + index),
                 power_watts: Some(400.0),
                 power_limit_watts: Some(700.0),
-            processes: Vec::new(),
+                processes: Vec::new(),
             })
             .collect();
         tab.on_sample(SystemSample {

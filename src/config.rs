@@ -179,7 +179,8 @@ impl Config {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(ConfigError::Read { path: path.into(), source }),
         };
-        toml::from_str(&text).map_err(|e| ConfigError::Parse { path: path.into(), message: one_line(&text, &e) })
+        toml::from_str(&text)
+            .map_err(|e| ConfigError::Parse { path: path.into(), message: one_line(&text, &e) })
     }
 
     /// The documented default file, as written by `storyscore config --init`.

@@ -4,9 +4,8 @@ mod common;
 #[path = "common/flac.rs"]
 mod flac;
 
-
-use storyscore::audio::{decode, load_mono_16k, probe};
 use flac::{write_flac, BLOCK};
+use storyscore::audio::{decode, load_mono_16k, probe};
 use tempfile::TempDir;
 
 #[test]

@@ -79,7 +79,9 @@ fn bad_path_and_unknown_kind_fail_with_one_line() {
 fn cache_command_shows_and_clears_each_cache() {
     let home = tempfile::tempdir().unwrap();
     let cache = home.path().join("cache");
-    for (dir, files, len) in [("pcm16", 3, 32_000), ("musicnn/MSD_musicnn-abc", 2, 1000), ("text-features", 1, 500)] {
+    for (dir, files, len) in
+        [("pcm16", 3, 32_000), ("musicnn/MSD_musicnn-abc", 2, 1000), ("text-features", 1, 500)]
+    {
         std::fs::create_dir_all(cache.join(dir)).unwrap();
         for i in 0..files {
             std::fs::write(cache.join(dir).join(format!("{i}.bin")), vec![0u8; len]).unwrap();
@@ -110,7 +112,11 @@ fn cache_command_shows_and_clears_each_cache() {
     let out = run(&["cache", "--clear", "audio"]);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     assert!(String::from_utf8_lossy(&out.stdout).contains("cleared"));
-    assert!(!cache.join("pcm16").exists() && cache.join("musicnn").exists() && cache.join("text-features").exists());
+    assert!(
+        !cache.join("pcm16").exists()
+            && cache.join("musicnn").exists()
+            && cache.join("text-features").exists()
+    );
 
     let out = run(&["cache", "--clear", "mel"]);
     assert_eq!(out.status.code(), Some(1));
@@ -138,5 +144,8 @@ fn a_bad_config_value_is_one_line() {
     assert_eq!(out.status.code(), Some(1));
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(err.trim().lines().count(), 1, "{err}");
-    assert!(err.contains("config.toml: line 2, column 18: invalid type: string \"lots\", expected f64"), "{err}");
+    assert!(
+        err.contains("config.toml: line 2, column 18: invalid type: string \"lots\", expected f64"),
+        "{err}"
+    );
 }

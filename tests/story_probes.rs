@@ -6,12 +6,12 @@ mod common;
 use std::path::{Path, PathBuf};
 
 use storyscore::audio::MelFrontEnd;
+use storyscore::cache::PcmCache;
 use storyscore::config::Dirs;
 use storyscore::data::{DatasetSpec, Modality};
 use storyscore::emotion::Quadrant;
 use storyscore::eval::embed::clip_embeddings;
 use storyscore::model::{EmotionModel, WindowMode};
-use storyscore::cache::PcmCache;
 use tch::{Device, Kind};
 
 const PASSAGES: [(Quadrant, &str); 16] = [

@@ -124,13 +124,20 @@ fn killed_run_resumes_with_continuing_steps() {
     let last = records.iter().rev().find(|r| r.step_s.is_some()).unwrap().clone();
     // Enough ordinary steps for a median, then one 20× as long, then a NaN.
     for i in 1..=10 {
-        fired.extend(rules.on_record(&MetricsRecord { step: last.step + i, ..last.clone() }).iter().map(|a| a.kind));
+        fired.extend(
+            rules.on_record(&MetricsRecord { step: last.step + i, ..last.clone() }).iter().map(|a| a.kind),
+        );
     }
-    let slow = MetricsRecord { step: last.step + 11, step_s: Some(20.0 * median[median.len() / 2]), ..last.clone() };
+    let slow =
+        MetricsRecord { step: last.step + 11, step_s: Some(20.0 * median[median.len() / 2]), ..last.clone() };
     fired.extend(rules.on_record(&slow).iter().map(|a| a.kind));
     let eval = records.iter().rev().find(|r| r.p_at_5.is_some()).unwrap().clone();
     for i in 0..2 {
-        let flat = MetricsRecord { step: last.step + 12 + i, p_at_5: Some(eval.p_at_5.unwrap() - 0.01), ..eval.clone() };
+        let flat = MetricsRecord {
+            step: last.step + 12 + i,
+            p_at_5: Some(eval.p_at_5.unwrap() - 0.01),
+            ..eval.clone()
+        };
         fired.extend(rules.on_record(&flat).iter().map(|a| a.kind));
     }
     let nan = MetricsRecord { step: last.step + 20, loss: Some(f64::NAN), ..last.clone() };

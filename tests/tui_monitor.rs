@@ -176,10 +176,10 @@ fn train_tab_charts_the_system_history() {
             temperature_c: Some(55),
             power_watts: Some(420.0),
             power_limit_watts: Some(700.0),
-        processes: vec![
-            GpuProcess { pid: std::process::id(), memory_bytes: Some(12 << 30) },
-            GpuProcess { pid: 1, memory_bytes: None },
-        ],
+            processes: vec![
+                GpuProcess { pid: std::process::id(), memory_bytes: Some(12 << 30) },
+                GpuProcess { pid: 1, memory_bytes: None },
+            ],
         }]),
     };
     for t in 0..900 {
@@ -190,7 +190,11 @@ fn train_tab_charts_the_system_history() {
     assert!(screen.contains(" Last 10 min "), "{screen}");
     assert!(screen.contains("-600 s") && screen.contains("now"), "{screen}");
     assert!(screen.contains("GPU0 H200 · util 99%"), "{screen}");
-    assert!(app.train.samples.iter().all(|s| matches!(&s.gpu, GpuStatus::Devices(d) if d[0].power_limit_watts == Some(700.0))));
+    assert!(app
+        .train
+        .samples
+        .iter()
+        .all(|s| matches!(&s.gpu, GpuStatus::Devices(d) if d[0].power_limit_watts == Some(700.0))));
     let ours = format!("pid {} 12.0 GiB (this run)", std::process::id());
     assert!(screen.contains(&ours) && screen.contains("pid 1 ?"), "per-process GPU memory: {screen}");
     assert!(screen.chars().any(|c| ('\u{2801}'..='\u{28ff}').contains(&c)), "braille lines: {screen}");
@@ -214,8 +218,12 @@ fn several_runs_are_listed_overlaid_and_attached() {
             log.append(&r).unwrap();
         }
     }
-    let mut rules = AlertRules::new(storyscore::config::AlertConfig { plateau_evals: 1, ..Default::default() });
-    let fired: Vec<_> = [0.5, 0.4].iter().flat_map(|&p| rules.on_record(&MetricsRecord { p_at_5: Some(p), ..record(30, 6, true) })).collect();
+    let mut rules =
+        AlertRules::new(storyscore::config::AlertConfig { plateau_evals: 1, ..Default::default() });
+    let fired: Vec<_> = [0.5, 0.4]
+        .iter()
+        .flat_map(|&p| rules.on_record(&MetricsRecord { p_at_5: Some(p), ..record(30, 6, true) }))
+        .collect();
     append_alerts(&b, &fired).unwrap();
 
     let dirs = Dirs {
@@ -246,7 +254,10 @@ fn several_runs_are_listed_overlaid_and_attached() {
         });
     }
     let screen = render(&mut app);
-    assert!(screen.contains(" Last 10 min ") && screen.contains("GPU: NVIDIA driver not available"), "{screen}");
+    assert!(
+        screen.contains(" Last 10 min ") && screen.contains("GPU: NVIDIA driver not available"),
+        "{screen}"
+    );
     assert!(screen.contains("■ run-a") && screen.contains("■ run-b"), "{screen}");
     assert!(screen.contains("best P@5 0.490 MRR 0.690 at step 19"), "{screen}");
     assert!(screen.contains("⚠ run-b: validation P@5 has not beaten"), "{screen}");

@@ -153,7 +153,12 @@ fn first_launch_indexes_then_search_explains_and_map_marks_the_results() {
     for a in &anchors {
         assert!(screen.contains(&format!("◆{a}")), "{a}:\n{screen}");
     }
-    settings().bind(|| insta::assert_snapshot!("map_umap", screen));
+    // No snapshot here: UMAP's layout of three clips moves with the last bit of the embeddings,
+    // which differs between CPUs. What must hold: every result is marked and the layout is new.
+    for rank in ['1', '2', '3'] {
+        assert!(screen.lines().skip(2).any(|l| marks(l, rank)), "rank {rank}:\n{screen}");
+    }
+    assert!(screen.contains("✱query"), "{screen}");
     h.key(KeyCode::Char('u'));
     assert!(h.render(100, 30).contains("(PCA)"));
     h.key(KeyCode::Char('+'));
@@ -176,4 +181,13 @@ fn first_launch_indexes_then_search_explains_and_map_marks_the_results() {
     assert_ne!(story.passages[0].clip, story.passages[1].clip, "no clip is used twice");
     let screen = h.render(120, 30);
     assert!(screen.contains('█') && screen.contains("dragon"), "{screen}");
+}
+
+/// Whether `line` holds `digit` on its own: a rank mark, not part of a number or an axis name.
+fn marks(line: &str, digit: char) -> bool {
+    let chars: Vec<char> = line.chars().collect();
+    let part = |c: Option<&char>| c.is_some_and(|c| c.is_alphanumeric() || *c == '.' || *c == '-');
+    (0..chars.len()).any(|i| {
+        chars[i] == digit && !part(i.checked_sub(1).and_then(|j| chars.get(j))) && !part(chars.get(i + 1))
+    })
 }

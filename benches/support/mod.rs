@@ -127,4 +127,3 @@ pub fn peak_rss(mut cmd: std::process::Command) -> Result<(f64, f64), String> {
     // Linux reports ru_maxrss in KiB.
     Ok((usage.ru_maxrss as f64 * 1024.0 / 1e6, wall))
 }
-

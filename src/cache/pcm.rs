@@ -112,7 +112,10 @@ impl PcmCache {
                 break;
             }
             // Gone already (another process evicted it) counts as removed.
-            if path != keep && std::fs::remove_file(&path).map_or_else(|e| e.kind() == std::io::ErrorKind::NotFound, |_| true) {
+            if path != keep
+                && std::fs::remove_file(&path)
+                    .map_or_else(|e| e.kind() == std::io::ErrorKind::NotFound, |_| true)
+            {
                 total -= len;
                 removed += 1;
                 freed += len;

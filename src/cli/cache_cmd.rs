@@ -43,7 +43,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             kind.describe()
         );
         if args.clear.is_none() && row.limit_bytes.is_some_and(|l| row.bytes > l) {
-            println!("         over its limit: the least recently used go at the next write (or --clear {})", row.name);
+            println!(
+                "         over its limit: the least recently used go at the next write (or --clear {})",
+                row.name
+            );
         }
     }
     Ok(())

@@ -4,11 +4,11 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
+use storyscore::cache::Caches;
 use storyscore::data::{DatasetSpec, Modality};
 use storyscore::eval::probe::{clip_features, probe, ProbeRow};
 use storyscore::model::musicnn::MusicnnFeatures;
 use storyscore::model::{EmotionModel, ModelConfig, Space, TrunkKind};
-use storyscore::cache::Caches;
 
 use super::Context;
 

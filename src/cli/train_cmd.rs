@@ -10,10 +10,12 @@ use storyscore::train::{TrainCommand, TrainConfig, TrainEvent, TrainRequest, Tra
 use super::Context;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "The run directory gets status.json (running, paused, finished, stopped, failed) and \
+#[command(
+    after_help = "The run directory gets status.json (running, paused, finished, stopped, failed) and \
     alerts.jsonl (thresholds: [alerts] in the config); follow it with `storyscore monitor DIR` \
     (or --json). Ctrl-C stops after the current step (continue with --resume); a second Ctrl-C \
-    quits at once. One trainer per run directory.")]
+    quits at once. One trainer per run directory."
+)]
 pub struct Args {
     /// Emotion space: three-branch, two-branch, va, w2v, classify (the paper's five) or moods
     /// (twelve story moods with their quadrants; beyond the paper).
@@ -129,8 +131,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
-    let request =
-        TrainRequest { run_dir: args.run_dir.clone(), config, resume: args.resume, alerts: ctx.config.alerts.clone() };
+    let request = TrainRequest {
+        run_dir: args.run_dir.clone(),
+        config,
+        resume: args.resume,
+        alerts: ctx.config.alerts.clone(),
+    };
     let trainer = Trainer::spawn(request).context("starting the trainer")?;
     stop_on_signals(trainer.commands())?;
     let bar = std::io::stderr().is_terminal().then(|| {

@@ -4,9 +4,9 @@
 use tch::{Kind, Tensor};
 
 use crate::audio::MelFrontEnd;
+use crate::cache::PcmCache;
 use crate::model::musicnn::FeatureCache;
 use crate::model::{EmotionModel, ModelError, WindowMode};
-use crate::cache::PcmCache;
 use crate::train::RunError;
 
 /// Embeddings `[N, D]` (CPU) of `clips`, each the mean over `chunks` evenly spaced windows

@@ -10,10 +10,10 @@ use tch::nn::{self, Module, OptimizerConfig};
 use tch::{Device, Kind, Tensor};
 
 use super::embed::clip_feature_rows;
+use crate::cache::PcmCache;
 use crate::data::{assign_fold, Dataset, Split};
 use crate::emotion::Quadrant;
 use crate::model::{EmotionModel, WindowMode};
-use crate::cache::PcmCache;
 use crate::train::RunError;
 
 /// Full-batch Adam steps of a probe, its learning rate and its L2 penalty (fixed for every

@@ -5,11 +5,11 @@ use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
-use crate::cache::Caches;
 use super::embed::{clip_embeddings, text_embeddings, to_rows};
 use super::metrics::{average_precision, pearson, roc_auc, MetricsError};
 use super::protocol::{EvalSet, Selection, View};
 use super::table::EvalRow;
+use crate::cache::Caches;
 use crate::emotion::Mapping;
 use crate::model::{EmotionModel, Space, WindowMode};
 use crate::train::text_features::{cache_path, text_features};

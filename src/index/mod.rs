@@ -15,9 +15,9 @@ pub mod topk;
 
 pub use indexer::{build_index, default_index_dir, DamagePolicy, IndexEvent, IndexOptions, IndexReport};
 pub use moods::{sounds_like_text, MoodAnchors};
+pub use records::SoundsLikeMap;
 pub use search::{
     best_chunk, best_chunk_of, clock, Preview, QueryMode, SearchError, SearchHit, SearchResults, Searcher,
 };
 pub use soundtrack::{soundtrack, Soundtrack, SoundtrackPassage};
 pub use store::{ClipIndex, ClipRecord, IndexError, IndexMeta};
-pub use records::SoundsLikeMap;

@@ -81,7 +81,13 @@ impl AlertRules {
     /// A line of `metrics.jsonl` (a step, an evaluation, or both).
     pub fn on_record(&mut self, r: &MetricsRecord) -> Vec<Alert> {
         let mut out = Vec::new();
-        let at = |kind, level, message: String| Alert { kind, level, step: Some(r.step), unix_ms: r.unix_ms, message };
+        let at = |kind, level, message: String| Alert {
+            kind,
+            level,
+            step: Some(r.step),
+            unix_ms: r.unix_ms,
+            message,
+        };
         if let Some(loss) = r.loss {
             // The trainer stops at these values (the same test as its own).
             let blown = !loss.is_finite() || loss > 1e6;
@@ -169,7 +175,8 @@ impl AlertRules {
         }));
         let full = gpus.iter().find(|g| {
             g.memory_total_bytes > 0
-                && g.memory_used_bytes as f64 >= self.config.gpu_memory_pct / 100.0 * g.memory_total_bytes as f64
+                && g.memory_used_bytes as f64
+                    >= self.config.gpu_memory_pct / 100.0 * g.memory_total_bytes as f64
         });
         let message = full.map(|g| {
             format!(
@@ -180,7 +187,9 @@ impl AlertRules {
                 g.memory_total_bytes as f64 / 1e9
             )
         });
-        out.extend(self.edge(AlertKind::GpuMemory, message.is_some(), || at(AlertKind::GpuMemory, message.unwrap_or_default())));
+        out.extend(self.edge(AlertKind::GpuMemory, message.is_some(), || {
+            at(AlertKind::GpuMemory, message.unwrap_or_default())
+        }));
         out
     }
 
@@ -265,7 +274,13 @@ mod tests {
     use crate::monitor::GpuSample;
 
     fn step(step: u64, loss: f64, step_s: f64) -> MetricsRecord {
-        MetricsRecord { step, loss: Some(loss), step_s: Some(step_s), unix_ms: step * 1000, ..Default::default() }
+        MetricsRecord {
+            step,
+            loss: Some(loss),
+            step_s: Some(step_s),
+            unix_ms: step * 1000,
+            ..Default::default()
+        }
     }
 
     fn eval(step: u64, p: f64) -> MetricsRecord {
@@ -333,7 +348,8 @@ mod tests {
     fn plateau_after_k_evaluations_without_a_new_best() {
         let mut rules = AlertRules::new(AlertConfig { plateau_evals: 3, ..AlertConfig::default() });
         let ps = [0.30, 0.35, 0.34, 0.33, 0.35];
-        let fired: Vec<Vec<AlertKind>> = ps.iter().enumerate().map(|(i, &p)| kinds(&rules.on_record(&eval(i as u64, p)))).collect();
+        let fired: Vec<Vec<AlertKind>> =
+            ps.iter().enumerate().map(|(i, &p)| kinds(&rules.on_record(&eval(i as u64, p)))).collect();
         assert_eq!(fired, [vec![], vec![], vec![], vec![], vec![AlertKind::Plateau]]);
         assert!(rules.on_record(&eval(9, 0.36)).is_empty(), "a new best clears it");
         assert_eq!(rules.active().count(), 0);
@@ -368,7 +384,7 @@ mod tests {
                 temperature_c: Some(60),
                 power_watts: Some(300.0),
                 power_limit_watts: Some(700.0),
-            processes: Vec::new(),
+                processes: Vec::new(),
             }]),
         }
     }

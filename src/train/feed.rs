@@ -11,9 +11,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 use super::corpus::{BatchPlan, Corpus};
-use crate::cache::PcmCache;
 use super::setup::Session;
 use super::RunError;
+use crate::cache::PcmCache;
 
 /// A step's plan with its audio: `plan.songs().len()` chunks of 80 000 samples, concatenated;
 /// with a frozen trunk, no audio but the window each clip's cached row is taken from.

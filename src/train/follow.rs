@@ -69,7 +69,6 @@ impl RunFollower {
         }
         Ok(FollowUpdate { records, alerts, state: changed.then_some((observed, status)) })
     }
-
 }
 
 fn unix_ms() -> u64 {

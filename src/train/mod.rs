@@ -2,9 +2,9 @@
 
 pub mod alerts;
 mod config;
-pub mod follow;
 pub mod corpus;
 pub mod feed;
+pub mod follow;
 mod metrics_log;
 mod mood_loss;
 mod run_dir;

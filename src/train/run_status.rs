@@ -142,7 +142,14 @@ mod tests {
     use super::*;
 
     fn status(state: RunState) -> RunStatus {
-        RunStatus { state, pid: std::process::id(), step: 3, total_steps: 10, updated_unix_ms: 1, message: None }
+        RunStatus {
+            state,
+            pid: std::process::id(),
+            step: 3,
+            total_steps: 10,
+            updated_unix_ms: 1,
+            message: None,
+        }
     }
 
     #[test]

@@ -7,11 +7,11 @@ use tch::{Device, Kind, Tensor};
 
 use super::corpus::Corpus;
 use super::feed::PreparedBatch;
-use crate::cache::{Caches, PcmCache};
 use super::text_features::{text_features, TextInputs};
 use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
+use crate::cache::{Caches, PcmCache};
 use crate::data::{apply_splits, assign_fold, load_joined, parse_fold, Dataset, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
 use crate::eval::embed::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};

@@ -11,12 +11,12 @@ use serde::Serialize;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 
+use super::alerts::{append_alerts, free_bytes, Alert, AlertConfig, AlertRules};
 use super::corpus::{BatchPlan, Corpus};
 use super::feed::{spawn_feed, PreparedBatch};
+use super::run_status::{write_status, RunLock, RunState, RunStatus};
 use super::setup::{setup, Session};
 use super::space_loss::space_loss;
-use super::alerts::{append_alerts, free_bytes, Alert, AlertConfig, AlertRules};
-use super::run_status::{write_status, RunLock, RunState, RunStatus};
 use super::{MetricsRecord, RunError, TrainConfig};
 use crate::heap::HeapReuse;
 use crate::model::triplet::{PairGroup, THREE_BRANCH_WEIGHTS};
@@ -143,7 +143,11 @@ fn unix_ms() -> u64 {
 }
 
 /// Blocks while paused; returns false when told to stop (or when the handle is gone while paused).
-fn obey(commands: &Receiver<TrainCommand>, events: &Sender<TrainEvent>, on_pause: &mut dyn FnMut(bool)) -> bool {
+fn obey(
+    commands: &Receiver<TrainCommand>,
+    events: &Sender<TrainEvent>,
+    on_pause: &mut dyn FnMut(bool),
+) -> bool {
     let mut paused = false;
     loop {
         let cmd = if paused {
@@ -325,7 +329,12 @@ fn train(
                 let (error, non_finite) = step_failed(&s, state.step + 1, &e);
                 if non_finite {
                     let step = state.step + 1;
-                    report.record(&MetricsRecord { step, loss: Some(f64::NAN), unix_ms: unix_ms(), ..Default::default() });
+                    report.record(&MetricsRecord {
+                        step,
+                        loss: Some(f64::NAN),
+                        unix_ms: unix_ms(),
+                        ..Default::default()
+                    });
                 }
                 return Err(error);
             }
@@ -333,7 +342,12 @@ fn train(
         let value = loss.double_value(&[]);
         if !value.is_finite() || value > 1e6 {
             let step = state.step + 1;
-            report.record(&MetricsRecord { step, loss: Some(value), unix_ms: unix_ms(), ..Default::default() });
+            report.record(&MetricsRecord {
+                step,
+                loss: Some(value),
+                unix_ms: unix_ms(),
+                ..Default::default()
+            });
             return Err(RunError::format(
                 &s.run.metrics_path(),
                 format!(
@@ -417,11 +431,7 @@ fn step_failed(s: &Session, step: u64, e: &RunError) -> (RunError, bool) {
     let text = e.to_string();
     let first = text.lines().next().unwrap_or_default();
     let non_finite = first.contains("inf") || first.contains("nan");
-    let hint = if non_finite {
-        " (values became non-finite: lower the learning rate)"
-    } else {
-        ""
-    };
+    let hint = if non_finite { " (values became non-finite: lower the learning rate)" } else { "" };
     let error = RunError::format(
         &s.run.metrics_path(),
         format!("step {step} failed: {first}; stopped, the last good checkpoint is kept{hint}"),

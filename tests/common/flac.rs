@@ -35,7 +35,8 @@ fn coded_number(n: u64, out: &mut Vec<u8>) {
         out.push(n as u8);
         return;
     }
-    let extra = [0x800u64, 0x1_0000, 0x20_0000, 0x400_0000, 0x8000_0000].iter().position(|&l| n < l).unwrap_or(5) + 1;
+    let extra =
+        [0x800u64, 0x1_0000, 0x20_0000, 0x400_0000, 0x8000_0000].iter().position(|&l| n < l).unwrap_or(5) + 1;
     let lead_mask = [0xC0u8, 0xE0, 0xF0, 0xF8, 0xFC][extra - 1];
     out.push(lead_mask | (n >> (6 * extra)) as u8);
     for i in (0..extra).rev() {
@@ -58,7 +59,7 @@ impl<W: Write> FlacWriter<W> {
         info.extend((BLOCK as u16).to_be_bytes()); // min block size
         info.extend((BLOCK as u16).to_be_bytes()); // max block size
         info.extend([0u8; 6]); // min/max frame size unknown
-        // 20 bits rate, 3 bits channels-1, 5 bits bps-1, 36 bits total samples.
+                               // 20 bits rate, 3 bits channels-1, 5 bits bps-1, 36 bits total samples.
         let packed: u64 = ((rate as u64) << 44) | (((channels - 1) as u64) << 41) | (15u64 << 36) | total;
         info.extend(packed.to_be_bytes());
         info.extend([0u8; 16]); // MD5 unknown

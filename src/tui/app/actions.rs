@@ -182,20 +182,22 @@ impl App {
             }
             Action::Submit => match form.settings() {
                 Err(why) => form.error = Some(why),
-                Ok(settings) => match TrainRun::start(self.tx.clone(), &self.dirs, &settings, &self.config.alerts) {
-                    Ok(run) => {
-                        form.recent.remember(&settings.text, &settings.music, &recent_path(&self.dirs));
-                        self.focus = Focus::Normal;
-                        self.train.attach(run.run_dir.clone());
-                        let what = format!("{} space, {} steps", settings.space, settings.steps);
-                        self.set_status(
-                            Level::Info,
-                            format!("training ({what}) in {}", run.run_dir.display()),
-                        );
-                        self.run = Some(run);
+                Ok(settings) => {
+                    match TrainRun::start(self.tx.clone(), &self.dirs, &settings, &self.config.alerts) {
+                        Ok(run) => {
+                            form.recent.remember(&settings.text, &settings.music, &recent_path(&self.dirs));
+                            self.focus = Focus::Normal;
+                            self.train.attach(run.run_dir.clone());
+                            let what = format!("{} space, {} steps", settings.space, settings.steps);
+                            self.set_status(
+                                Level::Info,
+                                format!("training ({what}) in {}", run.run_dir.display()),
+                            );
+                            self.run = Some(run);
+                        }
+                        Err(why) => form.error = Some(why),
                     }
-                    Err(why) => form.error = Some(why),
-                },
+                }
             },
             _ => {}
         }
@@ -229,4 +231,3 @@ impl App {
 
 /// Runs `a` attaches at once (the overlaid charts stay readable).
 const ATTACH_AT_ONCE: usize = 4;
-

@@ -1,6 +1,7 @@
 //! Drawing the Map tab. Points are binned per braille dot before drawing, so 100k clips cost
 //! what the screen costs; labels are placed in cell space so they never overlap.
 
+use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::symbols::Marker;
@@ -43,7 +44,7 @@ impl MapTab {
         let bottom_caption = format!("{:.2} {xn} →", view.x[0]);
         let captions = [
             LabelBox { col: 0, row: 0, width: width(&top_caption) },
-            LabelBox { col: 0, row: plot.height.saturating_sub(1), width: width(&bottom_caption) },
+            LabelBox { col: 0, row: plot.height.saturating_sub(2), width: width(&bottom_caption) },
         ];
         // Anchor labels inside the view, then the query, each nudged off the ones before it.
         let mut labels: Vec<(String, Style, [f64; 2])> = data
@@ -86,19 +87,29 @@ impl MapTab {
                 if let Some(p) = self.selected.and_then(|i| plane.points.get(i)) {
                     ctx.print(p[0], p[1], Span::styled("◉", theme.selection()));
                 }
-                for ((text, style, _), b) in labels.iter().zip(&boxes) {
-                    let [x, y] = cells.point(b.col, b.row);
-                    ctx.print(x, y, Span::styled(text.clone(), *style));
-                }
-                ctx.print(view.x[0], view.y[1], Span::styled(top_caption.clone(), theme.muted()));
-                ctx.print(view.x[0], view.y[0], Span::styled(bottom_caption.clone(), theme.muted()));
             });
         frame.render_widget(canvas, plot);
+        // Labels and captions go straight into their cells: printed through the canvas, a label
+        // on the edge row lands a row off whenever the float mapping rounds down.
+        let buf = frame.buffer_mut();
+        for ((text, style, _), b) in labels.iter().zip(&boxes) {
+            put(buf, plot, b.col, b.row, text, *style);
+        }
+        put(buf, plot, 0, 0, &top_caption, theme.muted());
+        // Just above the x axis, which stays whole.
+        put(buf, plot, 0, plot.height.saturating_sub(2), &bottom_caption, theme.muted());
         let mut spans = vec![Span::styled(" ", theme.muted())];
         for (m, c) in data.moods.iter().zip(&colours) {
             spans.push(Span::styled(format!("⣿ {m}  "), Style::default().fg(*c)));
         }
         frame.render_widget(Line::from(spans), legend);
+    }
+}
+
+/// Writes `text` into cell (`col`, `row`) of `area`, clipped at its right edge.
+fn put(buf: &mut Buffer, area: Rect, col: u16, row: u16, text: &str, style: Style) {
+    if col < area.width && row < area.height {
+        buf.set_stringn(area.x + col, area.y + row, text, usize::from(area.width - col), style);
     }
 }
 
@@ -127,14 +138,6 @@ impl Cells {
     fn cell(&self, p: [f64; 2]) -> (u16, u16) {
         let (sx, sy) = self.scale();
         (((p[0] - self.view.x[0]) / sx) as u16, ((self.view.y[1] - p[1]) / sy) as u16)
-    }
-
-    /// A point that prints in cell (`col`, `row`): a quarter into the cell, inside the bounds.
-    fn point(&self, col: u16, row: u16) -> [f64; 2] {
-        let (sx, sy) = self.scale();
-        let x = (self.view.x[0] + (f64::from(col) + 0.25) * sx).min(self.view.x[1]);
-        let y = (self.view.y[1] - (f64::from(row) + 0.25) * sy).max(self.view.y[0]);
-        [x, y]
     }
 }
 
@@ -197,13 +200,31 @@ mod tests {
     }
 
     #[test]
-    fn cells_round_trip_as_ratatui_prints_labels() {
-        let cells = Cells { view: View { x: [-2.0, 3.0], y: [1.0, 4.0] }, width: 37, height: 11 };
-        for col in 0..37 {
-            for row in 0..11 {
-                let p = cells.point(col, row);
-                assert!(cells.contains(p));
-                assert_eq!(cells.cell(p), (col, row));
+    fn captions_keep_their_rows_at_any_zoom_and_size() {
+        use ratatui::backend::TestBackend;
+        use ratatui::Terminal;
+        let mut map = MapTab::new(String::new());
+        map.set_data(std::sync::Arc::new(grid(300)));
+        let theme = Theme::shipped("dark").unwrap();
+        for height in 8..40u16 {
+            for step in 0..12 {
+                map.zoom = 1.0 + f64::from(step) * 0.37;
+                let mut term = Terminal::new(TestBackend::new(60, height)).unwrap();
+                term.draw(|f| map.draw(f, f.area(), &theme)).unwrap();
+                let buf = term.backend().buffer();
+                let row = |y: u16| (0..60).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>();
+                // Border, then the plot; its last row (the x axis) sits above the legend and the
+                // border, and the x caption just above the axis.
+                assert!(row(1).contains("↑ arousal"), "h {height} zoom {}: {}", map.zoom, row(1));
+                assert!(
+                    row(height - 4).contains("valence →"),
+                    "h {height} zoom {}: {}",
+                    map.zoom,
+                    row(height - 4)
+                );
+                assert!(
+                    row(height - 3).chars().filter(|c| ('\u{2800}'..='\u{28ff}').contains(c)).count() >= 50
+                );
             }
         }
     }

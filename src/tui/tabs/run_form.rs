@@ -359,11 +359,13 @@ impl RunForm {
         let inner = block.inner(popup);
         frame.render_widget(block, popup);
         let label_w = 15u16;
-        let rows =
-            Layout::vertical(
-                Field::ALL.iter().map(|_| Constraint::Length(1)).chain([Constraint::Length(2), Constraint::Min(0)]),
-            )
-            .split(inner);
+        let rows = Layout::vertical(
+            Field::ALL
+                .iter()
+                .map(|_| Constraint::Length(1))
+                .chain([Constraint::Length(2), Constraint::Min(0)]),
+        )
+        .split(inner);
         for (i, field) in Field::ALL.iter().enumerate() {
             let row = rows[i];
             let focused = *field == self.field;
@@ -390,7 +392,8 @@ impl RunForm {
         let note = match &self.error {
             Some(e) => Line::styled(e.as_str(), theme.error()),
             None => Line::styled(
-                "↑↓ field · ←→ choose · type to edit · pgup/pgdn recent data · runs go to DATA/runs/<time>".to_string(),
+                "↑↓ field · ←→ choose · type to edit · pgup/pgdn recent data · runs go to DATA/runs/<time>"
+                    .to_string(),
                 theme.muted(),
             ),
         };
@@ -403,7 +406,10 @@ impl RunForm {
                     Some(Check::Pending) => ("…", "reading".to_string(), theme.muted()),
                     None => (" ", String::new(), theme.muted()),
                 };
-                Line::styled(format!("{:>w$} {mark} {text}", field.label(), w = usize::from(label_w) - 1), style)
+                Line::styled(
+                    format!("{:>w$} {mark} {text}", field.label(), w = usize::from(label_w) - 1),
+                    style,
+                )
             })
             .collect();
         frame.render_widget(Paragraph::new(checks), rows[Field::ALL.len()]);

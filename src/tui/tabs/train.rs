@@ -308,7 +308,9 @@ impl TrainTab {
             return self.on_alerts(alerts);
         }
         let name = run_name(dir);
-        self.on_alerts(alerts.into_iter().map(|a| Alert { message: format!("{name}: {}", a.message), ..a }).collect());
+        self.on_alerts(
+            alerts.into_iter().map(|a| Alert { message: format!("{name}: {}", a.message), ..a }).collect(),
+        );
     }
 
     /// A followed run's state changed.
@@ -469,7 +471,11 @@ impl TrainTab {
             .collect();
         for (i, other) in self.others.iter().enumerate() {
             if let Some(curve) = other.series.loss.get("total") {
-                owned.push((format!("{} loss", run_name(&other.dir)), run_colour(theme, i + 1), curve.points(now)));
+                owned.push((
+                    format!("{} loss", run_name(&other.dir)),
+                    run_colour(theme, i + 1),
+                    curve.points(now),
+                ));
             }
         }
         let named: Vec<SeriesRef> = owned.iter().map(|(n, c, p)| (n.clone(), *c, p.as_ref())).collect();
@@ -488,7 +494,11 @@ impl TrainTab {
             ("MRR".to_string(), theme.mood("exciting"), self.series.mrr.points(now)),
         ];
         for (i, other) in self.others.iter().enumerate() {
-            owned.push((format!("{} P@5", run_name(&other.dir)), run_colour(theme, i + 1), other.series.p_at_5.points(now)));
+            owned.push((
+                format!("{} P@5", run_name(&other.dir)),
+                run_colour(theme, i + 1),
+                other.series.p_at_5.points(now),
+            ));
         }
         let named: Vec<SeriesRef> = owned.iter().map(|(n, c, p)| (n.clone(), *c, p.as_ref())).collect();
         chart(frame, area, theme, " Validation ", &named, now.is_some());
@@ -554,17 +564,27 @@ impl TrainTab {
 
 /// The colour of the `i`-th followed run (0: the focused run).
 fn run_colour(theme: &Theme, i: usize) -> Color {
-    let palette = [theme.accent, theme.mood("angry"), theme.mood("tender"), theme.mood("scary"), theme.mood("funny")];
+    let palette =
+        [theme.accent, theme.mood("angry"), theme.mood("tender"), theme.mood("scary"), theme.mood("funny")];
     palette[i % palette.len()]
 }
 
 impl TrainTab {
     /// The followed runs, one line each: state, step, best validation.
     fn draw_runs(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
-        let line = |i: usize, dir: &std::path::Path, state: Option<Observed>, records: &[MetricsRecord], series: &RunSeries| {
+        let line = |i: usize,
+                    dir: &std::path::Path,
+                    state: Option<Observed>,
+                    records: &[MetricsRecord],
+                    series: &RunSeries| {
             let step = records.last().map_or("–".into(), |r| r.step.to_string());
             let best = series.best.as_ref().map_or("no validation yet".into(), |b| {
-                format!("best P@5 {:.3} MRR {:.3} at step {}", b.p_at_5.unwrap_or(0.0), b.mrr.unwrap_or(0.0), b.step)
+                format!(
+                    "best P@5 {:.3} MRR {:.3} at step {}",
+                    b.p_at_5.unwrap_or(0.0),
+                    b.mrr.unwrap_or(0.0),
+                    b.step
+                )
             });
             let state = state.map_or("…", Observed::name);
             let text = format!("■ {:<24} {state:<9} step {step:<8} {best}", run_name(dir));
@@ -595,7 +615,11 @@ impl TrainTab {
         let ago = |s: &SystemSample| -((newest - s.unix_ms.min(newest)) as f64) / 1000.0;
         let pct = |used: u64, total: u64| if total == 0 { 0.0 } else { 100.0 * used as f64 / total as f64 };
         let mut named: Vec<Series> = vec![
-            ("CPU %".into(), theme.accent, self.samples.iter().map(|s| (ago(s), s.cpu_total as f64)).collect()),
+            (
+                "CPU %".into(),
+                theme.accent,
+                self.samples.iter().map(|s| (ago(s), s.cpu_total as f64)).collect(),
+            ),
             (
                 "RAM %".into(),
                 theme.mood("sad"),
@@ -603,7 +627,8 @@ impl TrainTab {
             ),
         ];
         let gpus = newest_gpu(&self.samples).unwrap_or(0);
-        let palette = [theme.mood("happy"), theme.mood("angry"), theme.mood("tender"), theme.mood("exciting")];
+        let palette =
+            [theme.mood("happy"), theme.mood("angry"), theme.mood("tender"), theme.mood("exciting")];
         for g in 0..gpus {
             let per = |f: &dyn Fn(&crate::monitor::GpuSample) -> Option<f64>| -> Vec<(f64, f64)> {
                 self.samples
@@ -616,7 +641,11 @@ impl TrainTab {
             };
             let c = palette[g % palette.len()];
             named.push((format!("GPU{g} util %"), c, per(&|d| Some(d.utilization_pct as f64))));
-            named.push((format!("GPU{g} mem %"), c, per(&|d| Some(pct(d.memory_used_bytes, d.memory_total_bytes)))));
+            named.push((
+                format!("GPU{g} mem %"),
+                c,
+                per(&|d| Some(pct(d.memory_used_bytes, d.memory_total_bytes))),
+            ));
             named.push((format!("GPU{g} °C"), c, per(&|d| d.temperature_c.map(f64::from))));
             let power = |d: &crate::monitor::GpuSample| {
                 let (w, limit) = (d.power_watts?, d.power_limit_watts.filter(|l| *l > 0.0)?);
@@ -645,7 +674,12 @@ fn time_chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: 
     let datasets = lines(&thinned);
     let chart = Chart::new(datasets)
         .block(Block::bordered().title(title.to_string()).title_style(theme.title()))
-        .x_axis(Axis::default().style(theme.muted()).bounds([x0, 0.0]).labels([format!("{x0:.0} s"), "now".into()]))
+        .x_axis(
+            Axis::default()
+                .style(theme.muted())
+                .bounds([x0, 0.0])
+                .labels([format!("{x0:.0} s"), "now".into()]),
+        )
         .y_axis(Axis::default().style(theme.muted()).bounds([0.0, 100.0]).labels(["0", "100"]));
     frame.render_widget(chart, area);
 }
@@ -731,16 +765,11 @@ fn chart(frame: &mut Frame, area: Rect, theme: &Theme, title: &str, named: &[Ser
     let label = |v: f64| format!("{v:.3}");
     let chart = Chart::new(datasets)
         .block(Block::bordered().title(title.to_string()).title_style(theme.title()))
-        .x_axis(
-            Axis::default()
-                .style(theme.muted())
-                .bounds([x0, x1.max(x0 + 1.0)])
-                .labels(if time {
-                    [format!("{x0:.0} s"), format!("{x1:.0} s")]
-                } else {
-                    [format!("{x0:.0}"), format!("step {x1:.0}")]
-                }),
-        )
+        .x_axis(Axis::default().style(theme.muted()).bounds([x0, x1.max(x0 + 1.0)]).labels(if time {
+            [format!("{x0:.0} s"), format!("{x1:.0} s")]
+        } else {
+            [format!("{x0:.0}"), format!("step {x1:.0}")]
+        }))
         .y_axis(
             Axis::default().style(theme.muted()).bounds([y0 - pad, y1 + pad]).labels([label(y0), label(y1)]),
         );

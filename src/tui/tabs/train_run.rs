@@ -78,13 +78,12 @@ impl TrainRun {
         let stamp =
             std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
         let run_dir = dirs.data.join("runs").join(stamp.to_string());
-        let request =
-            TrainRequest {
-                run_dir: run_dir.clone(),
-                config: settings.train_config(dirs),
-                resume: false,
-                alerts: alerts.clone(),
-            };
+        let request = TrainRequest {
+            run_dir: run_dir.clone(),
+            config: settings.train_config(dirs),
+            resume: false,
+            alerts: alerts.clone(),
+        };
         let trainer = Trainer::spawn(request).map_err(|e| format!("cannot start the trainer: {e}"))?;
         let events = trainer.events().clone();
         std::thread::Builder::new()
