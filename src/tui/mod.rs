@@ -2,8 +2,9 @@
 //! (`storyscore monitor RUN_DIR`).
 //!
 //! State, events and rendering are separate: [`app::App`] holds the state and applies
-//! [`event::Event`]s; [`ui::draw`] renders it; workers report over one channel, so the UI thread
-//! never blocks and redraws only when something happened.
+//! [`event::Event`]s; [`ui::draw`] renders it. A single-threaded tokio runtime runs the loop: one
+//! `select!` over crossterm's event stream, the workers' reports (they keep their own threads),
+//! a tick and the quit signals, so the UI never blocks and redraws only when something happened.
 
 pub mod app;
 pub mod clipboard;
@@ -25,6 +26,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use crossbeam_channel::{unbounded, Receiver};
+use crossterm::event::EventStream;
+use futures::StreamExt;
 
 use crate::config::{Config, Dirs};
 use app::{App, AppOptions};
@@ -72,46 +75,84 @@ fn run_with(dirs: Dirs, config: Config, monitor: Option<PathBuf>) -> Result<(), 
 fn run_opts(opts: AppOptions) -> Result<(), TuiError> {
     let (tx, rx) = unbounded();
     terminal::install_panic_hook();
-    spawn_signal_watcher(tx.clone())?;
-    let mut term = terminal::enter()?;
-    let result = event_loop(&mut term, opts, tx, rx);
-    terminal::restore();
-    result
+    // One thread drives the UI; workers keep their own threads and report over `tx`.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async {
+        // Signal handlers first, so a SIGTERM during start-up still restores the terminal.
+        let signals = Signals::new()?;
+        let mut term = terminal::enter()?;
+        let result = event_loop(&mut term, opts, tx, rx, signals).await;
+        terminal::restore();
+        result
+    })
 }
 
-fn event_loop(
+/// One `select!` over terminal input, the workers' reports, a tick and the quit signals; each
+/// event is applied to the app, the queue is drained, then the screen is drawn once.
+async fn event_loop(
     term: &mut terminal::Term,
     opts: AppOptions,
     tx: EventSender,
     rx: Receiver<Event>,
+    mut signals: Signals,
 ) -> Result<(), TuiError> {
-    let mut app = App::new(opts, tx.clone());
+    let mut app = App::new(opts, tx);
     term.draw(|f| ui::draw(f, &mut app))?;
-    let input = InputReader::spawn(tx)?;
-    let ticker = crossbeam_channel::tick(TICK);
+    let mut reports = bridge(rx)?;
+    let mut input = Some(EventStream::new());
+    let mut ticker = tokio::time::interval(TICK);
+    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     while !app.quit {
-        let ev = crossbeam_channel::select! {
-            recv(rx) -> ev => match ev { Ok(ev) => ev, Err(_) => break },
-            recv(ticker) -> _ => Event::Tick,
+        let ev = tokio::select! {
+            ev = reports.recv() => match ev { Some(ev) => ev, None => break },
+            ev = next_input(&mut input) => match ev {
+                Some(Ok(ev)) => Event::Input(ev),
+                // The terminal is gone or unreadable: no more input, signals still quit.
+                Some(Err(_)) | None => { input = None; continue }
+            },
+            _ = ticker.tick() => Event::Tick,
+            () = signals.next() => Event::Terminate,
         };
         if is_suspend(&ev) {
-            input.pause(true);
+            // Stop reading before the shell takes the terminal, so no key is stolen from it.
+            drop(input.take());
             terminal::suspend(term)?;
-            input.pause(false);
+            input = Some(EventStream::new());
             term.draw(|f| ui::draw(f, &mut app))?;
             continue;
         }
         let mut redraw = app.handle(ev);
         // Drain what queued up meanwhile (probe reports, key repeats) before one redraw.
-        while let Ok(ev) = rx.try_recv() {
+        while let Ok(ev) = reports.try_recv() {
             redraw |= app.handle(ev);
         }
         if redraw && !app.quit {
             term.draw(|f| ui::draw(f, &mut app))?;
         }
     }
-    input.stop();
     Ok(())
+}
+
+/// The next terminal event; never ready while input is off (suspended or unreadable).
+async fn next_input(input: &mut Option<EventStream>) -> Option<std::io::Result<crossterm::event::Event>> {
+    match input {
+        Some(stream) => stream.next().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Workers run on plain threads and send on a crossbeam channel (the tests drive the app from
+/// it directly); one thread forwards it to the loop. It ends when the loop drops its receiver.
+fn bridge(rx: Receiver<Event>) -> std::io::Result<tokio::sync::mpsc::UnboundedReceiver<Event>> {
+    let (forward, reports) = tokio::sync::mpsc::unbounded_channel();
+    std::thread::Builder::new().name("reports".into()).spawn(move || {
+        while let Ok(ev) = rx.recv() {
+            if forward.send(ev).is_err() {
+                break;
+            }
+        }
+    })?;
+    Ok(reports)
 }
 
 fn is_suspend(ev: &Event) -> bool {
@@ -119,63 +160,28 @@ fn is_suspend(ev: &Event) -> bool {
     matches!(ev, Event::Input(Term::Key(k)) if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL))
 }
 
-/// Turns SIGTERM/SIGHUP/SIGINT into a clean quit (the loop then restores the terminal).
-fn spawn_signal_watcher(tx: EventSender) -> std::io::Result<()> {
-    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
-    let mut signals = signal_hook::iterator::Signals::new([SIGTERM, SIGHUP, SIGINT])?;
-    std::thread::Builder::new().name("signals".into()).spawn(move || {
-        if signals.forever().next().is_some() {
-            let _ = tx.send(Event::Terminate);
-        }
-    })?;
-    Ok(())
+/// SIGTERM, SIGHUP and SIGINT: a clean quit (the loop then restores the terminal).
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
 }
 
-/// Reads terminal input on its own thread; pausable so a suspended app does not steal keys.
-struct InputReader {
-    paused: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    stopped: std::sync::Arc<std::sync::atomic::AtomicBool>,
-}
-
-impl InputReader {
-    fn spawn(tx: EventSender) -> std::io::Result<Self> {
-        use std::sync::atomic::{AtomicBool, Ordering};
-        use std::sync::Arc;
-        let paused = Arc::new(AtomicBool::new(false));
-        let stopped = Arc::new(AtomicBool::new(false));
-        let (p, s) = (paused.clone(), stopped.clone());
-        std::thread::Builder::new().name("input".into()).spawn(move || {
-            while !s.load(Ordering::Relaxed) {
-                if p.load(Ordering::Relaxed) {
-                    std::thread::sleep(Duration::from_millis(20));
-                    continue;
-                }
-                match crossterm::event::poll(Duration::from_millis(50)) {
-                    Ok(true) => match crossterm::event::read() {
-                        Ok(ev) => {
-                            if tx.send(Event::Input(ev)).is_err() {
-                                break;
-                            }
-                        }
-                        Err(_) => break,
-                    },
-                    Ok(false) => {}
-                    Err(_) => break,
-                }
-            }
-        })?;
-        Ok(Self { paused, stopped })
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            hup: signal(SignalKind::hangup())?,
+            int: signal(SignalKind::interrupt())?,
+        })
     }
 
-    fn pause(&self, on: bool) {
-        self.paused.store(on, std::sync::atomic::Ordering::Relaxed);
-        if on {
-            // Let a read in progress finish before the terminal changes hands.
-            std::thread::sleep(Duration::from_millis(60));
+    async fn next(&mut self) {
+        tokio::select! {
+            _ = self.term.recv() => {}
+            _ = self.hup.recv() => {}
+            _ = self.int.recv() => {}
         }
-    }
-
-    fn stop(&self) {
-        self.stopped.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }

@@ -17,9 +17,15 @@ pub type Term = Terminal<CrosstermBackend<Stdout>>;
 pub fn enter() -> io::Result<Term> {
     terminal::enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste, cursor::Hide)?;
-    let mut term = Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    term.clear()?;
-    Ok(term)
+    fresh()
+}
+
+/// A cleared screen and a terminal whose first draw paints every cell. Not `Terminal::clear`:
+/// that asks the terminal for the cursor position, and after a resume from ctrl-z the answer may
+/// not be readable in time.
+fn fresh() -> io::Result<Term> {
+    execute!(io::stdout(), terminal::Clear(terminal::ClearType::All))?;
+    Terminal::new(CrosstermBackend::new(io::stdout()))
 }
 
 /// Gives the terminal back: safe to call more than once and from a panic hook.
@@ -46,5 +52,6 @@ pub fn suspend(term: &mut Term) -> io::Result<()> {
     // Execution continues here after SIGCONT.
     terminal::enable_raw_mode()?;
     execute!(io::stdout(), EnterAlternateScreen, EnableMouseCapture, EnableBracketedPaste, cursor::Hide)?;
-    term.clear()
+    *term = fresh()?;
+    Ok(())
 }
