@@ -93,7 +93,7 @@ const POOLS: [(i64, i64); 7] = [(2, 2), (2, 2), (2, 2), (2, 2), (2, 2), (2, 3), 
 /// layer2 work at full resolution (two thirds of the multiply-adds, most of the memory traffic)
 /// and pool time by 4 frames (64 ms). Sharing deeper layers is faster still but moves the
 /// embeddings more than shifting the paper's windows by the coarser grid would
-/// (`tests/model_windows.rs`).
+/// (`tests/lib/model_windows.rs`).
 const SHARED_BLOCKS: usize = 2;
 
 impl AudioCnnConfig {

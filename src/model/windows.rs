@@ -9,7 +9,7 @@
 //! window, which must end inside the clip). What still differs from
 //! [`WindowMode::Exact`] is the border: cut alone, a window's first and last mel frame reflect
 //! its own edge and each convolution pads it with zeros; inside a segment they see the real
-//! neighbouring audio. `tests/model_windows.rs` measures how far that moves the embeddings: about
+//! neighbouring audio. `tests/lib/model_windows.rs` measures how far that moves the embeddings: about
 //! as far as moving the paper's windows by one grid step does.
 //! Windows that do not overlap (clips longer than about 85 s) are their own segments, so long
 //! tracks cost what cutting them did.

@@ -1,0 +1,364 @@
+//! `storyscore index` and `storyscore search` end to end on generated audio with a freshly
+//! initialised model (structure and consistency, not mood quality), plus bad input.
+use crate::common;
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use storyscore::index::{ClipIndex, SearchError, Searcher};
+use storyscore::model::{EmotionModel, ModelConfig, Space};
+use tch::Device;
+
+fn storyscore(args: &[&str], stdin: Option<&[u8]>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_storyscore"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut pipe = child.stdin.take().unwrap();
+    if let Some(bytes) = stdin {
+        pipe.write_all(bytes).unwrap();
+    }
+    drop(pipe);
+    child.wait_with_output().unwrap()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn write_tone(path: &Path, freq: f32, seconds: f32) {
+    let spec = hound::WavSpec {
+        channels: 1,
+        sample_rate: 16_000,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).unwrap();
+    for n in 0..(seconds * 16_000.0) as usize {
+        let t = n as f32 / 16_000.0;
+        let env = 0.5 + 0.5 * (2.0 * std::f32::consts::PI * 2.0 * t).sin();
+        w.write_sample((0.3 * env * (2.0 * std::f32::consts::PI * freq * t).sin() * 32767.0) as i16).unwrap();
+    }
+    w.finalize().unwrap();
+}
+
+fn fresh_model(seed: i64, dir: &Path) -> EmotionModel {
+    tch::manual_seed(seed);
+    let mut model = EmotionModel::new(ModelConfig::paper(Space::ThreeBranch).unwrap(), Device::Cpu).unwrap();
+    model.save(dir).unwrap();
+    model
+}
+
+#[test]
+fn index_then_search_text_stdin_and_like() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let (model_dir, lib, index) =
+        (work.path().join("model"), work.path().join("lib"), work.path().join("idx"));
+    std::fs::create_dir(&lib).unwrap();
+    fresh_model(7, &model_dir);
+    for (i, freq) in [110.0, 440.0, 1760.0, 3000.0].iter().enumerate() {
+        write_tone(&lib.join(format!("tone{i}.wav")), *freq, 4.0 + i as f32);
+    }
+    std::fs::write(lib.join("corrupt.flac"), b"fLaC\0\0\0garbage").unwrap();
+    let (m, l, x) = (model_dir.to_str().unwrap(), lib.to_str().unwrap(), index.to_str().unwrap());
+
+    let out = storyscore(&["index", "--model", m, l, "--out", x, "--json"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let summary: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(summary["clips"], 4);
+    assert_eq!(summary["skipped"][0]["path"].as_str().unwrap(), lib.join("corrupt.flac").to_str().unwrap());
+
+    // The paper's one-by-one cut gives the same clips, a small shift away (tests/lib/model_windows.rs).
+    let exact = work.path().join("idx-exact");
+    let out =
+        storyscore(&["index", "--model", m, l, "--out", exact.to_str().unwrap(), "--exact-windows"], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let (shared, exact) = (ClipIndex::open(&index).unwrap(), ClipIndex::open(&exact).unwrap());
+    assert_eq!(exact.len(), 4);
+    for i in 0..4 {
+        let (a, b) = (shared.embedding(i).unwrap(), exact.embedding(i).unwrap());
+        let cosine: f32 = a.iter().zip(b).map(|(x, y)| x * y).sum();
+        assert!(cosine > 0.99, "clip {i}: cosine {cosine}");
+        // Tones of at most 5 s are one window; the windows of the 6- and 7-s ones overlap.
+        assert_eq!(a == b, i < 2, "clip {i}");
+    }
+
+    let out =
+        storyscore(&["search", "--index", x, "--top", "3", "--json", "The storm broke over the ship."], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["query"], "The storm broke over the ship.");
+    assert_eq!(r["space"], "three-branch");
+    let results = r["results"].as_array().unwrap();
+    assert_eq!(results.len(), 3);
+    for (i, hit) in results.iter().enumerate() {
+        assert_eq!(hit["rank"], i + 1);
+        assert!(hit["score"].as_f64().unwrap().abs() <= 1.0 + 1e-5);
+        assert!(hit["path"].as_str().unwrap().ends_with(".wav"));
+        let moods = hit["moods"].as_array().unwrap();
+        assert_eq!(moods.len(), 3);
+        assert!(moods[0][0].is_string() && moods[0][1].is_number());
+    }
+    let scores: Vec<f64> = results.iter().map(|h| h["score"].as_f64().unwrap()).collect();
+    assert!(scores.windows(2).all(|w| w[0] >= w[1]), "{scores:?}");
+
+    // stdin, per-sentence and the table.
+    let story = b"It was a dark night. The wolves howled.\n\nAt dawn the village sang.";
+    let out = storyscore(&["search", "--index", x, "--per-sentence", "-"], Some(story));
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("reads as:") && table.contains("tone") && table.contains("cosine"), "{table}");
+
+    // Music to music: a clip's own nearest neighbour is itself, at cosine 1.
+    let tone2 = lib.join("tone2.wav");
+    let out = storyscore(&["search", "--index", x, "--json", "--like", tone2.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["results"][0]["path"].as_str().unwrap(), tone2.to_str().unwrap());
+    assert!((r["results"][0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-4);
+
+    // A file outside the index is embedded on the fly, the same way the indexer does it.
+    let outside = work.path().join("outside.wav");
+    std::fs::copy(&tone2, &outside).unwrap();
+    let searcher = Searcher::open(&index, Device::Cpu).unwrap();
+    let fresh = searcher.like(&outside, 1).unwrap();
+    assert_eq!(fresh.results[0].path, tone2);
+    assert!((fresh.results[0].score - 1.0).abs() < 1e-4, "{}", fresh.results[0].score);
+
+    // A megabyte story: searched, with a notice that only the beginning was read.
+    let long = "The night was long and the rain would not stop. ".repeat(21_000);
+    let out = storyscore(&["search", "--index", x, "--top", "1", "-"], Some(long.as_bytes()));
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("note:") && stderr(&out).contains("beginning"), "{}", stderr(&out));
+
+    // An index built by another model is refused with both ids named.
+    let other = fresh_model(8, &work.path().join("other"));
+    let err = Searcher::with_model(&index, ClipIndex::open(&index).unwrap(), other).err().unwrap();
+    assert!(matches!(err, SearchError::ModelChanged { .. }));
+    assert!(err.to_string().contains("rebuild the index"), "{err}");
+}
+
+#[test]
+fn bad_queries_and_missing_index_fail_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("nope");
+    let m = missing.to_str().unwrap();
+    for (text, expect) in [("", "empty"), ("   ", "empty"), ("?!… 🎻🎻", "no words")] {
+        let out = storyscore(&["search", "--index", m, text], None);
+        assert_eq!(out.status.code(), Some(1), "{text:?}");
+        assert!(stderr(&out).contains(expect), "{text:?}: {}", stderr(&out));
+        assert!(!stderr(&out).contains("panicked"));
+    }
+    let out = storyscore(&["search", "--index", m, "-"], Some(b"\n\t\n"));
+    assert!(stderr(&out).contains("stdin") && stderr(&out).contains("empty"), "{}", stderr(&out));
+
+    let out = storyscore(&["search", "--index", m, "a calm morning"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no index at") && stderr(&out).contains("nope"), "{}", stderr(&out));
+
+    let out = storyscore(&["search", "--index", m, "--top", "0", "x"], None);
+    assert_eq!(out.status.code(), Some(2), "usage error: {}", stderr(&out));
+
+    // A damaged index: embeddings of the wrong shape.
+    let idx = dir.path().join("idx");
+    let index = ClipIndex::new("model-a", Space::ThreeBranch, 4);
+    index.save(&idx).unwrap();
+    std::fs::write(idx.join("embeddings.npy"), b"not numpy").unwrap();
+    let out = storyscore(&["search", "--index", idx.to_str().unwrap(), "hello"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("embeddings.npy"), "{}", stderr(&out));
+
+    let out = storyscore(&["index", "--model", m, "/definitely/not/here"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("nope"), "{}", stderr(&out));
+}
+
+/// A temp folder with a fresh model (`model/`) and an empty library folder (`lib/`), or `None`
+/// (printed) without MiniLM.
+fn model_and_library(seed: i64) -> Option<(tempfile::TempDir, std::path::PathBuf, std::path::PathBuf)> {
+    common::minilm_dir()?;
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    fresh_model(seed, &model_dir);
+    let lib = dir.path().join("lib");
+    std::fs::create_dir(&lib).unwrap();
+    Some((dir, model_dir, lib))
+}
+
+/// A `.npy` whose header dict does not parse (`{garbage}`), padded as numpy pads.
+fn garbage_npy() -> Vec<u8> {
+    let mut dict = b"{garbage}".to_vec();
+    while !(10 + dict.len() + 1).is_multiple_of(64) {
+        dict.push(b' ');
+    }
+    dict.push(b'\n');
+    let mut out = b"\x93NUMPY\x01\x00".to_vec();
+    out.extend((dict.len() as u16).to_le_bytes());
+    out.extend(dict);
+    out.extend([0u8; 64]);
+    out
+}
+
+#[test]
+fn index_reports_every_bad_file_on_one_line() {
+    let Some((dir, model_dir, lib)) = model_and_library(3) else { return };
+    write_tone(&lib.join("good.wav"), 440.0, 2.0);
+    std::fs::write(lib.join("empty.wav"), b"").unwrap();
+    std::fs::write(lib.join("text.mp3"), b"Chapter one. It was a dark and stormy night.\n").unwrap();
+    let noise: Vec<u8> = (0..20_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8).collect();
+    std::fs::write(lib.join("noise.ogg"), noise).unwrap();
+    write_tone(&lib.join("trunc.wav"), 330.0, 3.0);
+    let whole = std::fs::read(lib.join("trunc.wav")).unwrap();
+    std::fs::write(lib.join("trunc.wav"), &whole[..44 + 2 * 2400]).unwrap();
+    std::fs::write(lib.join("bad.npy"), garbage_npy()).unwrap();
+    let (m, l) = (model_dir.to_str().unwrap(), lib.to_str().unwrap());
+
+    let out_dir = dir.path().join("idx");
+    let out = storyscore(&["index", "--model", m, l, "--out", out_dir.to_str().unwrap(), "--json"], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["clips"], 2, "{report}");
+    let listed = |key: &str| -> Vec<(String, String)> {
+        report[key]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| (f["path"].as_str().unwrap().to_string(), f["reason"].as_str().unwrap().to_string()))
+            .collect()
+    };
+    let (skipped, warnings) = (listed("skipped"), listed("warnings"));
+    let names = |files: &[(String, String)]| -> Vec<String> {
+        files.iter().map(|(p, _)| Path::new(p).file_name().unwrap().to_string_lossy().into_owned()).collect()
+    };
+    assert_eq!(names(&skipped), ["bad.npy", "empty.wav", "noise.ogg", "text.mp3"], "{skipped:?}");
+    assert_eq!(names(&warnings), ["trunc.wav"]);
+    assert!(
+        warnings[0].1.contains("header says 3.00 s, 0.15 s decodable; indexed what was there"),
+        "{warnings:?}"
+    );
+    for (path, reason) in skipped.iter().chain(&warnings) {
+        let name = Path::new(path).file_name().unwrap().to_string_lossy().into_owned();
+        assert!(!reason.contains('\n') && !reason.contains(&name), "{path}: {reason:?}");
+        assert!(!reason.is_empty() && reason.len() < 200, "{path}: {reason:?}");
+    }
+
+    // The text summary: one line per file, the path once.
+    let out =
+        storyscore(&["index", "--model", m, l, "--out", dir.path().join("idx2").to_str().unwrap()], None);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    for name in ["bad.npy", "empty.wav", "noise.ogg", "text.mp3", "trunc.wav"] {
+        let lines: Vec<&str> = text.lines().filter(|l| l.contains(name)).collect();
+        assert_eq!(lines.len(), 1, "{name}: {text}");
+        assert_eq!(lines[0].matches(name).count(), 1, "{name}: {text}");
+    }
+
+    // --on-damaged skip leaves the cut file out.
+    let idx3 = dir.path().join("idx3");
+    let args = ["index", "--model", m, l, "--out", idx3.to_str().unwrap(), "--json", "--on-damaged", "skip"];
+    let out = storyscore(&args, None);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        (report["clips"].as_u64(), report["skipped"].as_array().unwrap().len()),
+        (Some(1), 5),
+        "{report}"
+    );
+    assert!(report["warnings"].as_array().unwrap().is_empty());
+}
+
+/// Two writers on one index: a second run started while the first holds the lock waits for it
+/// (or, with --no-wait, says who holds it and exits 1), and the index ends with both libraries.
+#[test]
+fn two_writers_on_one_index_take_turns() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let model_dir = dir.path().join("model");
+    fresh_model(4, &model_dir);
+    let (a, b) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir(&a).unwrap();
+    std::fs::create_dir(&b).unwrap();
+    for i in 0..24 {
+        write_tone(&a.join(format!("a{i:02}.wav")), 200.0 + 20.0 * i as f32, 10.0);
+    }
+    for i in 0..2 {
+        write_tone(&b.join(format!("b{i}.wav")), 700.0 + 50.0 * i as f32, 2.0);
+    }
+    let idx = dir.path().join("idx");
+    let run = |lib: &Path, extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_storyscore"))
+            .args(["index", "--model", model_dir.to_str().unwrap(), lib.to_str().unwrap()])
+            .args(["--out", idx.to_str().unwrap()])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let first = run(&a, &[]);
+    let stamp = format!("pid {}", first.id());
+    let lock = idx.join(".writer.lock");
+    let start = std::time::Instant::now();
+    while !std::fs::read_to_string(&lock).is_ok_and(|t| t.contains(&stamp)) {
+        assert!(start.elapsed().as_secs() < 120, "the first writer never took the lock");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    let refused = run(&b, &["--no-wait"]);
+    let second = run(&b, &[]);
+    let refused = refused.wait_with_output().unwrap();
+    let (first, second) = (first.wait_with_output().unwrap(), second.wait_with_output().unwrap());
+    assert_eq!(first.status.code(), Some(0), "{}", stderr(&first));
+    assert_eq!(second.status.code(), Some(0), "{}", stderr(&second));
+    assert!(stderr(&second).contains("waiting"), "the second writer waited: {}", stderr(&second));
+    assert_eq!(refused.status.code(), Some(1), "{}", stderr(&refused));
+    let why = stderr(&refused);
+    assert!(why.contains("being written by") && why.contains(&stamp), "{why}");
+    assert_eq!(why.trim().lines().count(), 1, "{why}");
+    let index = ClipIndex::open(&idx).unwrap();
+    assert_eq!(index.len(), 26, "the index holds both libraries");
+}
+
+/// A write that fails mid-way (a file-size limit, as a full disk does) gives one clear line,
+/// leaves the previous index as it was and no temp file behind.
+#[test]
+fn failed_write_keeps_the_previous_index_and_no_temp_file() {
+    let Some((dir, model_dir, lib)) = model_and_library(5) else { return };
+    for i in 0..2 {
+        write_tone(&lib.join(format!("t{i}.wav")), 300.0 + 100.0 * i as f32, 2.0);
+    }
+    let idx = dir.path().join("idx");
+    let (m, l, o) = (model_dir.to_str().unwrap(), lib.to_str().unwrap(), idx.to_str().unwrap());
+    assert_eq!(storyscore(&["index", "--model", m, l, "--out", o], None).status.code(), Some(0));
+    let before = ClipIndex::open(&idx).unwrap();
+    for i in 2..40 {
+        write_tone(&lib.join(format!("t{i}.wav")), 300.0 + 10.0 * i as f32, 2.0);
+    }
+    // 16 KB: the chunk embeddings of 40 clips (40 × 16 × 64 floats) do not fit.
+    let script = format!(
+        "ulimit -f 16 && exec '{}' index --model '{m}' '{l}' --out '{o}'",
+        env!("CARGO_BIN_EXE_storyscore")
+    );
+    let out = Command::new("bash").args(["-c", &script]).output().unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let why = stderr(&out);
+    assert!(why.contains("cannot write") && why.contains(o), "{why}");
+    assert_eq!(why.trim().lines().count(), 1, "{why}");
+    let after = ClipIndex::open(&idx).unwrap();
+    assert_eq!(after.len(), before.len());
+    assert_eq!(after.embeddings(), before.embeddings());
+    let temps: Vec<_> = std::fs::read_dir(&idx)
+        .unwrap()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .map(|e| e.path())
+        .collect();
+    assert!(temps.is_empty(), "{temps:?}");
+}

@@ -1,0 +1,129 @@
+//! `EmotionModel` end to end on the installed MiniLM: the five spaces, save/load, ids, errors.
+use crate::common;
+
+use storyscore::model::{EmotionModel, ModelConfig, Space};
+use tch::{Device, Kind, Tensor};
+
+fn mel(batch: i64) -> Tensor {
+    Tensor::randn([batch, 128, 313], tch::kind::FLOAT_CPU) * 20.0 - 40.0
+}
+
+fn max_abs_diff(a: &Tensor, b: &Tensor) -> f64 {
+    (a - b).abs().max().double_value(&[])
+}
+
+#[test]
+fn three_branch_embeds_texts_audio_and_moods() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    tch::manual_seed(0);
+    let model = EmotionModel::new(ModelConfig::paper(Space::ThreeBranch).unwrap(), Device::Cpu).unwrap();
+    assert_eq!(model.embed_dim(), 64);
+    let texts =
+        model.embed_texts(&["I won the prize and danced all night.", "", "She wept at the grave."]).unwrap();
+    assert_eq!(texts.size(), [3, 64]);
+    // Order is the input order, whatever the batching: one text alone gives the same row.
+    let alone = model.embed_texts(&["She wept at the grave."]).unwrap();
+    assert!(max_abs_diff(&alone.get(0), &texts.get(2)) < 1e-5);
+    let song = tch::no_grad(|| model.embed_audio_mel(&mel(16), false)).unwrap();
+    assert_eq!(song.size(), [16, 64]);
+    let (moods, anchors) = model.mood_anchors().unwrap();
+    assert_eq!(moods, ["angry", "exciting", "funny", "happy", "sad", "scary", "tender"]);
+    assert_eq!(anchors.size(), [7, 64]);
+    assert_eq!(model.similarity(&texts, &song).unwrap().size(), [3, 16]);
+    assert!(model.similarity(&texts, &Tensor::zeros([2, 5], tch::kind::FLOAT_CPU)).is_err());
+    // Frozen encoder by default: only CNN and heads train (1,439,426 + text 57,792 + tag 15,040).
+    let trainable: i64 = model.trainable_variables().iter().map(|t| t.numel() as i64).sum();
+    assert_eq!(trainable, 1_439_426 + 57_792 + 15_040);
+}
+
+#[test]
+fn save_and_load_round_trip_and_ids_follow_the_weights() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    tch::manual_seed(1);
+    let dir = tempfile::tempdir().unwrap();
+    let mut model = EmotionModel::new(ModelConfig::paper(Space::ThreeBranch).unwrap(), Device::Cpu).unwrap();
+    let id = model.save(dir.path()).unwrap();
+    assert_eq!(id, model.id());
+    let toml = std::fs::read_to_string(dir.path().join("model.toml")).unwrap();
+    assert!(toml.contains("space = \"three-branch\"") && toml.contains(&id), "{toml}");
+    let loaded = EmotionModel::load(dir.path(), Device::Cpu).unwrap();
+    assert_eq!(loaded.id(), id);
+    let x = mel(2);
+    let (a, b) = tch::no_grad(|| {
+        (model.embed_audio_mel(&x, false).unwrap(), loaded.embed_audio_mel(&x, false).unwrap())
+    });
+    assert_eq!(max_abs_diff(&a, &b), 0.0);
+    let texts = ["a quiet farewell"];
+    assert_eq!(max_abs_diff(&model.embed_texts(&texts).unwrap(), &loaded.embed_texts(&texts).unwrap()), 0.0);
+    // The encoder is not fine-tuned: its weights stay out of the file, the reference names are in.
+    let names: Vec<String> = Tensor::read_safetensors(dir.path().join("model.safetensors"))
+        .unwrap()
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    assert!(names.iter().all(|n| !n.starts_with("bert.")));
+    for n in [
+        "layer1.conv.weight",
+        "song_fc1.weight",
+        "text_fc1.weight",
+        "tag_fc1.weight",
+        "layer8.bn.num_batches_tracked",
+    ] {
+        assert!(names.iter().any(|m| m == n), "{n} missing");
+    }
+    // Changing one weight changes the id on the next save.
+    let _ = tch::no_grad(|| model.var_store().variables()["song_fc2.bias"].shallow_clone().fill_(0.5));
+    let id2 = model.save(dir.path()).unwrap();
+    assert_ne!(id, id2);
+}
+
+#[test]
+fn every_space_builds_with_its_dimensions() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    for (space, dim) in [(Space::TwoBranch, 64), (Space::Va, 2), (Space::W2v, 50), (Space::Classify, 7)] {
+        let model = EmotionModel::new(ModelConfig::paper(space).unwrap(), Device::Cpu).unwrap();
+        assert_eq!(model.embed_dim(), dim, "{space}");
+        let text = model.embed_texts(&["joy", "fear"]).unwrap();
+        assert_eq!(text.size(), [2, dim], "{space}");
+        let (_, anchors) = model.mood_anchors().unwrap();
+        assert_eq!(anchors.size(), [7, dim], "{space}");
+        assert!(model.embed_tags(&Tensor::zeros([2, 50], tch::kind::FLOAT_CPU), false).is_err());
+        if space == Space::Classify {
+            // A probability vector over the song moods: rows sum to one.
+            let sums = text.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+            assert!(max_abs_diff(&sums, &Tensor::ones([2], tch::kind::FLOAT_CPU)) < 1e-5);
+            let song = tch::no_grad(|| model.embed_audio_mel(&mel(2), false)).unwrap();
+            assert!(song.min().double_value(&[]) >= 0.0 && song.max().double_value(&[]) <= 1.0);
+        }
+    }
+}
+
+#[test]
+fn bad_inputs_are_errors() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let model = EmotionModel::new(ModelConfig::paper(Space::TwoBranch).unwrap(), Device::Cpu).unwrap();
+    assert!(model.embed_audio_mel(&mel(1), true).unwrap_err().to_string().contains("at least 2"));
+    assert!(model.embed_audio_mel(&Tensor::zeros([1, 128, 10], tch::kind::FLOAT_CPU), false).is_err());
+    assert!(model.embed_text_features(&Tensor::zeros([2, 100], tch::kind::FLOAT_CPU), false).is_err());
+    let empty = tempfile::tempdir().unwrap();
+    let err = EmotionModel::load(empty.path(), Device::Cpu).unwrap_err().to_string();
+    assert!(err.contains("not a model"), "{err}");
+    std::fs::write(empty.path().join("model.toml"), "space = \"four-branch\"\n").unwrap();
+    std::fs::write(empty.path().join("model.safetensors"), b"garbage").unwrap();
+    let err = EmotionModel::load(empty.path(), Device::Cpu).unwrap_err().to_string();
+    assert!(err.contains("model.toml") && err.contains("four-branch"), "{err}");
+    // A valid config with corrupt weights names the weights file.
+    let mut cfg = ModelConfig::paper(Space::TwoBranch).unwrap();
+    cfg.id.clear();
+    std::fs::write(empty.path().join("model.toml"), cfg.to_toml().unwrap()).unwrap();
+    let err = EmotionModel::load(empty.path(), Device::Cpu).unwrap_err().to_string();
+    assert!(err.contains("model.safetensors"), "{err}");
+}
