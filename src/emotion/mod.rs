@@ -34,8 +34,6 @@ pub enum EmotionError {
     UnknownMapping(String),
     #[error("unknown mood vocabulary {0:?} (expected audioset, isear, alm, goemotions, goemotions-original, story or 4q)")]
     UnknownVocabulary(String),
-    #[error(transparent)]
-    Data(Box<crate::data::DataError>),
     #[error("shipped table data/{file} is invalid: {message}")]
     Shipped { file: &'static str, message: String },
 }

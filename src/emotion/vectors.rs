@@ -6,7 +6,7 @@ use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 
 use super::EmotionError;
-use crate::data::npy;
+use ndarray_npy::{ReadNpyError, ReadNpyExt};
 
 /// Word → vector, all of one dimension, stored row-major in one buffer.
 #[derive(Debug, Clone)]
@@ -36,40 +36,26 @@ impl WordVectors {
         let vocab_path = dir.join("vocab.txt");
         let vocab = std::fs::read_to_string(&vocab_path).map_err(|e| EmotionError::io(&vocab_path, e))?;
         let words: Vec<String> = vocab.lines().map(str::to_string).collect();
-        let bytes = std::fs::read(&npy_path).map_err(|e| EmotionError::io(&npy_path, e))?;
-        let (header, offset) = npy::parse_header(&bytes, &npy_path).map_err(boxed)?;
-        let [rows, dim] = header.shape[..] else {
-            return Err(EmotionError::format(
-                &npy_path,
-                format!("shape {:?}, expected [words, dim]", header.shape),
-            ));
-        };
-        if header.descr != "<f4" {
-            return Err(EmotionError::format(
-                &npy_path,
-                format!("dtype {:?}, expected \"<f4\"", header.descr),
-            ));
-        }
+        let file = std::fs::File::open(&npy_path).map_err(|e| EmotionError::io(&npy_path, e))?;
+        let array = ndarray::Array2::<f32>::read_npy(std::io::BufReader::new(file)).map_err(|e| {
+            let message = match e {
+                ReadNpyError::Io(e) => return EmotionError::io(&npy_path, e),
+                ReadNpyError::WrongNdim(_, found) => format!("{found}-d array, expected [words, dim]"),
+                ReadNpyError::WrongDescriptor(d) => {
+                    format!("dtype {:?}, expected \"<f4\"", d.to_string().trim_matches('\''))
+                }
+                ReadNpyError::MissingData => "truncated data".to_string(),
+                other => other.to_string(),
+            };
+            EmotionError::format(&npy_path, message)
+        })?;
+        let (rows, dim) = array.dim();
         if rows != words.len() {
             let msg = format!("{rows} vectors but {} has {} words", vocab_path.display(), words.len());
             return Err(EmotionError::format(&npy_path, msg));
         }
-        let body = &bytes[offset..];
-        let need = rows.checked_mul(dim).and_then(|n| n.checked_mul(4)).filter(|n| *n <= body.len());
-        let Some(need) = need else {
-            return Err(EmotionError::format(&npy_path, "truncated data"));
-        };
-        let values = body[..need].chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]]));
-        let data = if header.fortran_order {
-            // Column-major on disk: element (r, c) sits at c * rows + r.
-            let mut data = vec![0.0; rows * dim];
-            for (k, x) in values.enumerate() {
-                data[(k % rows) * dim + k / rows] = x;
-            }
-            data
-        } else {
-            values.collect()
-        };
+        // Row-major whichever order the file was written in.
+        let data = array.as_standard_layout().iter().copied().collect();
         Self::from_parts(words, dim, data, &npy_path)
     }
 
@@ -197,8 +183,4 @@ fn parse_count_dim(line: &str) -> Option<(usize, usize)> {
     let count = it.next()?.parse().ok()?;
     let dim = it.next()?.parse().ok()?;
     it.next().is_none().then_some((count, dim))
-}
-
-fn boxed(e: crate::data::DataError) -> EmotionError {
-    EmotionError::Data(Box::new(e))
 }
