@@ -1,6 +1,7 @@
 //! A reader for numpy `.npy` files: numeric arrays, `<U..` (UTF-32) strings and object arrays,
 //! whose payload is a pickle of the array itself (read as data, never executed).
 
+use std::io::Read;
 use std::path::Path;
 
 use super::pickle::{self, PickledArray};
@@ -74,6 +75,31 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<(NpyHeader, usize), Dat
     let shape = parse_shape(text).ok_or_else(|| bad("header has no valid 'shape'"))?;
     shape.iter().try_fold(1usize, |acc, d| acc.checked_mul(*d)).ok_or_else(|| bad("shape overflows"))?;
     Ok((NpyHeader { descr, fortran_order, shape }, end))
+}
+
+/// Reads only the header from the start of `reader` (an open file), leaving the data unread.
+/// → (header, data offset)
+pub fn read_header(reader: &mut impl Read, path: &Path) -> Result<(NpyHeader, usize), DataError> {
+    let truncated = |_| DataError::format(path, "not a valid .npy file: truncated header");
+    let mut bytes = Vec::with_capacity(12);
+    reader.by_ref().take(10).read_to_end(&mut bytes).map_err(|e| DataError::io(path, e))?;
+    if bytes.len() < 10 || &bytes[..6] != MAGIC {
+        return parse_header(&bytes, path); // says the magic is missing
+    }
+    let len = match bytes[6] {
+        1 => usize::from(u16::from_le_bytes([bytes[8], bytes[9]])),
+        2 | 3 => {
+            bytes.resize(12, 0);
+            reader.read_exact(&mut bytes[10..]).map_err(truncated)?;
+            u32::from_le_bytes([bytes[8], bytes[9], bytes[10], bytes[11]]) as usize
+        }
+        // parse_header names what is wrong.
+        _ => 0,
+    };
+    let start = bytes.len();
+    bytes.resize(start + len, 0);
+    reader.read_exact(&mut bytes[start..]).map_err(truncated)?;
+    parse_header(&bytes, path)
 }
 
 /// Parses a whole `.npy` image; `path` only names the source in errors.

@@ -6,7 +6,7 @@
 //! new rows in memory and copies untouched ones from the old file when it saves.
 
 use std::fs::File;
-use std::io::{Read, Write};
+use std::io::Write;
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -79,7 +79,7 @@ impl ChunkTable {
             Err(source) => return Err(IndexError::Read { path: path.to_path_buf(), source }),
         };
         let invalid = |message: String| IndexError::Invalid { path: path.to_path_buf(), message };
-        let (shape, data_offset) = read_header(&file).map_err(invalid)?;
+        let (shape, data_offset) = read_header(&file, path)?;
         if shape != [clips, per_clip, dim] {
             return Err(invalid(format!(
                 "shape {shape:?}, expected [{clips}, {per_clip}, {dim}] (clips × chunks × dim); \
@@ -218,50 +218,17 @@ fn header(shape: &[usize]) -> Vec<u8> {
     out
 }
 
-/// Reads an `.npy` header of a little-endian float32 C-order array. → (shape, data offset)
-fn read_header(mut file: &File) -> Result<(Vec<usize>, u64), String> {
-    let mut lead = [0u8; 8];
-    file.read_exact(&mut lead).map_err(|e| format!("not a .npy file: {e}"))?;
-    if &lead[..6] != NPY_MAGIC {
-        return Err("not a .npy file (bad magic)".into());
+/// Reads the `.npy` header of a little-endian float32 C-order array. → (shape, data offset)
+fn read_header(mut file: &File, path: &Path) -> Result<(Vec<usize>, u64), IndexError> {
+    let (header, offset) = crate::data::npy::read_header(&mut file, path)?;
+    let invalid = |message: String| IndexError::Invalid { path: path.to_path_buf(), message };
+    if header.descr != "<f4" {
+        return Err(invalid(format!("dtype {:?}, expected little-endian float32 (\"<f4\")", header.descr)));
     }
-    let (len, prefix) = match lead[6] {
-        1 => {
-            let mut n = [0u8; 2];
-            file.read_exact(&mut n).map_err(|e| format!("truncated .npy header: {e}"))?;
-            (usize::from(u16::from_le_bytes(n)), 10)
-        }
-        2 | 3 => {
-            let mut n = [0u8; 4];
-            file.read_exact(&mut n).map_err(|e| format!("truncated .npy header: {e}"))?;
-            (u32::from_le_bytes(n) as usize, 12)
-        }
-        v => return Err(format!("unsupported .npy version {v}")),
-    };
-    let mut dict = vec![0u8; len];
-    file.read_exact(&mut dict).map_err(|e| format!("truncated .npy header: {e}"))?;
-    let dict = String::from_utf8_lossy(&dict);
-    let field = |key: &str| -> Option<String> {
-        let at = dict.find(&format!("'{key}'"))? + key.len() + 2;
-        let rest = dict[at..].trim_start().strip_prefix(':')?.trim_start();
-        let end = if rest.starts_with('(') { rest.find(')')? + 1 } else { rest.find([',', '}'])? };
-        Some(rest[..end].trim().to_string())
-    };
-    if field("descr").as_deref() != Some("'<f4'") {
-        return Err(format!("dtype {:?}, expected little-endian float32 ('<f4')", field("descr")));
+    if header.fortran_order {
+        return Err(invalid("Fortran-order array, expected C order".into()));
     }
-    if field("fortran_order").as_deref() != Some("False") {
-        return Err("Fortran-order array, expected C order".into());
-    }
-    let shape = field("shape").ok_or("the header has no shape")?;
-    let shape = shape
-        .trim_matches(['(', ')'])
-        .split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<usize>().map_err(|_| format!("bad shape {shape}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok((shape, (prefix + len) as u64))
+    Ok((header.shape, offset as u64))
 }
 
 #[cfg(test)]
@@ -275,7 +242,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.npy");
         std::fs::write(&p, &h).unwrap();
-        let (shape, offset) = read_header(&File::open(&p).unwrap()).unwrap();
+        let (shape, offset) = read_header(&File::open(&p).unwrap(), &p).unwrap();
         assert_eq!((shape, offset), (vec![3, 16, 64], h.len() as u64));
     }
 

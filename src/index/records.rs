@@ -44,6 +44,9 @@ pub enum IndexError {
     NonFinite { path: PathBuf },
     #[error("index search: {0}")]
     TopK(#[from] topk::TopKError),
+    /// A file of the index that is not a valid `.npy` (the message names it).
+    #[error(transparent)]
+    Npy(#[from] crate::data::DataError),
     #[error("index {dir} is being written by {holder}; try again when it is done (or leave out --no-wait to wait)")]
     Locked { dir: PathBuf, holder: String },
 }
