@@ -3,6 +3,19 @@
 //! Data flows one way: files → datasets → front ends (mel, tokens) → models → embeddings →
 //! index → search and the terminal app. The method is Won et al., "Emotion Embedding Spaces
 //! for Matching Music to Stories" (ISMIR 2021).
+//!
+//! The modules are layered; each may use only the layers below it ([`LAYERS`], lowest first;
+//! a unit test fails on an upward `crate::` path):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | 0 basics | `heap`, `logging`, `config`, `metrics` |
+//! | 1 front ends | `audio`, `cache`, `emotion`, `text`, `monitor` |
+//! | 2 datasets and models | `data`, `model` |
+//! | 3 computed once | `features` (cached text features, clip embeddings), `index` |
+//! | 4 training | `train` |
+//! | 5 evaluation | `eval` (reads run directories) |
+//! | 6 the app | `tui` (the CLI lives in the binary, above everything) |
 
 pub mod audio;
 pub mod cache;
@@ -10,11 +23,110 @@ pub mod config;
 pub mod data;
 pub mod emotion;
 pub mod eval;
+pub mod features;
 pub mod heap;
 pub mod index;
 pub mod logging;
+pub mod metrics;
 pub mod model;
 pub mod monitor;
 pub mod text;
 pub mod train;
 pub mod tui;
+
+/// Library modules, lowest layer first: a module may use only modules listed before it.
+pub const LAYERS: [&str; 16] = [
+    "heap", "logging", "config", "metrics", "audio", "cache", "emotion", "text", "monitor", "data", "model",
+    "features", "index", "train", "eval", "tui",
+];
+
+#[cfg(test)]
+mod layering {
+    use std::collections::BTreeSet;
+    use std::path::Path;
+
+    /// The top-level modules named by `crate::` paths in `text` (`crate::a::b`, `crate::{a, b}`).
+    fn imports(text: &str) -> BTreeSet<String> {
+        let mut out = BTreeSet::new();
+        for (i, _) in text.match_indices("crate::") {
+            let rest = &text[i + "crate::".len()..];
+            let names: Vec<&str> = match rest.strip_prefix('{') {
+                Some(group) => {
+                    let mut depth = 0;
+                    let end = group
+                        .char_indices()
+                        .find(|&(_, c)| {
+                            depth += i32::from(c == '{') - i32::from(c == '}');
+                            depth < 0
+                        })
+                        .map_or(group.len(), |(j, _)| j);
+                    let mut parts = Vec::new();
+                    let (mut depth, mut start) = (0, 0);
+                    for (j, c) in group[..end].char_indices() {
+                        match c {
+                            '{' => depth += 1,
+                            '}' => depth -= 1,
+                            ',' if depth == 0 => {
+                                parts.push(group[start..j].trim());
+                                start = j + 1;
+                            }
+                            _ => {}
+                        }
+                    }
+                    parts.push(group[start..end].trim());
+                    parts
+                }
+                None => vec![rest],
+            };
+            for n in names {
+                let ident: String = n.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+                if !ident.is_empty() {
+                    out.insert(ident);
+                }
+            }
+        }
+        out
+    }
+
+    fn sources(path: &Path, out: &mut Vec<std::path::PathBuf>) {
+        if path.is_dir() {
+            for e in std::fs::read_dir(path).unwrap().flatten() {
+                sources(&e.path(), out);
+            }
+        } else if path.is_file() && path.extension().is_some_and(|e| e == "rs") {
+            out.push(path.to_path_buf());
+        }
+    }
+
+    #[test]
+    fn no_module_uses_a_layer_above_it() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let rank = |m: &str| super::LAYERS.iter().position(|l| *l == m);
+        let mut upward = Vec::new();
+        for (level, module) in super::LAYERS.iter().enumerate() {
+            let mut files = Vec::new();
+            sources(&src.join(module), &mut files);
+            sources(&src.join(format!("{module}.rs")), &mut files);
+            assert!(!files.is_empty(), "no sources for module {module}");
+            for f in files {
+                let text = std::fs::read_to_string(&f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                for m in imports(&text) {
+                    match rank(&m) {
+                        Some(r) if r > level => upward.push(format!("{}: crate::{m}", f.display())),
+                        None if src.join(&m).is_dir() || src.join(format!("{m}.rs")).is_file() => {
+                            upward.push(format!("{}: crate::{m} (module missing from LAYERS)", f.display()))
+                        }
+                        _ => {}
+                    }
+                }
+            }
+        }
+        assert!(upward.is_empty(), "upward imports:\n{}", upward.join("\n"));
+    }
+
+    #[test]
+    fn import_scan_reads_paths_and_groups() {
+        let found = imports("use crate::a::b;\nuse crate::{c::{d, e}, f};\nlet x = crate::g::h();");
+        assert_eq!(found.into_iter().collect::<Vec<_>>(), ["a", "c", "f", "g"]);
+    }
+}

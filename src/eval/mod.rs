@@ -1,7 +1,7 @@
 //! Evaluation: the paper's metrics, baselines and the table `storyscore eval` prints.
 
-pub mod embed;
-pub mod metrics;
+pub use crate::features::clips as embed;
+pub use crate::metrics;
 pub mod probe;
 pub mod protocol;
 pub mod runner;

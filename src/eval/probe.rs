@@ -85,7 +85,7 @@ pub fn clip_features(
         .map(|(n, _)| n)
         .collect();
     let paths: Vec<&Path> = items.iter().filter_map(|&n| music.items[n].content.audio_path()).collect();
-    let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
+    let werr = RunError::Weights;
     let front = model.front_end();
     let mean = |t: Tensor| t.mean_dim([0i64].as_slice(), false, Kind::Float).to_device(Device::Cpu);
     let rows: Vec<Tensor> = if model.musicnn().is_some() {

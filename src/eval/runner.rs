@@ -11,8 +11,8 @@ use super::protocol::{EvalSet, Selection, View};
 use super::table::EvalRow;
 use crate::cache::Caches;
 use crate::emotion::Mapping;
+use crate::features::text::{cache_path, text_features};
 use crate::model::{EmotionModel, Space, WindowMode};
-use crate::train::text_features::{cache_path, text_features};
 use crate::train::RunError;
 
 /// Errors of an evaluation; each names the model, data or metric at fault.
@@ -20,12 +20,20 @@ use crate::train::RunError;
 pub enum EvalError {
     #[error("{0}")]
     Run(#[from] RunError),
+    #[error(transparent)]
+    Features(Box<crate::features::FeatureError>),
     #[error("model {path}: {message}")]
     Model { path: PathBuf, message: String },
     #[error("{what}: {source}")]
     Metrics { what: String, source: MetricsError },
     #[error("nothing to evaluate: {0}")]
     Empty(String),
+}
+
+impl From<crate::features::FeatureError> for EvalError {
+    fn from(e: crate::features::FeatureError) -> Self {
+        Self::Features(Box::new(e))
+    }
 }
 
 /// What to evaluate and how.

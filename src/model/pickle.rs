@@ -9,6 +9,26 @@ use std::collections::HashMap;
 
 use tch::Kind;
 
+/// Why a pickle was not read.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum PickleError {
+    #[error("pickle truncated at byte {0}")]
+    Truncated(usize),
+    #[error("pickle stack underflow at byte {0}")]
+    Underflow(usize),
+    /// A global outside the whitelist, or a call the reader will not make.
+    #[error("refusing {0}")]
+    Refused(String),
+    #[error("unsupported pickle {0}")]
+    Unsupported(String),
+    #[error("malformed pickle: {0}")]
+    Malformed(String),
+}
+
+fn malformed(what: impl Into<String>) -> PickleError {
+    PickleError::Malformed(what.into())
+}
+
 /// A global the reader accepts.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Global {
@@ -61,7 +81,7 @@ impl Value {
     }
 }
 
-fn global(module: &str, name: &str) -> Result<Global, String> {
+fn global(module: &str, name: &str) -> Result<Global, PickleError> {
     let storage = |kind| Ok(Global::Storage(kind));
     match (module, name) {
         ("collections", "OrderedDict") => Ok(Global::OrderedDict),
@@ -77,39 +97,41 @@ fn global(module: &str, name: &str) -> Result<Global, String> {
         ("torch", "CharStorage") => storage(Kind::Int8),
         ("torch", "ByteStorage") => storage(Kind::Uint8),
         ("torch", "BoolStorage") => storage(Kind::Bool),
-        _ => Err(format!("refusing pickled global {module}.{name} (only tensors and dicts are read)")),
+        _ => Err(PickleError::Refused(format!(
+            "pickled global {module}.{name} (only tensors and dicts are read)"
+        ))),
     }
 }
 
-fn ints(v: &Value, what: &str) -> Result<Vec<i64>, String> {
+fn ints(v: &Value, what: &str) -> Result<Vec<i64>, PickleError> {
     match v {
         Value::Tuple(items) | Value::List(items) => items
             .iter()
             .map(|x| match x {
                 Value::Int(i) => Ok(*i),
-                _ => Err(format!("{what}: expected integers")),
+                _ => Err(malformed(format!("{what}: expected integers"))),
             })
             .collect(),
-        _ => Err(format!("{what}: expected a tuple")),
+        _ => Err(malformed(format!("{what}: expected a tuple"))),
     }
 }
 
 /// Applies a whitelisted callable to its argument tuple.
-fn reduce(func: Value, args: Value) -> Result<Value, String> {
-    let Value::Tuple(args) = args else { return Err("REDUCE arguments are not a tuple".into()) };
+fn reduce(func: Value, args: Value) -> Result<Value, PickleError> {
+    let Value::Tuple(args) = args else { return Err(malformed("REDUCE arguments are not a tuple")) };
     match func {
         Value::Global(Global::OrderedDict) if args.is_empty() => Ok(Value::Dict(Vec::new())),
         Value::Global(Global::RebuildTensorV2) if args.len() >= 4 => {
             let Value::Storage { key, kind, numel } = &args[0] else {
-                return Err("_rebuild_tensor_v2: first argument is not a storage".into());
+                return Err(malformed("_rebuild_tensor_v2: first argument is not a storage"));
             };
             let Value::Int(offset) = args[1] else {
-                return Err("_rebuild_tensor_v2: bad storage offset".into());
+                return Err(malformed("_rebuild_tensor_v2: bad storage offset"));
             };
             let size = ints(&args[2], "_rebuild_tensor_v2 size")?;
             let stride = ints(&args[3], "_rebuild_tensor_v2 stride")?;
             if size.len() != stride.len() || size.iter().any(|&d| d < 0) || stride.iter().any(|&s| s < 0) {
-                return Err(format!("_rebuild_tensor_v2: bad size {size:?} / stride {stride:?}"));
+                return Err(malformed(format!("_rebuild_tensor_v2: bad size {size:?} / stride {stride:?}")));
             }
             Ok(Value::Tensor(TensorRef {
                 key: key.clone(),
@@ -122,14 +144,14 @@ fn reduce(func: Value, args: Value) -> Result<Value, String> {
         }
         Value::Global(Global::RebuildParameter) if !args.is_empty() => match &args[0] {
             Value::Tensor(_) => Ok(args[0].clone()),
-            _ => Err("_rebuild_parameter: first argument is not a tensor".into()),
+            _ => Err(malformed("_rebuild_parameter: first argument is not a tensor")),
         },
-        other => Err(format!("refusing to call {other:?} with {} arguments", args.len())),
+        other => Err(PickleError::Refused(format!("to call {other:?} with {} arguments", args.len()))),
     }
 }
 
 /// Decodes a pickle into a [`Value`]; errors say what is wrong and at which byte.
-pub fn parse(data: &[u8]) -> Result<Value, String> {
+pub fn parse(data: &[u8]) -> Result<Value, PickleError> {
     Reader { data, pos: 0, stack: Vec::new(), memo: HashMap::new() }.run()
 }
 
@@ -141,65 +163,69 @@ struct Reader<'a> {
 }
 
 impl Reader<'_> {
-    fn take(&mut self, n: usize) -> Result<&[u8], String> {
+    fn take(&mut self, n: usize) -> Result<&[u8], PickleError> {
         let end = self.pos.checked_add(n).filter(|&e| e <= self.data.len());
-        let end = end.ok_or_else(|| format!("pickle truncated at byte {}", self.pos))?;
+        let end = end.ok_or(PickleError::Truncated(self.pos))?;
         let bytes = &self.data[self.pos..end];
         self.pos = end;
         Ok(bytes)
     }
 
-    fn uint(&mut self, n: usize) -> Result<u64, String> {
+    fn uint(&mut self, n: usize) -> Result<u64, PickleError> {
         Ok(self.take(n)?.iter().rev().fold(0u64, |acc, &b| (acc << 8) | u64::from(b)))
     }
 
-    fn line(&mut self) -> Result<String, String> {
+    fn line(&mut self) -> Result<String, PickleError> {
         let rest = &self.data[self.pos..];
-        let len = rest.iter().position(|&b| b == b'\n').ok_or("unterminated GLOBAL name")?;
+        let len =
+            rest.iter().position(|&b| b == b'\n').ok_or_else(|| malformed("unterminated GLOBAL name"))?;
         let s = String::from_utf8_lossy(&rest[..len]).into_owned();
         self.pos += len + 1;
         Ok(s)
     }
 
-    fn text(&mut self, n: u64) -> Result<Value, String> {
-        let n = usize::try_from(n).map_err(|_| "string too long")?;
-        String::from_utf8(self.take(n)?.to_vec()).map(Value::Str).map_err(|_| "invalid UTF-8 string".into())
+    fn text(&mut self, n: u64) -> Result<Value, PickleError> {
+        let n = usize::try_from(n).map_err(|_| malformed("string too long"))?;
+        String::from_utf8(self.take(n)?.to_vec())
+            .map(Value::Str)
+            .map_err(|_| malformed("invalid UTF-8 string"))
     }
 
-    fn pop(&mut self) -> Result<Value, String> {
-        self.stack.pop().ok_or_else(|| format!("pickle stack underflow at byte {}", self.pos))
+    fn pop(&mut self) -> Result<Value, PickleError> {
+        self.stack.pop().ok_or(PickleError::Underflow(self.pos))
     }
 
-    fn top(&mut self) -> Result<&mut Value, String> {
+    fn top(&mut self) -> Result<&mut Value, PickleError> {
         let pos = self.pos;
-        self.stack.last_mut().ok_or_else(|| format!("pickle stack underflow at byte {pos}"))
+        self.stack.last_mut().ok_or(PickleError::Underflow(pos))
     }
 
     /// Items above the topmost MARK, removing the mark.
-    fn pop_mark(&mut self) -> Result<Vec<Value>, String> {
-        let at = self.stack.iter().rposition(|v| *v == Value::Mark).ok_or("MARK missing")?;
+    fn pop_mark(&mut self) -> Result<Vec<Value>, PickleError> {
+        let at =
+            self.stack.iter().rposition(|v| *v == Value::Mark).ok_or_else(|| malformed("MARK missing"))?;
         let items = self.stack.split_off(at + 1);
         self.stack.pop();
         Ok(items)
     }
 
-    fn memo_put(&mut self, key: u32) -> Result<(), String> {
+    fn memo_put(&mut self, key: u32) -> Result<(), PickleError> {
         let v = self.top()?.clone();
         self.memo.insert(key, v);
         Ok(())
     }
 
-    fn memo_get(&mut self, key: u32) -> Result<(), String> {
-        let v = self.memo.get(&key).cloned().ok_or_else(|| format!("memo key {key} undefined"))?;
+    fn memo_get(&mut self, key: u32) -> Result<(), PickleError> {
+        let v = self.memo.get(&key).cloned().ok_or_else(|| malformed(format!("memo key {key} undefined")))?;
         self.stack.push(v);
         Ok(())
     }
 
-    fn set_items(&mut self, items: Vec<Value>) -> Result<(), String> {
+    fn set_items(&mut self, items: Vec<Value>) -> Result<(), PickleError> {
         if !items.len().is_multiple_of(2) {
-            return Err("SETITEMS with an odd number of items".into());
+            return Err(malformed("SETITEMS with an odd number of items"));
         }
-        let Value::Dict(dict) = self.top()? else { return Err("SETITEMS target is not a dict".into()) };
+        let Value::Dict(dict) = self.top()? else { return Err(malformed("SETITEMS target is not a dict")) };
         let mut it = items.into_iter();
         while let (Some(k), Some(v)) = (it.next(), it.next()) {
             dict.push((k, v));
@@ -207,25 +233,25 @@ impl Reader<'_> {
         Ok(())
     }
 
-    fn append(&mut self, items: Vec<Value>) -> Result<(), String> {
+    fn append(&mut self, items: Vec<Value>) -> Result<(), PickleError> {
         match self.top()? {
             Value::List(list) => {
                 list.extend(items);
                 Ok(())
             }
-            _ => Err("APPEND target is not a list".into()),
+            _ => Err(malformed("APPEND target is not a list")),
         }
     }
 
-    fn run(mut self) -> Result<Value, String> {
+    fn run(mut self) -> Result<Value, PickleError> {
         loop {
             let at = self.pos;
-            let op = *self.take(1)?.first().ok_or("empty pickle")?;
+            let op = *self.take(1)?.first().ok_or_else(|| malformed("empty pickle"))?;
             match op {
                 0x80 => {
                     let proto = self.uint(1)?;
                     if proto > 5 {
-                        return Err(format!("unsupported pickle protocol {proto}"));
+                        return Err(PickleError::Unsupported(format!("protocol {proto}")));
                     }
                 }
                 0x95 => {
@@ -243,7 +269,7 @@ impl Reader<'_> {
                 0x85..=0x87 => {
                     let n = usize::from(op - 0x84);
                     if self.stack.len() < n {
-                        return Err(format!("pickle stack underflow at byte {at}"));
+                        return Err(PickleError::Underflow(at));
                     }
                     let items = self.stack.split_off(self.stack.len() - n);
                     self.stack.push(Value::Tuple(items));
@@ -267,7 +293,7 @@ impl Reader<'_> {
                     let n = self.uint(1)? as usize;
                     let bytes = self.take(n)?;
                     if n > 8 {
-                        return Err(format!("LONG1 of {n} bytes is too large"));
+                        return Err(malformed(format!("LONG1 of {n} bytes is too large")));
                     }
                     let mut buf =
                         if bytes.last().is_some_and(|b| b & 0x80 != 0) { [0xff; 8] } else { [0; 8] };
@@ -275,7 +301,7 @@ impl Reader<'_> {
                     self.stack.push(Value::Int(i64::from_le_bytes(buf)));
                 }
                 b'G' => {
-                    let bytes: [u8; 8] = self.take(8)?.try_into().map_err(|_| "bad float")?;
+                    let bytes: [u8; 8] = self.take(8)?.try_into().map_err(|_| malformed("bad float"))?;
                     self.stack.push(Value::Float(f64::from_be_bytes(bytes)));
                 }
                 b'X' => {
@@ -326,7 +352,7 @@ impl Reader<'_> {
                 0x93 => {
                     let (name, module) = (self.pop()?, self.pop()?);
                     let (Value::Str(module), Value::Str(name)) = (module, name) else {
-                        return Err(format!("STACK_GLOBAL without names at byte {at}"));
+                        return Err(malformed(format!("STACK_GLOBAL without names at byte {at}")));
                     };
                     self.stack.push(Value::Global(global(&module, &name)?));
                 }
@@ -356,21 +382,21 @@ impl Reader<'_> {
                     let items = self.pop_mark()?;
                     self.append(items)?;
                 }
-                other => return Err(format!("unsupported pickle opcode 0x{other:02x} at byte {at}")),
+                other => return Err(PickleError::Unsupported(format!("opcode 0x{other:02x} at byte {at}"))),
             }
         }
     }
 }
 
 /// `('storage', StorageClass, key, location, numel)` → a storage reference.
-fn persistent_load(pid: Value) -> Result<Value, String> {
-    let Value::Tuple(items) = pid else { return Err("persistent id is not a tuple".into()) };
+fn persistent_load(pid: Value) -> Result<Value, PickleError> {
+    let Value::Tuple(items) = pid else { return Err(malformed("persistent id is not a tuple")) };
     match items.as_slice() {
         [Value::Str(tag), Value::Global(Global::Storage(kind)), Value::Str(key), _location, Value::Int(numel)]
             if tag == "storage" && *numel >= 0 =>
         {
             Ok(Value::Storage { key: key.clone(), kind: *kind, numel: *numel })
         }
-        _ => Err(format!("unsupported persistent id {items:?}")),
+        _ => Err(PickleError::Unsupported(format!("persistent id {items:?}"))),
     }
 }

@@ -11,7 +11,6 @@ mod run_dir;
 pub mod run_status;
 pub mod setup;
 mod space_loss;
-pub mod text_features;
 pub mod trainer;
 
 use std::path::{Path, PathBuf};
@@ -35,7 +34,21 @@ pub enum RunError {
     #[error("{dir} is being trained by {holder}; follow it with `storyscore monitor` or wait for it to end")]
     Busy { dir: PathBuf, holder: String },
     #[error("weights: {0}")]
-    Weights(String),
+    Weights(#[from] crate::model::ModelError),
+    #[error("weights: {0}")]
+    Torch(#[from] tch::TchError),
+    #[error(transparent)]
+    Emotion(#[from] crate::emotion::EmotionError),
+    #[error(transparent)]
+    Cache(crate::cache::CacheError),
+    #[error(transparent)]
+    Features(Box<crate::features::FeatureError>),
+}
+
+impl From<crate::features::FeatureError> for RunError {
+    fn from(e: crate::features::FeatureError) -> Self {
+        Self::Features(Box::new(e))
+    }
 }
 
 impl From<crate::cache::CacheError> for RunError {
@@ -45,9 +58,9 @@ impl From<crate::cache::CacheError> for RunError {
             CacheError::Io { path, source } => Self::Io { path, source },
             CacheError::Audio(e) => match e.path() {
                 Some(path) => Self::Format { path: path.into(), message: e.reason() },
-                None => Self::Weights(e.to_string()),
+                None => Self::Cache(CacheError::Audio(e)),
             },
-            CacheError::Unknown(name) => Self::Weights(format!("unknown cache {name}")),
+            other => Self::Cache(other),
         }
     }
 }

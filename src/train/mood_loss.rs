@@ -97,7 +97,7 @@ fn quadrant_loss(s: &Session, p: &Tensor, targets: &Tensor) -> Tensor {
 
 /// Loss of one batch in the moods space → (text + song loss, per-part losses).
 pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap<String, f64>), RunError> {
-    let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
+    let werr = RunError::Weights;
     let cfg = s.model.config();
     let device = s.model.device();
     let tables = MoodTables::shipped().map_err(|e| RunError::format(&s.run.config_path(), e))?;

@@ -144,8 +144,7 @@ impl RunDir {
         keep: usize,
     ) -> Result<PathBuf, RunError> {
         let (weights_path, state_path) = self.checkpoint_paths(state.step);
-        crate::model::weights::write_safetensors(&weights_path, weights)
-            .map_err(|e| RunError::Weights(e.to_string()))?;
+        crate::model::weights::write_safetensors(&weights_path, weights).map_err(RunError::from)?;
         write_state(&state_path, state)?;
         let mut steps = self.checkpoint_steps()?;
         steps.sort_unstable();
@@ -201,8 +200,7 @@ impl RunDir {
         weights: &[(String, Tensor)],
     ) -> Result<PathBuf, RunError> {
         let path = self.best_path();
-        crate::model::weights::write_safetensors(&path, weights)
-            .map_err(|e| RunError::Weights(e.to_string()))?;
+        crate::model::weights::write_safetensors(&path, weights).map_err(RunError::from)?;
         write_state(&self.root.join("best.json"), state)?;
         Ok(path)
     }

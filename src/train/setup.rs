@@ -7,15 +7,15 @@ use tch::{Device, Kind, Tensor};
 
 use super::corpus::Corpus;
 use super::feed::PreparedBatch;
-use super::text_features::{text_features, TextInputs};
 use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
 use crate::cache::{Caches, PcmCache};
 use crate::data::{apply_splits, assign_fold, load_joined, parse_fold, Dataset, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
-use crate::eval::embed::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};
-use crate::eval::metrics::RetrievalScores;
+use crate::features::clips::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};
+use crate::features::text::{text_features, TextInputs};
+use crate::metrics::RetrievalScores;
 use crate::model::{weights, EmotionModel, ModelConfig, Space, WindowMode};
 
 /// A run ready to train.
@@ -52,7 +52,7 @@ pub const LEXICON_PREFIX: &str = "story-moods:";
 /// `data/story_moods.json`, labelled with its mood) as training texts. They are the space's own
 /// vocabulary, not development data: always in the train split, never evaluated.
 fn add_mood_lexicon(text: &mut Dataset) -> Result<(), RunError> {
-    let story = crate::emotion::StoryMoods::shipped().map_err(|e| RunError::Weights(e.to_string()))?;
+    let story = crate::emotion::StoryMoods::shipped().map_err(RunError::from)?;
     for (word, mood) in story.lexicon() {
         if !text.vocabulary.iter().any(|v| v == mood) {
             text.vocabulary.push(mood.to_string());
@@ -75,7 +75,7 @@ pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig,
         Space::Moods => ModelConfig::story(&labels),
         space => ModelConfig::with_vocabularies(space, MoodVocabulary::AUDIOSET.words, &labels, "manual"),
     };
-    let mut mc = mc.map_err(|e| RunError::Weights(e.to_string()))?;
+    let mut mc = mc.map_err(RunError::from)?;
     // The installed MiniLM is named, not pathed, so a shipped model.toml works on any machine.
     // Compared canonicalised, so a symlinked data dir still names it (and shares its text cache).
     let canonical = |p: &Path| std::fs::canonicalize(p).unwrap_or_else(|_| p.to_path_buf());
@@ -130,7 +130,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     // optimiser when it fine-tunes (a fine-tuned model directory carries its own encoder).
     let mut pretrained = mc.clone();
     pretrained.text.fine_tuned = false;
-    let mut model = EmotionModel::new(pretrained, device).map_err(|e| RunError::Weights(e.to_string()))?;
+    let mut model = EmotionModel::new(pretrained, device).map_err(RunError::from)?;
     if !config.freeze_text {
         model.set_fine_tuned(true);
         model.set_text_trainable(true);
@@ -219,11 +219,11 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
 
 /// Copies checkpoint weights into the model (a frozen encoder's weights are not in the file).
 pub fn restore(model: &EmotionModel, path: &Path) -> Result<(), RunError> {
-    let tensors = weights::read_safetensors(path).map_err(|e| RunError::Weights(e.to_string()))?;
+    let tensors = weights::read_safetensors(path).map_err(RunError::from)?;
     weights::copy_matching(model.var_store(), &tensors, path, |name| {
         tensors.contains_key(name).then(|| name.to_string())
     })
-    .map_err(|e| RunError::Weights(e.to_string()))?;
+    .map_err(RunError::from)?;
     Ok(())
 }
 
@@ -232,7 +232,7 @@ impl Session {
     /// [`EmotionModel::embed_audio_mel`]): from the cached rows of a frozen trunk, else from the
     /// batch's audio through the log-mel.
     pub fn song_outputs(&self, batch: &PreparedBatch, embed: bool) -> Result<Tensor, RunError> {
-        let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
+        let werr = RunError::Weights;
         let device = self.model.device();
         if let Some(rows) = &self.song_rows {
             let picked: Vec<Tensor> = batch
@@ -278,7 +278,7 @@ impl Session {
         let moods = &self.model.config().moods;
         let labels = &self.model.config().text_labels;
         // Each space's own similarity (cosine, negative Euclidean for VA, inner product for classify).
-        let sim = self.model.similarity(&texts, &songs).map_err(|e| RunError::Weights(e.to_string()))?;
+        let sim = self.model.similarity(&texts, &songs).map_err(RunError::from)?;
         let sim = to_rows(&sim);
         if self.config.space == Space::Moods {
             return self.validate_quadrants(&sim);

@@ -79,7 +79,7 @@ impl Targets<'_> {
 /// Loss of one batch in the va, w2v or classify space → (text + song loss, per-branch losses).
 /// The batch's text→song pairs supply the texts and the clips (each clip already decoded).
 pub fn space_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap<String, f64>), RunError> {
-    let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
+    let werr = RunError::Weights;
     let corpus = &s.train;
     let device = s.model.device();
     let plan = &batch.plan;

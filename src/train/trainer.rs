@@ -299,7 +299,7 @@ fn train(
     let _ = events.send(TrainEvent::Started { step: s.start.step, total_steps: total, resumed: s.resumed });
     let mut opt = nn::Adam { wd: cfg.weight_decay, ..Default::default() }
         .build(s.model.var_store(), cfg.learning_rate)
-        .map_err(|e| RunError::Weights(e.to_string()))?;
+        .map_err(RunError::from)?;
     let mut feed = spawn_feed(&s, half, three, s.start.step, total);
     let mut state = s.start.clone();
     let eval_every = if cfg.eval_every > 0 { cfg.eval_every } else { per_epoch };
@@ -468,7 +468,7 @@ fn step_loss(
     three: bool,
     margin: f64,
 ) -> Result<(Tensor, BTreeMap<String, f64>), RunError> {
-    let werr = |e: crate::model::ModelError| RunError::Weights(e.to_string());
+    let werr = RunError::Weights;
     let plan: &BatchPlan = &batch.plan;
     let corpus: &Corpus = &s.train;
     let device = s.model.device();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use sha1::{Digest, Sha1};
 use tch::{Kind, Tensor};
 
-use super::RunError;
+use super::FeatureError;
 use crate::model::EmotionModel;
 use crate::text::{TokenBatch, Tokens};
 
@@ -37,7 +37,7 @@ pub enum TextInputs {
 impl TextInputs {
     /// Features `[rows.len(), H]` of the text items `rows`: gathered from the cache, or run
     /// through the encoder (with gradient and dropout when `train`).
-    pub fn features(&self, model: &EmotionModel, rows: &[i64], train: bool) -> Result<Tensor, RunError> {
+    pub fn features(&self, model: &EmotionModel, rows: &[i64], train: bool) -> Result<Tensor, FeatureError> {
         match self {
             Self::Cached(all) => Ok(all.index_select(0, &Tensor::from_slice(rows).to_device(all.device()))),
             Self::Tokens(tokens) => {
@@ -46,7 +46,7 @@ impl TextInputs {
                     return encode_tokens(model, &picked).map(|f| f.to_device(model.device()));
                 }
                 let batch = TokenBatch::pad(&picked, model.tokenizer().pad_id(), model.device());
-                model.text_features(&batch, true).map_err(|e| RunError::Weights(e.to_string()))
+                Ok(model.text_features(&batch, true)?)
             }
         }
     }
@@ -54,7 +54,7 @@ impl TextInputs {
 
 /// Encoder features `[N, H]` (CPU, float) of token sequences, without gradient, in batches of
 /// similar length.
-pub fn encode_tokens(model: &EmotionModel, tokens: &[&Tokens]) -> Result<Tensor, RunError> {
+pub fn encode_tokens(model: &EmotionModel, tokens: &[&Tokens]) -> Result<Tensor, FeatureError> {
     let wanted = [tokens.len() as i64, model.encoder_hidden_size()];
     let mut order: Vec<usize> = (0..tokens.len()).collect();
     order.sort_by_key(|&i| std::cmp::Reverse(tokens[i].len()));
@@ -62,8 +62,7 @@ pub fn encode_tokens(model: &EmotionModel, tokens: &[&Tokens]) -> Result<Tensor,
     for chunk in order.chunks(ENCODE_BATCH) {
         let seqs: Vec<&Tokens> = chunk.iter().map(|&i| tokens[i]).collect();
         let batch = TokenBatch::pad(&seqs, model.tokenizer().pad_id(), model.device());
-        let features = tch::no_grad(|| model.text_features(&batch, false))
-            .map_err(|e| RunError::Weights(e.to_string()))?
+        let features = tch::no_grad(|| model.text_features(&batch, false))?
             .to_device(tch::Device::Cpu)
             .to_kind(Kind::Float);
         for (r, &i) in chunk.iter().enumerate() {
@@ -138,7 +137,7 @@ fn from_cached_corpora(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -
 /// Encoder features `[N, H]` (CPU, float) of `texts`, from the cache when present (this very
 /// list, or cached corpora holding them; only texts no cached corpus holds are encoded). A new
 /// list that needed encoding is cached as a corpus of its own.
-pub fn text_features(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> Result<Tensor, RunError> {
+pub fn text_features(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> Result<Tensor, FeatureError> {
     let path = cache_path(cache_dir, model, texts);
     let wanted = [texts.len() as i64, model.encoder_hidden_size()];
     if texts.is_empty() {
@@ -157,25 +156,28 @@ pub fn text_features(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> 
     let missing: Vec<usize> = (0..texts.len()).filter(|&i| rows[i].is_none()).collect();
     let missing_texts: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
     let tokenizer = model.tokenizer();
-    let tokens = tokenizer.encode_all(&missing_texts).map_err(|e| RunError::format(tokenizer.path(), e))?;
+    let tokens = tokenizer
+        .encode_all(&missing_texts)
+        .map_err(|source| FeatureError::Tokenizer { path: tokenizer.path().to_path_buf(), source })?;
     let encoded = encode_tokens(model, &tokens.iter().collect::<Vec<_>>())?;
     for (r, &i) in missing.iter().enumerate() {
         rows[i] = Some(encoded.get(r as i64));
     }
     let features = Tensor::stack(&rows.into_iter().flatten().collect::<Vec<_>>(), 0);
-    std::fs::create_dir_all(cache_dir).map_err(|e| RunError::io(cache_dir, e))?;
-    crate::model::weights::write_safetensors(&path, &[("features".to_string(), features.shallow_clone())])
-        .map_err(|e| RunError::Weights(e.to_string()))?;
+    std::fs::create_dir_all(cache_dir)
+        .map_err(|source| FeatureError::Io { path: cache_dir.to_path_buf(), source })?;
+    crate::model::weights::write_safetensors(&path, &[("features".to_string(), features.shallow_clone())])?;
     write_keys(&path, model, texts)?;
     Ok(features)
 }
 
 /// Row keys beside a cached corpus (once), so a subset of its texts is found later.
-fn write_keys(path: &Path, model: &EmotionModel, texts: &[&str]) -> Result<(), RunError> {
+fn write_keys(path: &Path, model: &EmotionModel, texts: &[&str]) -> Result<(), FeatureError> {
     let keys_path = path.with_extension("keys");
     if keys_path.is_file() {
         return Ok(());
     }
     let keys: Vec<u8> = texts.iter().flat_map(|t| text_key(model, t).to_le_bytes()).collect();
-    crate::config::write_atomic(&keys_path, &keys).map_err(|e| RunError::io(&keys_path, e))
+    crate::config::write_atomic(&keys_path, &keys)
+        .map_err(|source| FeatureError::Io { path: keys_path.clone(), source })
 }

@@ -3,11 +3,11 @@
 
 use tch::{Kind, Tensor};
 
+use super::FeatureError;
 use crate::audio::MelFrontEnd;
 use crate::cache::PcmCache;
 use crate::model::musicnn::FeatureCache;
 use crate::model::{EmotionModel, ModelError, WindowMode};
-use crate::train::RunError;
 
 /// Embeddings `[N, D]` (CPU) of `clips`, each the mean over `chunks` evenly spaced windows
 /// (the paper's protocol: 16 of 5 s, [`WindowMode::Exact`]; musicnn's are 3 s, their feature
@@ -19,7 +19,7 @@ pub fn clip_embeddings(
     clips: &[&std::path::Path],
     chunks: usize,
     mode: WindowMode,
-) -> Result<Tensor, RunError> {
+) -> Result<Tensor, FeatureError> {
     let mut rows = Vec::with_capacity(clips.len());
     let cached = match model.musicnn() {
         Some(_) => Some(clip_feature_rows(model, front, cache, clips, chunks, mode)?),
@@ -33,7 +33,7 @@ pub fn clip_embeddings(
                 model.embed_clip_windows(front, &samples, chunks, mode).map(|(e, _)| e)
             }
         }
-        .map_err(|e| RunError::format(clip, e))?;
+        .map_err(|source| FeatureError::Clip { path: clip.to_path_buf(), source })?;
         rows.push(emb.mean_dim([0i64].as_slice(), false, Kind::Float).to_device(tch::Device::Cpu));
     }
     if rows.is_empty() {
@@ -51,13 +51,10 @@ pub fn clip_feature_rows(
     clips: &[&std::path::Path],
     chunks: usize,
     mode: WindowMode,
-) -> Result<Vec<Tensor>, RunError> {
-    let trunk = model.musicnn().ok_or_else(|| {
-        RunError::Weights(format!("the {} trunk has no feature rows", model.config().audio.trunk))
-    })?;
-    let root = crate::config::Dirs::resolve()
-        .map(|d| d.cache)
-        .map_err(|e| RunError::Weights(format!("cache dir: {e}")))?;
+) -> Result<Vec<Tensor>, FeatureError> {
+    let trunk =
+        model.musicnn().ok_or_else(|| FeatureError::NoFeatureRows(model.config().audio.trunk.to_string()))?;
+    let root = crate::config::Dirs::resolve()?.cache;
     let features = FeatureCache::new(&root, trunk.net(), &format!("windows={chunks} mode={mode:?}"));
     clips
         .iter()
@@ -74,20 +71,20 @@ pub fn clip_feature_rows(
             match (rows, unreadable) {
                 (Ok(rows), _) => Ok(rows),
                 (Err(_), Some(e)) => Err(e.into()),
-                (Err(e), None) => Err(RunError::format(clip, e)),
+                (Err(source), None) => Err(FeatureError::Clip { path: clip.to_path_buf(), source }),
             }
         })
         .collect()
 }
 
 /// Text embeddings `[N, D]` (CPU) from cached encoder features `[N, H]`.
-pub fn text_embeddings(model: &EmotionModel, features: &Tensor) -> Result<Tensor, RunError> {
+pub fn text_embeddings(model: &EmotionModel, features: &Tensor) -> Result<Tensor, FeatureError> {
     if features.size().first() == Some(&0) {
         return Ok(Tensor::zeros([0, model.embed_dim()], (Kind::Float, tch::Device::Cpu)));
     }
     tch::no_grad(|| model.embed_text_features(features, false))
         .map(|t| t.to_device(tch::Device::Cpu))
-        .map_err(|e| RunError::Weights(e.to_string()))
+        .map_err(FeatureError::from)
 }
 
 /// Rows of a `[N, D]` tensor as f64 vectors, for the metrics.
