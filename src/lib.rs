@@ -12,7 +12,7 @@
 //! | 0 basics | `heap`, `logging`, `config`, `metrics` |
 //! | 1 front ends | `audio`, `cache`, `emotion`, `text`, `monitor` |
 //! | 2 datasets and models | `data`, `model` |
-//! | 3 computed once | `features` (cached text features, clip embeddings), `index` |
+//! | 3 computed once | `features` (cached text features, clip embeddings), `index`, `map` (PCA and UMAP of an index) |
 //! | 4 training | `train` |
 //! | 5 evaluation | `eval` (reads run directories) |
 //! | 6 the app | `tui` (the CLI lives in the binary, above everything) |
@@ -27,6 +27,7 @@ pub mod features;
 pub mod heap;
 pub mod index;
 pub mod logging;
+pub mod map;
 pub mod metrics;
 pub mod model;
 pub mod monitor;
@@ -35,9 +36,9 @@ pub mod train;
 pub mod tui;
 
 /// Library modules, lowest layer first: a module may use only modules listed before it.
-pub const LAYERS: [&str; 16] = [
+pub const LAYERS: [&str; 17] = [
     "heap", "logging", "config", "metrics", "audio", "cache", "emotion", "text", "monitor", "data", "model",
-    "features", "index", "train", "eval", "tui",
+    "features", "index", "map", "train", "eval", "tui",
 ];
 
 #[cfg(test)]

@@ -14,6 +14,7 @@ pub mod store;
 pub mod topk;
 
 pub use indexer::{build_index, default_index_dir, DamagePolicy, IndexEvent, IndexOptions, IndexReport};
+pub use lock::remove_index;
 pub use moods::{sounds_like_text, MoodAnchors};
 pub use records::SoundsLikeMap;
 pub use search::{

@@ -139,7 +139,7 @@ impl App {
         let mut train = TrainTab::new(opts.monitor.clone());
         train.history_ms = opts.config.history_minutes * 60_000;
         let followed: Vec<PathBuf> = opts.monitor.iter().chain(&opts.more_runs).cloned().collect();
-        let follow = crate::tui::tabs::train_worker::spawn(tx.clone(), followed, opts.config.alerts.clone());
+        let follow = crate::tui::workers::runs::spawn(tx.clone(), followed, opts.config.alerts.clone());
         Self {
             tab: if opts.monitor.is_some() { Tab::Train } else { Tab::Dataset },
             focus: Focus::Normal,
@@ -358,7 +358,7 @@ impl App {
             EngineEvent::Projected(data) => {
                 self.map.set_data(data.clone());
                 if let Some(data) = self.map.umap_job() {
-                    crate::tui::umap::spawn(self.tx.clone(), data);
+                    crate::tui::workers::spawn_umap(self.tx.clone(), data);
                 }
             }
             EngineEvent::Results(hits) => {

@@ -14,10 +14,10 @@ use tch::{Device, Kind};
 use crate::config::{Config, Dirs};
 use crate::index::{build_index, ClipIndex, IndexError, IndexEvent, IndexOptions, SearchResults, Searcher};
 use crate::index::{soundtrack, SoundsLikeMap, Soundtrack};
+use crate::map::projection::MapData;
 use crate::model::EmotionModel;
 use crate::text::StoryText;
 use crate::tui::event::{report, EventSender, WorkerEvent};
-use crate::tui::projection::MapData;
 
 /// Clips listed per query.
 pub const RESULTS: usize = 20;
@@ -223,17 +223,7 @@ fn index_library(
                 "the index {} was made by another model: rebuilding it",
                 index_dir.display()
             )));
-            use crate::index::chunks::CHUNKS_FILE;
-            use crate::index::records::*;
-            for file in
-                [META_FILE, CLIPS_FILE, CLIP_LINES_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE, CHUNKS_FILE]
-            {
-                let path = index_dir.join(file);
-                if path.exists() {
-                    std::fs::remove_file(&path)
-                        .map_err(|e| format!("cannot remove {}: {e}", path.display()))?;
-                }
-            }
+            crate::index::remove_index(index_dir).map_err(|e| e.to_string())?;
             run().map_err(|e| e.to_string())
         }
         other => other.map_err(|e| e.to_string()),

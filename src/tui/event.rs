@@ -69,8 +69,8 @@ pub enum WorkerEvent {
     Training(crate::train::TrainEvent),
     /// The Map tab's UMAP layout of `data` (or why it failed).
     Umap {
-        data: std::sync::Arc<crate::tui::projection::MapData>,
-        result: Result<std::sync::Arc<crate::tui::umap::UmapLayout>, String>,
+        data: std::sync::Arc<crate::map::projection::MapData>,
+        result: Result<std::sync::Arc<crate::map::umap::UmapLayout>, String>,
     },
 }
 

@@ -13,13 +13,11 @@ pub mod event;
 pub mod keychord;
 pub mod keymap;
 pub mod playback;
-pub mod projection;
 pub mod tabs;
 pub mod terminal;
 pub mod textbox;
 pub mod theme;
 pub mod ui;
-pub mod umap;
 pub mod workers;
 
 use std::path::PathBuf;

@@ -30,7 +30,7 @@ impl App {
             Tab::Map if action == A::CycleProjection => {
                 let (job, msg) = self.map.cycle_projection();
                 if let Some(data) = job {
-                    crate::tui::umap::spawn(self.tx.clone(), data);
+                    crate::tui::workers::spawn_umap(self.tx.clone(), data);
                 }
                 if let Some(msg) = msg {
                     self.set_status(msg.0, msg.1);

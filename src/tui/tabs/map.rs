@@ -6,11 +6,11 @@
 use std::sync::Arc;
 
 use super::StatusMsg;
+use crate::map::projection::MapData;
+use crate::map::umap::UmapLayout;
 use crate::model::Space;
 use crate::tui::app::Level;
 use crate::tui::keymap::Action;
-use crate::tui::projection::MapData;
-use crate::tui::umap::UmapLayout;
 
 /// Zoom factor per key press, and the share of the view one pan step moves.
 const ZOOM_STEP: f64 = 1.5;
@@ -107,7 +107,7 @@ impl MapTab {
         };
         match self.umap_job() {
             Some(data) => {
-                let n = data.len().min(crate::tui::umap::MAX_POINTS);
+                let n = data.len().min(crate::map::umap::MAX_POINTS);
                 let msg = format!("computing the UMAP of {n} clips in the background…");
                 (Some(data), Some((Level::Info, msg)))
             }

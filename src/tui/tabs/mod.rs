@@ -8,7 +8,6 @@ pub mod run_form;
 pub mod search;
 pub mod train;
 pub mod train_run;
-pub mod train_worker;
 
 use crate::tui::app::Level;
 

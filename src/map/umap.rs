@@ -1,5 +1,5 @@
-//! UMAP of an index's clips for the Map tab, as in the paper's figure, computed on a worker
-//! thread. Cosine spaces are unit-normalised first, so Euclidean neighbours are cosine
+//! UMAP of an index's clips for the Map tab, as in the paper's figure (the app computes it on a
+//! worker thread). Cosine spaces are unit-normalised first, so Euclidean neighbours are cosine
 //! neighbours. The exact k-nearest-neighbour graph comes from libtorch in row blocks; umap-rs
 //! turns it into UMAP's fuzzy graph. The layout SGD is ours: umap-rs 0.4.5 divides its gradients
 //! by `a·d^2b·d² + 1` instead of umap-learn's `a·d^2b + 1`, which leaves clusters mixed. The
@@ -7,16 +7,13 @@
 //! every run. UMAP has no transform for new points, so mood anchors and queries are placed at the
 //! distance-weighted mean of their nearest clips.
 
-use std::sync::Arc;
-
 use ndarray::Array2;
 use rand::{Rng, SeedableRng};
 use tch::{Kind, Tensor};
 
+use super::projection::MapData;
 use crate::index::store::unit;
 use crate::model::Similarity;
-use crate::tui::event::{report, EventSender, WorkerEvent};
-use crate::tui::projection::MapData;
 
 /// Clips laid out at most; beyond this an even subsample is (and the Map tab says so).
 pub const MAX_POINTS: usize = 20_000;
@@ -245,17 +242,6 @@ fn panic_text(p: &(dyn std::any::Any + Send)) -> String {
         .cloned()
         .or_else(|| p.downcast_ref::<&str>().map(|s| s.to_string()))
         .unwrap_or_else(|| "umap-rs panicked".into())
-}
-
-/// Computes the layout of `data` on its own thread; the result arrives as `WorkerEvent::Umap`.
-pub fn spawn(tx: EventSender, data: Arc<MapData>) {
-    let spawned = std::thread::Builder::new().name("umap".into()).spawn(move || {
-        let result = UmapLayout::fit(&data).map(Arc::new).map_err(|e| e.to_string());
-        report(&tx, WorkerEvent::Umap { data, result });
-    });
-    if let Err(e) = spawned {
-        tracing::error!("cannot start the UMAP thread: {e}");
-    }
 }
 
 #[cfg(test)]

@@ -1,7 +1,13 @@
-//! Background work for the app: walking library folders and probing clip durations.
-//! Each job runs on its own named thread and reports through [`WorkerEvent`]s.
+//! Background work for the app: walking library folders, probing clip durations, laying out
+//! the map, following training runs ([`runs`]). Each job runs on its own named thread and
+//! reports through [`WorkerEvent`]s; the search engine has its own module (`tui::engine`).
+
+pub mod runs;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::map::{MapData, UmapLayout};
 
 use crate::tui::event::{report, EventSender, WorkerEvent};
 
@@ -40,4 +46,16 @@ pub fn list_audio_files(root: &Path) -> Result<Vec<PathBuf>, String> {
     }
     out.sort();
     Ok(out)
+}
+
+/// Computes the UMAP layout of `data` on its own thread; the result arrives as
+/// `WorkerEvent::Umap`.
+pub fn spawn_umap(tx: EventSender, data: Arc<MapData>) {
+    let spawned = std::thread::Builder::new().name("umap".into()).spawn(move || {
+        let result = UmapLayout::fit(&data).map(Arc::new).map_err(|e| e.to_string());
+        report(&tx, WorkerEvent::Umap { data, result });
+    });
+    if let Err(e) = spawned {
+        tracing::error!("cannot start the UMAP thread: {e}");
+    }
 }
