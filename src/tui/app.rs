@@ -92,6 +92,8 @@ pub struct App {
     pub popup: Option<TextPopup>,
     pub status: Option<(Level, String)>,
     pub quit: bool,
+    /// Set by the suspend key; the event loop hands the terminal to the shell and clears it.
+    pub suspend: bool,
     /// Run directories sent here are followed by the Train tab's worker (`a` attaches).
     pub follow: crossbeam_channel::Sender<PathBuf>,
     pub monitor_only: bool,
@@ -147,6 +149,7 @@ impl App {
             popup: None,
             status: None,
             quit: false,
+            suspend: false,
             monitor_only: opts.monitor.is_some(),
             follow,
             keymap: opts.keymap,
@@ -219,50 +222,62 @@ impl App {
 
     fn on_key(&mut self, key: KeyEvent) {
         if self.help {
-            match key.code {
-                KeyCode::Char('q') | KeyCode::Esc | KeyCode::Char('?') | KeyCode::Enter => self.help = false,
-                _ if self.keymap.lookup(Context::Global, &key) == Some(Action::Quit) => self.quit = true,
+            match self.keymap.lookup(Context::Popup, &key) {
+                Some(Action::Close) => self.help = false,
+                Some(Action::Quit) => self.quit = true,
+                Some(Action::Suspend) => self.suspend = true,
                 _ => {}
             }
             return;
         }
         if let Some(p) = &mut self.popup {
-            match key.code {
-                KeyCode::Up | KeyCode::Char('k') => p.scroll = p.scroll.saturating_sub(1),
-                KeyCode::Down | KeyCode::Char('j') => p.scroll = p.scroll.saturating_add(1),
+            match self.keymap.lookup(Context::Popup, &key) {
+                Some(Action::Up) => p.scroll = p.scroll.saturating_sub(1),
+                Some(Action::Down) => p.scroll = p.scroll.saturating_add(1),
+                Some(Action::Quit) => self.quit = true,
+                Some(Action::Suspend) => self.suspend = true,
                 _ => self.popup = None,
             }
             return;
         }
         match self.keymap.lookup(self.context(), &key) {
             Some(action) => self.apply(action),
-            None if self.focus != Focus::Normal => self.edit(key),
+            None if self.focus != Focus::Normal => self.type_key(key),
             None => {}
         }
     }
 
-    /// Keys typed into the focused text box.
-    fn edit(&mut self, key: KeyEvent) {
-        if let (Focus::RunForm, Some(form)) = (self.focus, &mut self.train.form) {
-            match key.code {
-                KeyCode::Char(c) => form.insert(c.encode_utf8(&mut [0; 4])),
-                KeyCode::Backspace => form.backspace(),
-                KeyCode::Delete => form.delete(),
-                _ => {}
+    /// A key no binding claims, typed into the focused text box.
+    fn type_key(&mut self, key: KeyEvent) {
+        let KeyCode::Char(c) = key.code else { return };
+        let text = c.encode_utf8(&mut [0; 4]).to_string();
+        match self.focus {
+            Focus::RunForm => {
+                if let Some(form) = &mut self.train.form {
+                    form.insert(&text);
+                }
+                self.check_form();
             }
-            self.check_form();
-            return;
+            Focus::FilterBox => {
+                self.dataset.filter.insert(&text);
+                self.dataset.refilter();
+            }
+            Focus::SearchBox => self.search.input.insert(&text),
+            Focus::Normal => {}
         }
+    }
+
+    /// Cursor and delete actions in the focused text box.
+    fn edit(&mut self, action: Action) {
         let filter = self.focus == Focus::FilterBox;
         let tb = if filter { &mut self.dataset.filter } else { &mut self.search.input };
-        match key.code {
-            KeyCode::Char(c) => tb.insert(c.encode_utf8(&mut [0; 4])),
-            KeyCode::Backspace => tb.backspace(),
-            KeyCode::Delete => tb.delete(),
-            KeyCode::Left => tb.left(),
-            KeyCode::Right => tb.right(),
-            KeyCode::Home => tb.home(),
-            KeyCode::End => tb.end(),
+        match action {
+            Action::DeleteBack => tb.backspace(),
+            Action::DeleteForward => tb.delete(),
+            Action::CursorLeft => tb.left(),
+            Action::CursorRight => tb.right(),
+            Action::LineStart => tb.home(),
+            Action::LineEnd => tb.end(),
             _ => return,
         }
         if filter {
@@ -315,6 +330,7 @@ impl App {
         }
         match action {
             A::Quit => self.quit = true,
+            A::Suspend => self.suspend = true,
             A::Help => self.help = true,
             A::NextTab => self.cycle_tab(true),
             A::PrevTab => self.cycle_tab(false),
@@ -332,6 +348,11 @@ impl App {
             A::Newline if self.focus == Focus::SearchBox => self.search.input.insert("\n"),
             A::HistoryPrev if self.focus == Focus::SearchBox => self.search.input.history_prev(),
             A::HistoryNext if self.focus == Focus::SearchBox => self.search.input.history_next(),
+            A::DeleteBack | A::DeleteForward | A::CursorLeft | A::CursorRight | A::LineStart | A::LineEnd
+                if matches!(self.focus, Focus::SearchBox | Focus::FilterBox) =>
+            {
+                self.edit(action)
+            }
             _ => self.tab_action(action),
         }
     }

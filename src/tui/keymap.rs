@@ -22,6 +22,8 @@ pub enum Context {
     Map,
     /// The Train tab's run form: like a text box, only these bindings act, other keys are typed.
     RunForm,
+    /// The help or a text pop-up is open.
+    Popup,
 }
 
 impl Context {
@@ -34,6 +36,7 @@ impl Context {
             Context::Search => "Search",
             Context::Map => "Map",
             Context::RunForm => "Run form",
+            Context::Popup => "Pop-ups",
         }
     }
 }
@@ -71,7 +74,9 @@ actions! {
     StopRun => "stop_run", AttachRuns => "attach_runs", TimeAxis => "time_axis", ZoomIn => "zoom_in", ZoomOut => "zoom_out", PanLeft => "pan_left",
     PanRight => "pan_right", PanUp => "pan_up", PanDown => "pan_down", NextPoint => "next_point",
     PrevPoint => "prev_point", ResetView => "reset_view", PrevChoice => "prev_choice",
-    NextChoice => "next_choice", CycleProjection => "cycle_projection",
+    NextChoice => "next_choice", CycleProjection => "cycle_projection", Close => "close",
+    DeleteBack => "delete_back", DeleteForward => "delete_forward", CursorLeft => "cursor_left",
+    CursorRight => "cursor_right", LineStart => "line_start", LineEnd => "line_end", Suspend => "suspend",
 }
 
 /// One row of the table.
@@ -168,6 +173,22 @@ impl KeyMap {
             ("pgup", A::HistoryPrev, C::RunForm, "older recent dataset", false),
             ("pgdn", A::HistoryNext, C::RunForm, "newer recent dataset", false),
             ("ctrl-c", A::Quit, C::RunForm, "quit", false),
+            ("backspace", A::DeleteBack, C::Input, "delete before the cursor", false),
+            ("delete", A::DeleteForward, C::Input, "delete at the cursor", false),
+            ("left", A::CursorLeft, C::Input, "cursor left", false),
+            ("right", A::CursorRight, C::Input, "cursor right", false),
+            ("home", A::LineStart, C::Input, "start of the line", false),
+            ("end", A::LineEnd, C::Input, "end of the line", false),
+            ("backspace", A::DeleteBack, C::RunForm, "delete before the cursor", false),
+            ("delete", A::DeleteForward, C::RunForm, "delete at the cursor", false),
+            ("esc q ? enter", A::Close, C::Popup, "close (other keys close a text too)", false),
+            ("up k", A::Up, C::Popup, "scroll up", false),
+            ("down j", A::Down, C::Popup, "scroll down", false),
+            ("ctrl-c", A::Quit, C::Popup, "quit", false),
+            ("ctrl-z", A::Suspend, C::Global, "suspend (fg resumes)", false),
+            ("ctrl-z", A::Suspend, C::Input, "suspend (fg resumes)", false),
+            ("ctrl-z", A::Suspend, C::RunForm, "suspend (fg resumes)", false),
+            ("ctrl-z", A::Suspend, C::Popup, "suspend (fg resumes)", false),
         ];
         let bindings = rows
             .iter()
@@ -245,7 +266,7 @@ impl KeyMap {
             self.bindings.iter().find(|b| b.context == ctx && b.keys.contains(&chord)).map(|b| b.action)
         };
         match context {
-            Context::Input | Context::RunForm => find(context),
+            Context::Input | Context::RunForm | Context::Popup => find(context),
             ctx => find(ctx).or_else(|| find(Context::Global)),
         }
     }
@@ -255,6 +276,7 @@ impl KeyMap {
         let order: &[Context] = match context {
             Context::Input => &[Context::Input],
             Context::RunForm => &[Context::RunForm],
+            Context::Popup => &[Context::Popup],
             ctx => &[ctx, Context::Global],
         };
         order
@@ -323,5 +345,29 @@ mod tests {
         std::fs::write(dir.path().join("keys.toml"), "[keys]\nquit = \"ctrl-nope\"\n").unwrap();
         let err = KeyMap::load(dir.path()).unwrap_err().to_string();
         assert!(err.contains("quit") && err.contains("ctrl-nope"), "{err}");
+    }
+
+    #[test]
+    fn every_key_comes_from_the_table_editing_and_pop_ups_included() {
+        let map = KeyMap::defaults();
+        let k = |code| key(code, KeyModifiers::NONE);
+        assert_eq!(map.lookup(Context::Input, &k(KeyCode::Backspace)), Some(Action::DeleteBack));
+        assert_eq!(map.lookup(Context::Input, &k(KeyCode::Home)), Some(Action::LineStart));
+        assert_eq!(map.lookup(Context::RunForm, &k(KeyCode::Delete)), Some(Action::DeleteForward));
+        assert_eq!(map.lookup(Context::Popup, &k(KeyCode::Esc)), Some(Action::Close));
+        assert_eq!(map.lookup(Context::Popup, &k(KeyCode::Char('j'))), Some(Action::Down));
+        assert_eq!(map.lookup(Context::Popup, &k(KeyCode::Char('1'))), None, "no tab switch under a pop-up");
+        let ctrl_z = key(KeyCode::Char('z'), KeyModifiers::CONTROL);
+        for ctx in [Context::Global, Context::Map, Context::Input, Context::RunForm, Context::Popup] {
+            assert_eq!(map.lookup(ctx, &ctrl_z), Some(Action::Suspend), "{ctx:?}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("keys.toml"), "[keys]\ncursor_left = \"ctrl-b\"\n").unwrap();
+        let map = KeyMap::load(dir.path()).unwrap();
+        assert_eq!(
+            map.lookup(Context::Input, &key(KeyCode::Char('b'), KeyModifiers::CONTROL)),
+            Some(Action::CursorLeft)
+        );
+        assert_eq!(map.lookup(Context::Input, &k(KeyCode::Left)), None);
     }
 }

@@ -111,7 +111,8 @@ async fn event_loop(
             _ = ticker.tick() => Event::Tick,
             () = signals.next() => Event::Terminate,
         };
-        if is_suspend(&ev) {
+        let mut redraw = app.handle(ev);
+        if std::mem::take(&mut app.suspend) {
             // Stop reading before the shell takes the terminal, so no key is stolen from it.
             drop(input.take());
             terminal::suspend(term)?;
@@ -119,7 +120,6 @@ async fn event_loop(
             term.draw(|f| ui::draw(f, &mut app))?;
             continue;
         }
-        let mut redraw = app.handle(ev);
         // Drain what queued up meanwhile (probe reports, key repeats) before one redraw.
         while let Ok(ev) = reports.try_recv() {
             redraw |= app.handle(ev);
@@ -151,11 +151,6 @@ fn bridge(rx: Receiver<Event>) -> std::io::Result<tokio::sync::mpsc::UnboundedRe
         }
     })?;
     Ok(reports)
-}
-
-fn is_suspend(ev: &Event) -> bool {
-    use crossterm::event::{Event as Term, KeyCode, KeyModifiers};
-    matches!(ev, Event::Input(Term::Key(k)) if k.code == KeyCode::Char('z') && k.modifiers.contains(KeyModifiers::CONTROL))
 }
 
 /// SIGTERM, SIGHUP and SIGINT: a clean quit (the loop then restores the terminal).

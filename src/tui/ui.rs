@@ -120,6 +120,7 @@ fn draw_help(frame: &mut Frame, area: Rect, app: &App) {
     if app.tab == Tab::Train && !app.monitor_only {
         contexts.push(Context::RunForm);
     }
+    contexts.push(Context::Popup);
     let mut rows = Vec::new();
     for ctx in contexts {
         rows.push(Row::new(vec![Span::styled(ctx.title(), theme.title()), Span::raw("")]));

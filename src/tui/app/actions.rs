@@ -164,6 +164,7 @@ impl App {
         };
         match action {
             Action::Quit => self.quit = true,
+            Action::Suspend => self.suspend = true,
             Action::Down => form.move_field(true),
             Action::Up => form.move_field(false),
             Action::NextChoice => form.cycle(true),
@@ -179,6 +180,14 @@ impl App {
             Action::LeaveInput => {
                 self.train.form = None;
                 self.focus = Focus::Normal;
+            }
+            Action::DeleteBack => {
+                form.backspace();
+                self.check_form();
+            }
+            Action::DeleteForward => {
+                form.delete();
+                self.check_form();
             }
             Action::Submit => match form.settings() {
                 Err(why) => form.error = Some(why),
