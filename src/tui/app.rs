@@ -13,8 +13,9 @@ use crate::tui::engine::{Engine, EngineEvent, Plan};
 use crate::tui::event::{Event, EventSender, WorkerEvent};
 use crate::tui::keymap::{Action, Context, KeyMap};
 use crate::tui::playback::{Audio, NowPlaying};
+pub use crate::tui::status::Level;
 use crate::tui::tabs::dataset::{DatasetTab, Source};
-use crate::tui::tabs::{map::MapTab, search::SearchTab, train::TrainTab, train_run::TrainRun};
+use crate::tui::tabs::{map::MapTab, search::SearchTab, train::run::TrainRun, train::TrainTab};
 use crate::tui::theme::Theme;
 use crate::tui::workers;
 
@@ -56,13 +57,6 @@ pub enum Focus {
     FilterBox,
     /// The Train tab's run form is open.
     RunForm,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    Info,
-    Warning,
-    Error,
 }
 
 /// A whole text shown over the app (Enter on a text item).

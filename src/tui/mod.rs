@@ -13,6 +13,7 @@ pub mod event;
 pub mod keychord;
 pub mod keymap;
 pub mod playback;
+pub mod status;
 pub mod tabs;
 pub mod terminal;
 pub mod textbox;

@@ -6,8 +6,9 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::tui::app::{App, Focus, Level, Tab};
+use crate::tui::app::{App, Focus, Tab};
 use crate::tui::keymap::Context;
+use crate::tui::status::Level;
 use crate::tui::tabs::dataset::format_duration;
 
 /// Below this the layout cannot show a tab usefully.

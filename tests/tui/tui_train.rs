@@ -13,7 +13,7 @@ use storyscore::config::{Config, Dirs};
 use storyscore::model::{Space, TrunkKind};
 use storyscore::tui::app::{App, Focus, Tab};
 use storyscore::tui::event::Event;
-use storyscore::tui::tabs::run_form::Field;
+use storyscore::tui::tabs::train::form::Field;
 
 fn app(home: &Path) -> (App, Receiver<Event>) {
     let dirs = Dirs {
@@ -158,7 +158,7 @@ fn dataset_fields_are_checked_as_you_type_and_remembered() {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while !matches!(
         app.train.form.as_ref().unwrap().checks.get(&spec),
-        Some(storyscore::tui::tabs::run_form::Check::Good(_))
+        Some(storyscore::tui::tabs::train::form::Check::Good(_))
     ) {
         assert!(std::time::Instant::now() < deadline, "no check result");
         if let Ok(ev) = rx.recv_timeout(std::time::Duration::from_millis(100)) {
@@ -170,7 +170,7 @@ fn dataset_fields_are_checked_as_you_type_and_remembered() {
 
     // Remembered entries come back first and are recalled with pgup/pgdn.
     let recent_file = home.path().join("data/recent-datasets.json");
-    let mut recent = storyscore::tui::tabs::run_form::Recent::default();
+    let mut recent = storyscore::tui::tabs::train::form::Recent::default();
     recent.remember("isear:/old/a.csv", "4q:/old/q", &recent_file);
     recent.remember(&spec, "4q:/new/q", &recent_file);
     key(&mut app, KeyCode::Esc);

@@ -7,8 +7,8 @@ use super::{App, Focus, Level, Tab, TextPopup};
 use crate::tui::clipboard;
 use crate::tui::keymap::Action;
 use crate::tui::playback::PlayRequest;
-use crate::tui::tabs::run_form::{Recent, RunForm};
-use crate::tui::tabs::train_run::{check_dataset, default_datasets, recent_path, TrainRun};
+use crate::tui::tabs::train::form::{Recent, RunForm};
+use crate::tui::tabs::train::run::{check_dataset, default_datasets, recent_path, TrainRun};
 
 impl App {
     /// Actions of the current tab (after the global ones were handled).

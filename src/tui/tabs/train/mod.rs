@@ -1,6 +1,9 @@
 //! Train tab: a run's live loss per branch, validation P@5/MRR, throughput and ETA, and the
 //! machine's CPU/RAM/GPU, following a run directory another process writes.
 
+pub mod form;
+pub mod run;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -31,7 +34,7 @@ pub struct TrainTab {
     /// Steps planned for the run started here (for the ETA).
     pub total_steps: Option<u64>,
     /// The run form, while it is open.
-    pub form: Option<super::run_form::RunForm>,
+    pub form: Option<form::RunForm>,
     /// The run's alerts, oldest first (the last [`ALERTS_KEPT`]).
     pub alerts: Vec<Alert>,
     /// The followed run's state, from its status file.

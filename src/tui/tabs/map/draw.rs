@@ -10,8 +10,8 @@ use ratatui::widgets::canvas::{Canvas, Line as Segment, Points};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::map::{MapTab, View};
-use super::map_labels::{place_labels, LabelBox};
+use super::labels::{place_labels, LabelBox};
+use super::{MapTab, View};
 use crate::tui::theme::Theme;
 
 impl MapTab {

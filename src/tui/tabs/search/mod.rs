@@ -12,9 +12,9 @@ use ratatui::Frame;
 use super::StatusMsg;
 use crate::index::{clock, Soundtrack};
 use crate::model::Space;
-use crate::tui::app::Level;
 use crate::tui::engine::{EngineEvent, EngineRequest, Hits, Plan};
 use crate::tui::keymap::Action;
+use crate::tui::status::Level;
 use crate::tui::textbox::TextBox;
 use crate::tui::theme::Theme;
 

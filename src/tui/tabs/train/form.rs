@@ -12,7 +12,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use super::train_run::RunSettings;
+use super::run::RunSettings;
 use crate::data::{split_joined, DatasetSpec, Modality};
 use crate::model::{Space, TrunkKind};
 use crate::tui::textbox::TextBox;

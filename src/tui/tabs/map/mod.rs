@@ -3,14 +3,17 @@
 //! The plane is the linear projection (PCA, or valence–arousal for the VA space) or a UMAP
 //! layout computed in the background (`u` cycles). Drawing lives in `map_draw.rs`.
 
+mod draw;
+mod labels;
+
 use std::sync::Arc;
 
 use super::StatusMsg;
 use crate::map::projection::MapData;
 use crate::map::umap::UmapLayout;
 use crate::model::Space;
-use crate::tui::app::Level;
 use crate::tui::keymap::Action;
+use crate::tui::status::Level;
 
 /// Zoom factor per key press, and the share of the view one pan step moves.
 const ZOOM_STEP: f64 = 1.5;
