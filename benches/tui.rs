@@ -54,7 +54,7 @@ fn map_tab(data: &Arc<MapData>) -> MapTab {
 }
 
 fn render_map(term: &mut Terminal<TestBackend>, map: &MapTab, theme: &Theme) {
-    term.draw(|f| map.draw(f, f.area(), theme)).expect("TestBackend draws");
+    term.draw(|f| map.render(f, f.area(), theme)).expect("TestBackend draws");
 }
 
 /// An app on an empty data dir (no library, so no indexing), as `storyscore` would start.
@@ -138,7 +138,7 @@ fn train_tab() -> TrainTab {
 }
 
 fn render_train(term: &mut Terminal<TestBackend>, tab: &TrainTab, theme: &Theme) {
-    term.draw(|f| tab.draw(f, f.area(), theme)).expect("TestBackend draws");
+    term.draw(|f| tab.render(f, f.area(), theme)).expect("TestBackend draws");
 }
 
 fn criterion_benches(c: &mut Criterion, data: &Arc<MapData>) {

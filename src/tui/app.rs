@@ -9,12 +9,14 @@ use crossterm::event::{Event as Term, KeyCode, KeyEvent, KeyEventKind, MouseButt
 use ratatui::layout::Rect;
 
 use crate::config::{Config, Dirs};
-use crate::tui::engine::{Engine, EngineEvent, Plan};
+pub use crate::tui::effect::TextPopup;
+use crate::tui::engine::{Engine, Plan};
 use crate::tui::event::{Event, EventSender, WorkerEvent};
 use crate::tui::keymap::{Action, Context, KeyMap};
 use crate::tui::playback::{Audio, NowPlaying};
 pub use crate::tui::status::Level;
 use crate::tui::tabs::dataset::{DatasetTab, Source};
+use crate::tui::tabs::TabView;
 use crate::tui::tabs::{map::MapTab, search::SearchTab, train::run::TrainRun, train::TrainTab};
 use crate::tui::theme::Theme;
 use crate::tui::workers;
@@ -38,15 +40,6 @@ impl Tab {
             Tab::Map => "Map",
         }
     }
-
-    fn context(self) -> Context {
-        match self {
-            Tab::Dataset => Context::Dataset,
-            Tab::Train => Context::Train,
-            Tab::Search => Context::Search,
-            Tab::Map => Context::Map,
-        }
-    }
 }
 
 /// Which text box (if any) receives typed keys.
@@ -57,14 +50,6 @@ pub enum Focus {
     FilterBox,
     /// The Train tab's run form is open.
     RunForm,
-}
-
-/// A whole text shown over the app (Enter on a text item).
-#[derive(Debug, Clone)]
-pub struct TextPopup {
-    pub title: String,
-    pub text: String,
-    pub scroll: u16,
 }
 
 /// What the app starts with.
@@ -166,27 +151,38 @@ impl App {
     /// The key context the app is in (decides which bindings apply).
     pub fn context(&self) -> Context {
         match self.focus {
-            Focus::Normal => self.tab.context(),
+            Focus::Normal => self.tab_view().context(),
             Focus::SearchBox | Focus::FilterBox => Context::Input,
             Focus::RunForm => Context::RunForm,
         }
     }
 
     pub fn tab_context(&self) -> Context {
-        self.tab.context()
+        self.tab_view().context()
     }
 
     pub fn set_status(&mut self, level: Level, text: impl Into<String>) {
         self.status = Some((level, text.into()));
     }
 
-    /// A training alert as the one-line status every tab shows.
-    fn alert_status(&mut self, alert: &crate::train::alerts::Alert) {
-        let level = match alert.level {
-            crate::train::alerts::Level::Error => Level::Error,
-            crate::train::alerts::Level::Warning => Level::Warning,
-        };
-        self.set_status(level, format!("training: {}", alert.message));
+    /// The tab on screen, behind the tab contract.
+    pub fn tab_view(&self) -> &dyn TabView {
+        match self.tab {
+            Tab::Dataset => &self.dataset,
+            Tab::Train => &self.train,
+            Tab::Search => &self.search,
+            Tab::Map => &self.map,
+        }
+    }
+
+    /// The tab on screen, to act on.
+    pub fn current_tab(&mut self) -> &mut dyn TabView {
+        match self.tab {
+            Tab::Dataset => &mut self.dataset,
+            Tab::Train => &mut self.train,
+            Tab::Search => &mut self.search,
+            Tab::Map => &mut self.map,
+        }
     }
 
     /// Applies one event; returns whether the screen needs redrawing.
@@ -207,7 +203,7 @@ impl App {
                 _ => return false,
             },
             Event::Input(_) => {}
-            Event::Tick => return self.train.tick() | self.search.tick(),
+            Event::Tick => return TabView::tick(&mut self.train) | TabView::tick(&mut self.search),
             Event::Terminate => self.quit = true,
             Event::Worker(w) => self.on_worker(w),
         }
@@ -243,59 +239,34 @@ impl App {
 
     /// A key no binding claims, typed into the focused text box.
     fn type_key(&mut self, key: KeyEvent) {
-        let KeyCode::Char(c) = key.code else { return };
-        let text = c.encode_utf8(&mut [0; 4]).to_string();
-        match self.focus {
-            Focus::RunForm => {
-                if let Some(form) = &mut self.train.form {
-                    form.insert(&text);
-                }
-                self.check_form();
-            }
-            Focus::FilterBox => {
-                self.dataset.filter.insert(&text);
-                self.dataset.refilter();
-            }
-            Focus::SearchBox => self.search.input.insert(&text),
-            Focus::Normal => {}
+        if let KeyCode::Char(c) = key.code {
+            self.type_text(c.encode_utf8(&mut [0; 4]));
         }
     }
 
-    /// Cursor and delete actions in the focused text box.
-    fn edit(&mut self, action: Action) {
-        let filter = self.focus == Focus::FilterBox;
-        let tb = if filter { &mut self.dataset.filter } else { &mut self.search.input };
-        match action {
-            Action::DeleteBack => tb.backspace(),
-            Action::DeleteForward => tb.delete(),
-            Action::CursorLeft => tb.left(),
-            Action::CursorRight => tb.right(),
-            Action::LineStart => tb.home(),
-            Action::LineEnd => tb.end(),
-            _ => return,
-        }
-        if filter {
-            self.dataset.refilter();
-        }
-    }
-
+    /// Text for the focused box (a paste with nothing focused goes to the search box).
     fn on_paste(&mut self, text: &str) {
         if self.focus == Focus::Normal {
             self.switch_tab(Tab::Search);
             self.focus = Focus::SearchBox;
         }
+        self.type_text(text);
+    }
+
+    fn type_text(&mut self, text: &str) {
+        if let Some(tab) = self.focused_tab() {
+            let effects = tab.on_text(text);
+            self.run_effects(effects);
+        }
+    }
+
+    /// The tab whose text box has the keys.
+    fn focused_tab(&mut self) -> Option<&mut dyn TabView> {
         match self.focus {
-            Focus::FilterBox => {
-                self.dataset.filter.insert(&text.replace('\n', " "));
-                self.dataset.refilter();
-            }
-            Focus::RunForm => {
-                if let Some(form) = &mut self.train.form {
-                    form.insert(text);
-                }
-                self.check_form();
-            }
-            _ => self.search.input.insert(&text.replace("\r\n", "\n").replace('\r', "\n")),
+            Focus::Normal => None,
+            Focus::SearchBox => Some(&mut self.search),
+            Focus::FilterBox => Some(&mut self.dataset),
+            Focus::RunForm => Some(&mut self.train),
         }
     }
 
@@ -303,7 +274,8 @@ impl App {
         if !self.monitor_only {
             // A click on another tab abandons an open run form.
             if self.focus == Focus::RunForm {
-                self.train.form = None;
+                let effects = self.train.on_action(Action::LeaveInput);
+                self.run_effects(effects);
             }
             self.tab = tab;
             self.focus = Focus::Normal;
@@ -319,12 +291,17 @@ impl App {
     /// Applies an action from the key map (or the mouse).
     pub fn apply(&mut self, action: Action) {
         use Action as A;
-        if self.focus == Focus::RunForm {
-            return self.form_action(action);
-        }
         match action {
             A::Quit => self.quit = true,
             A::Suspend => self.suspend = true,
+            A::LeaveInput if self.focus != Focus::RunForm => self.focus = Focus::Normal,
+            A::Submit if self.focus == Focus::FilterBox => self.focus = Focus::Normal,
+            _ if self.focus != Focus::Normal => {
+                if let Some(tab) = self.focused_tab() {
+                    let effects = tab.on_action(action);
+                    self.run_effects(effects);
+                }
+            }
             A::Help => self.help = true,
             A::NextTab => self.cycle_tab(true),
             A::PrevTab => self.cycle_tab(false),
@@ -336,99 +313,28 @@ impl App {
                 self.switch_tab(Tab::Search);
                 self.focus = Focus::SearchBox;
             }
-            A::LeaveInput => self.focus = Focus::Normal,
             A::Filter => self.focus = Focus::FilterBox,
-            A::Submit => self.submit(),
-            A::Newline if self.focus == Focus::SearchBox => self.search.input.insert("\n"),
-            A::HistoryPrev if self.focus == Focus::SearchBox => self.search.input.history_prev(),
-            A::HistoryNext if self.focus == Focus::SearchBox => self.search.input.history_next(),
-            A::DeleteBack | A::DeleteForward | A::CursorLeft | A::CursorRight | A::LineStart | A::LineEnd
-                if matches!(self.focus, Focus::SearchBox | Focus::FilterBox) =>
-            {
-                self.edit(action)
+            _ => {
+                let effects = self.current_tab().on_action(action);
+                self.run_effects(effects);
             }
-            _ => self.tab_action(action),
         }
     }
 
-    fn submit(&mut self) {
-        match self.focus {
-            Focus::FilterBox => self.focus = Focus::Normal,
-            Focus::SearchBox => match (self.search.submit(), &self.engine) {
-                (Ok(request), Some(engine)) => {
-                    engine.send(request);
-                    // Enter now plays the top result; `/` returns to the box.
-                    self.focus = Focus::Normal;
-                    self.status = None;
-                }
-                (Ok(_), None) => self.set_status(Level::Warning, "the search engine is not running"),
-                (Err(msg), _) => self.set_status(msg.0, msg.1),
-            },
-            Focus::Normal | Focus::RunForm => {}
-        }
-    }
-
-    fn on_engine(&mut self, ev: EngineEvent) {
-        match &ev {
-            EngineEvent::Projected(data) => {
-                self.map.set_data(data.clone());
-                if let Some(data) = self.map.umap_job() {
-                    crate::tui::workers::spawn_umap(self.tx.clone(), data);
-                }
-            }
-            EngineEvent::Results(hits) => {
-                self.map.query = hits.query_point;
-                self.map.query_vector = Some(hits.query_vector.clone());
-                self.map.results = hits.rows.clone();
-            }
-            EngineEvent::Unavailable(why) => self.map.waiting = why.clone(),
-            EngineEvent::SoundsLike(heard) => self.dataset.sounds_like = Some(heard.clone()),
-            _ => {}
-        }
-        if let Some(msg) = self.search.on_engine(ev) {
-            self.set_status(msg.0, msg.1);
-        }
-    }
-
+    /// A worker's report: the player's own here, every other one to the tabs that show it.
     fn on_worker(&mut self, ev: WorkerEvent) {
         match ev {
             WorkerEvent::Playing(now) => self.now_playing = Some(now),
-            WorkerEvent::Metrics { run, records } => self.train.on_run_metrics(&run, records),
-            WorkerEvent::MetricsFailed(why) => self.train.error = Some(why),
-            WorkerEvent::System(sample) => self.train.on_sample(sample),
-            WorkerEvent::Engine(ev) => self.on_engine(ev),
-            WorkerEvent::Training(ev) => {
-                if let crate::train::TrainEvent::Alert(a) = &ev {
-                    self.alert_status(a);
-                }
-                self.train.on_training(ev)
-            }
-            WorkerEvent::Alerts { run, alerts } => {
-                if let Some(a) = alerts.last() {
-                    self.alert_status(a);
-                }
-                self.train.on_run_alerts(&run, alerts);
-            }
-            WorkerEvent::RunState { run, state, message, pid } => {
-                if self.train.run_dir.as_deref() == Some(run.as_path()) {
-                    self.train.run_pid = pid;
-                }
-                self.train.on_followed_state(&run, state, message)
-            }
-            WorkerEvent::DatasetChecked { spec, result } => {
-                if let Some(form) = &mut self.train.form {
-                    form.on_checked(spec, result);
-                }
-            }
-            WorkerEvent::Umap { data, result } => {
-                if let Some(msg) = self.map.set_umap(&data, result) {
-                    self.set_status(msg.0, msg.1);
-                }
-            }
             WorkerEvent::PlaybackFailed(why) => {
                 self.set_status(Level::Error, format!("{why} — y copies the path, e writes an M3U"))
             }
-            scan => self.dataset.on_scan(scan),
+            ev => {
+                let mut effects = self.dataset.on_event(&ev);
+                effects.extend(self.train.on_event(&ev));
+                effects.extend(self.search.on_event(&ev));
+                effects.extend(self.map.on_event(&ev));
+                self.run_effects(effects);
+            }
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod app;
 pub mod clipboard;
+pub mod effect;
 pub mod engine;
 pub mod event;
 pub mod keychord;

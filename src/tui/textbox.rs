@@ -15,6 +15,21 @@ pub struct TextBox {
 }
 
 impl TextBox {
+    /// Applies a cursor or delete action of the key map; whether it was one.
+    pub fn edit(&mut self, action: crate::tui::keymap::Action) -> bool {
+        use crate::tui::keymap::Action as A;
+        match action {
+            A::DeleteBack => self.backspace(),
+            A::DeleteForward => self.delete(),
+            A::CursorLeft => self.left(),
+            A::CursorRight => self.right(),
+            A::LineStart => self.home(),
+            A::LineEnd => self.end(),
+            _ => return false,
+        }
+        true
+    }
+
     pub fn insert(&mut self, s: &str) {
         let clean: String = s.chars().filter(|c| *c == '\n' || !c.is_control()).collect();
         self.text.insert_str(self.cursor, &clean);

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Row, Table, Wrap};
 use ratatui::Frame;
 
-use crate::tui::app::{App, Focus, Tab};
+use crate::tui::app::{App, Tab};
 use crate::tui::keymap::Context;
 use crate::tui::status::Level;
 use crate::tui::tabs::dataset::format_duration;
@@ -34,15 +34,8 @@ pub fn draw(frame: &mut Frame, app: &mut App) {
     .areas(area);
     draw_tabs(frame, tabs_area, app);
     let theme = app.theme.clone();
-    match app.tab {
-        Tab::Dataset => app.dataset.draw(frame, body, &theme, app.focus == Focus::FilterBox),
-        Tab::Train => app.train.draw(frame, body, &theme),
-        Tab::Search => {
-            let focused = app.focus == Focus::SearchBox;
-            app.search.draw(frame, body, &theme, focused)
-        }
-        Tab::Map => app.map.draw(frame, body, &theme),
-    }
+    let focus = app.focus;
+    app.current_tab().draw(frame, body, &theme, focus);
     draw_status(frame, status_area, app);
     draw_bar(frame, bar_area, app);
     if app.help {

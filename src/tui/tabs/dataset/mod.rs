@@ -1,6 +1,8 @@
 //! Dataset tab: the configured libraries on the left; on the right their items as a
 //! filterable table (title, duration probed in the background, mood labels) and a summary.
 
+mod view;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -117,28 +119,28 @@ impl DatasetTab {
     }
 
     /// Applies a library-scan report from the background worker.
-    pub fn on_scan(&mut self, ev: WorkerEvent) {
-        match ev {
-            WorkerEvent::LibraryListed { source, result } => {
+    pub fn on_scan(&mut self, ev: &WorkerEvent) {
+        match *ev {
+            WorkerEvent::LibraryListed { source, ref result } => {
                 if let Some(src) = self.sources.get_mut(source) {
                     match result {
                         Ok(paths) => {
                             let root = src.path.clone();
-                            src.items = paths.into_iter().map(|p| Item::clip(&root, p)).collect();
+                            src.items = paths.iter().map(|p| Item::clip(&root, p.clone())).collect();
                             src.state = SourceState::Probing;
                         }
-                        Err(e) => src.state = SourceState::Failed(e),
+                        Err(e) => src.state = SourceState::Failed(e.clone()),
                     }
                     if source == self.source {
                         self.refilter();
                     }
                 }
             }
-            WorkerEvent::ClipProbed { source, item, result } => {
+            WorkerEvent::ClipProbed { source, item, ref result } => {
                 if let Some(it) = self.sources.get_mut(source).and_then(|s| s.items.get_mut(item)) {
                     it.duration = match result {
-                        Ok(s) => Probe::Seconds(s),
-                        Err(e) => Probe::Failed(e),
+                        Ok(s) => Probe::Seconds(*s),
+                        Err(e) => Probe::Failed(e.clone()),
                     };
                 }
             }
@@ -187,7 +189,7 @@ impl DatasetTab {
             .collect()
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, filter_focused: bool) {
+    pub fn render(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, filter_focused: bool) {
         let [left, right] = Layout::horizontal([Constraint::Length(26), Constraint::Min(20)]).areas(area);
         self.draw_sources(frame, left, theme);
         let show_filter = filter_focused || !self.filter.text.is_empty();

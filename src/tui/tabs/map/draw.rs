@@ -15,7 +15,7 @@ use super::{MapTab, View};
 use crate::tui::theme::Theme;
 
 impl MapTab {
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         let (Some(data), Some(plane)) = (&self.data, self.plane()) else {
             let block = Block::bordered().title(" Emotion space ").title_style(theme.title());
             frame.render_widget(
@@ -210,7 +210,7 @@ mod tests {
             for step in 0..12 {
                 map.zoom = 1.0 + f64::from(step) * 0.37;
                 let mut term = Terminal::new(TestBackend::new(60, height)).unwrap();
-                term.draw(|f| map.draw(f, f.area(), &theme)).unwrap();
+                term.draw(|f| map.render(f, f.area(), &theme)).unwrap();
                 let buf = term.backend().buffer();
                 let row = |y: u16| (0..60).map(|x| buf[(x, y)].symbol().to_string()).collect::<String>();
                 // Border, then the plot; its last row (the x axis) sits above the legend and the

@@ -1,10 +1,11 @@
 //! Map tab: the emotion space of the current index as a braille scatter. Clips are coloured by
 //! their closest mood, the mood anchors are labelled, the query and its results are marked.
 //! The plane is the linear projection (PCA, or valence–arousal for the VA space) or a UMAP
-//! layout computed in the background (`u` cycles). Drawing lives in `map_draw.rs`.
+//! layout computed in the background (`u` cycles). Drawing lives in `draw.rs`, keys in `view.rs`.
 
 mod draw;
 mod labels;
+mod view;
 
 use std::sync::Arc;
 

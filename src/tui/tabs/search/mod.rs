@@ -1,6 +1,8 @@
 //! Search tab: a multi-line story box with history, the ranked clips for it with their moods, or
 //! in soundtrack mode one clip per passage on a timeline. Work happens in the engine worker.
 
+mod view;
+
 use std::path::PathBuf;
 
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -184,7 +186,7 @@ impl SearchTab {
         None
     }
 
-    pub fn draw(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
+    pub fn render(&mut self, frame: &mut Frame, area: Rect, theme: &Theme, focused: bool) {
         let [input_area, info_area, results_area] =
             Layout::vertical([Constraint::Length(6), Constraint::Length(2), Constraint::Min(3)]).areas(area);
         let mode = if self.soundtrack { "story → soundtrack" } else { "story" };

@@ -3,6 +3,7 @@
 
 pub mod form;
 pub mod run;
+mod view;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -355,7 +356,7 @@ impl TrainTab {
         });
     }
 
-    pub fn draw(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
+    pub fn render(&self, frame: &mut Frame, area: Rect, theme: &Theme) {
         // The latest alert takes two more rows (its advice wraps).
         let head_rows = 4 + 2 * u16::from(!self.alerts.is_empty());
         let sys_rows = if self.samples.len() >= 2 { 9 } else { 5 };
