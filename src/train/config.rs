@@ -159,6 +159,16 @@ impl TrainConfig {
     }
 }
 
+/// How to start: a new run, or resuming the run in `run_dir`.
+#[derive(Debug, Clone)]
+pub struct TrainRequest {
+    pub run_dir: std::path::PathBuf,
+    pub config: TrainConfig,
+    pub resume: bool,
+    /// Thresholds of the alerts the run raises.
+    pub alerts: super::alerts::AlertConfig,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

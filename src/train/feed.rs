@@ -14,6 +14,7 @@ use super::corpus::{BatchPlan, Corpus};
 use super::setup::Session;
 use super::RunError;
 use crate::cache::PcmCache;
+use tch::Tensor;
 
 /// A step's plan with its audio: `plan.songs().len()` chunks of 80 000 samples, concatenated;
 /// with a frozen trunk, no audio but the window each clip's cached row is taken from.
@@ -46,20 +47,24 @@ impl Feed {
 pub fn spawn_feed(s: &Session, half: usize, three_branch: bool, start: u64, total: u64) -> Feed {
     let n = s.config.loader_threads.max(1);
     let ahead = s.config.prefetch_batches.max(1).div_ceil(n).max(1);
-    let corpus: Arc<Corpus> = Arc::new(s.train.clone());
+    let corpus: Arc<Corpus> = Arc::new(s.data.train.clone());
     let paths: Arc<Vec<PathBuf>> = Arc::new(
-        s.train
+        s.data
+            .train
             .songs
             .iter()
-            .map(|song| s.music.items[song.item].content.audio_path().map(PathBuf::from).unwrap_or_default())
+            .map(|song| {
+                s.data.music.items[song.item].content.audio_path().map(PathBuf::from).unwrap_or_default()
+            })
             .collect(),
     );
     // With cached rows the loader only draws which window of each clip a step sees.
-    let windows = s.song_rows.as_ref().map(|_| s.config.eval_chunks.max(1));
+    let windows = s.data.song_rows.as_ref().map(|_| s.config.eval_chunks.max(1));
     let workers = (0..n)
         .map(|w| {
             let (tx, rx) = crossbeam_channel::bounded(ahead);
-            let (corpus, paths, cache, seed) = (corpus.clone(), paths.clone(), s.pcm.clone(), s.config.seed);
+            let (corpus, paths, cache, seed) =
+                (corpus.clone(), paths.clone(), s.data.pcm.clone(), s.config.seed);
             std::thread::Builder::new()
                 .name(format!("storyscore-loader-{w}"))
                 .spawn(move || {
@@ -110,4 +115,41 @@ fn prepare(
         audio.extend(cache.random_chunk(&paths[song], &mut rng)?);
     }
     Ok(PreparedBatch { plan, audio, windows: Vec::new() })
+}
+
+impl Session {
+    /// Raw song-head outputs of a step's clips (`embed`: in the space, as
+    /// [`EmotionModel::embed_audio_mel`]): from the cached rows of a frozen trunk, else from the
+    /// batch's audio through the log-mel.
+    pub fn song_outputs(&self, batch: &PreparedBatch, embed: bool) -> Result<Tensor, RunError> {
+        let werr = RunError::Weights;
+        let device = self.model.device();
+        if let Some(rows) = &self.data.song_rows {
+            let picked: Vec<Tensor> = batch
+                .plan
+                .songs()
+                .iter()
+                .zip(&batch.windows)
+                .map(|(&song, &w)| rows[song].get(w as i64))
+                .collect();
+            let picked = Tensor::stack(&picked, 0).to_device(device);
+            return if embed {
+                self.model.embed_feature_rows(&picked, true).map_err(werr)
+            } else {
+                self.model.audio_outputs_from_rows(&picked, true).map_err(werr)
+            };
+        }
+        let wave =
+            Tensor::from_slice(&batch.audio).view([batch.plan.songs().len() as i64, -1]).to_device(device);
+        let mel = self
+            .data
+            .front
+            .log_mel(&wave)
+            .map_err(|e| RunError::format(&self.output.run.config_path(), e))?;
+        if embed {
+            self.model.embed_audio_mel(&mel, true).map_err(werr)
+        } else {
+            self.model.audio_outputs(&mel, true).map_err(werr)
+        }
+    }
 }

@@ -15,12 +15,12 @@ pub mod trainer;
 
 use std::path::{Path, PathBuf};
 
-pub use config::TrainConfig;
+pub use config::{TrainConfig, TrainRequest};
 pub use metrics_log::{read_metrics, MetricsLog, MetricsRecord, RunWatcher};
 pub use run_dir::{
     read_splits, CheckpointState, RunDir, RunSplits, BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE, SPLITS_FILE,
 };
-pub use trainer::{TrainCommand, TrainEvent, TrainRequest, Trainer};
+pub use trainer::{TrainCommand, TrainEvent, Trainer};
 
 /// Errors of the run directory and the trainer.
 #[derive(Debug, thiserror::Error)]

@@ -35,7 +35,7 @@ fn text_targets(
     tables: &MoodTables,
 ) -> (Vec<f32>, bool, [f32; 2], bool, Option<usize>) {
     let cfg = s.model.config();
-    let it = &s.text.items[item];
+    let it = &s.data.text.items[item];
     let m = cfg.moods.len();
     let mut dist = vec![0f32; m + 1];
     let mut mapped = false;
@@ -100,11 +100,11 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     let werr = RunError::Weights;
     let cfg = s.model.config();
     let device = s.model.device();
-    let tables = MoodTables::shipped().map_err(|e| RunError::format(&s.run.config_path(), e))?;
+    let tables = MoodTables::shipped().map_err(|e| RunError::format(&s.output.run.config_path(), e))?;
     let m = cfg.moods.len();
     let plan = &batch.plan;
     let n = plan.text_song.len();
-    let items: Vec<usize> = plan.text_song.iter().map(|p| s.train.texts[p.0].item).collect();
+    let items: Vec<usize> = plan.text_song.iter().map(|p| s.data.train.texts[p.0].item).collect();
     let (mut dist, mut has_dist, mut va, mut has_va) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     let mut text_quadrants = vec![0f32; n * 4];
     for (r, &item) in items.iter().enumerate() {
@@ -118,7 +118,7 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
         has_va.push(f32::from(u8::from(hv)));
     }
     let rows: Vec<i64> = items.iter().map(|&i| i as i64).collect();
-    let features = s.texts.features(&s.model, &rows, true)?;
+    let features = s.data.texts.features(&s.model, &rows, true)?;
     let text_logits = s.model.text_outputs(&features, true).map_err(werr)?;
     let to = |t: Tensor| t.to_device(device);
     let text_ce = soft_cross_entropy(&text_logits, &to(tensor(&dist, n)), &to(Tensor::from_slice(&has_dist)))
@@ -140,11 +140,11 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     let mut song_dist = vec![0f32; n * m];
     let mut quadrants = vec![0f32; n * 4];
     for (r, &(_, song)) in plan.text_song.iter().enumerate() {
-        let moods = &s.train.songs[song].moods;
+        let moods = &s.data.train.songs[song].moods;
         for &j in moods {
             song_dist[r * m + j] = 1.0 / moods.len() as f32;
         }
-        if let Some(q) = s.music.items[s.train.songs[song].item].quadrant {
+        if let Some(q) = s.data.music.items[s.data.train.songs[song].item].quadrant {
             quadrants[r * 4 + q.index()] = 1.0;
         }
     }

@@ -5,9 +5,8 @@ use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
 
+use super::config::TrainRequest;
 use super::corpus::Corpus;
-use super::feed::PreparedBatch;
-use super::trainer::TrainRequest;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
 use crate::cache::{Caches, PcmCache};
@@ -18,24 +17,35 @@ use crate::features::text::{text_features, TextInputs};
 use crate::metrics::RetrievalScores;
 use crate::model::{weights, EmotionModel, ModelConfig, Space, WindowMode};
 
-/// A run ready to train.
+/// A run ready to train: the recipe, the model, what the steps read and where the run writes.
 pub struct Session {
     pub config: TrainConfig,
-    pub run: RunDir,
     pub model: EmotionModel,
-    pub front: MelFrontEnd,
-    /// The text items' encoder features (frozen) or tokens (fine-tuned).
-    pub texts: TextInputs,
-    /// Word vectors of the moods, row = mood index. [M, tag_dim]
-    pub mood_vectors: Tensor,
+    pub data: RunData,
+    pub output: RunOutput,
+}
+
+/// What the steps read: the datasets, their training and validation corpora, and the inputs a
+/// batch is made of.
+pub struct RunData {
     pub text: Dataset,
     pub music: Dataset,
     pub train: Corpus,
     pub valid: Corpus,
+    /// The text items' encoder features (frozen) or tokens (fine-tuned).
+    pub texts: TextInputs,
+    /// Word vectors of the moods, row = mood index. [M, tag_dim]
+    pub mood_vectors: Tensor,
+    pub front: MelFrontEnd,
     pub pcm: PcmCache,
     /// A frozen trunk's cached feature rows of each training clip (row = window), aligned with
     /// `train.songs`; steps draw one window per clip instead of decoding audio.
     pub song_rows: Option<Vec<Tensor>>,
+}
+
+/// Where the run writes: its directory and metrics log, and the checkpoint it starts from.
+pub struct RunOutput {
+    pub run: RunDir,
     pub log: MetricsLog,
     pub start: CheckpointState,
     pub resumed: bool,
@@ -198,23 +208,18 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         }
         None => None,
     };
-    Ok(Session {
-        front,
-        pcm,
-        song_rows,
-        texts: text_inputs,
-        mood_vectors: mood_vectors.to_device(device),
-        config,
-        run,
-        model,
+    let data = RunData {
         text,
         music,
         train,
         valid,
-        log,
-        start,
-        resumed,
-    })
+        texts: text_inputs,
+        mood_vectors: mood_vectors.to_device(device),
+        front,
+        pcm,
+        song_rows,
+    };
+    Ok(Session { config, model, data, output: RunOutput { run, log, start, resumed } })
 }
 
 /// Copies checkpoint weights into the model (a frozen encoder's weights are not in the file).
@@ -228,37 +233,6 @@ pub fn restore(model: &EmotionModel, path: &Path) -> Result<(), RunError> {
 }
 
 impl Session {
-    /// Raw song-head outputs of a step's clips (`embed`: in the space, as
-    /// [`EmotionModel::embed_audio_mel`]): from the cached rows of a frozen trunk, else from the
-    /// batch's audio through the log-mel.
-    pub fn song_outputs(&self, batch: &PreparedBatch, embed: bool) -> Result<Tensor, RunError> {
-        let werr = RunError::Weights;
-        let device = self.model.device();
-        if let Some(rows) = &self.song_rows {
-            let picked: Vec<Tensor> = batch
-                .plan
-                .songs()
-                .iter()
-                .zip(&batch.windows)
-                .map(|(&song, &w)| rows[song].get(w as i64))
-                .collect();
-            let picked = Tensor::stack(&picked, 0).to_device(device);
-            return if embed {
-                self.model.embed_feature_rows(&picked, true).map_err(werr)
-            } else {
-                self.model.audio_outputs_from_rows(&picked, true).map_err(werr)
-            };
-        }
-        let wave =
-            Tensor::from_slice(&batch.audio).view([batch.plan.songs().len() as i64, -1]).to_device(device);
-        let mel = self.front.log_mel(&wave).map_err(|e| RunError::format(&self.run.config_path(), e))?;
-        if embed {
-            self.model.embed_audio_mel(&mel, true).map_err(werr)
-        } else {
-            self.model.audio_outputs(&mel, true).map_err(werr)
-        }
-    }
-
     /// Weights worth saving: everything but a frozen encoder (it is reloaded from its folder).
     pub fn weights(&self) -> Vec<(String, Tensor)> {
         let frozen = self.config.freeze_text;
@@ -267,14 +241,27 @@ impl Session {
 
     /// P@5 and MRR of valid texts against valid clips with tag moods (manual mapping).
     pub fn validate(&self) -> Result<RetrievalScores, RunError> {
-        let manual = Mapping::get("manual").map_err(|e| RunError::format(&self.run.config_path(), e))?;
-        let idx: Vec<i64> = self.valid.texts.iter().map(|t| t.item as i64).collect();
-        let feats = self.texts.features(&self.model, &idx, false)?;
+        let manual =
+            Mapping::get("manual").map_err(|e| RunError::format(&self.output.run.config_path(), e))?;
+        let idx: Vec<i64> = self.data.valid.texts.iter().map(|t| t.item as i64).collect();
+        let feats = self.data.texts.features(&self.model, &idx, false)?;
         let texts = text_embeddings(&self.model, &feats)?;
-        let clips: Vec<&Path> =
-            self.valid.songs.iter().filter_map(|s| self.music.items[s.item].content.audio_path()).collect();
+        let clips: Vec<&Path> = self
+            .data
+            .valid
+            .songs
+            .iter()
+            .filter_map(|s| self.data.music.items[s.item].content.audio_path())
+            .collect();
         let chunks = self.config.eval_chunks;
-        let songs = clip_embeddings(&self.model, &self.front, &self.pcm, &clips, chunks, WindowMode::Exact)?;
+        let songs = clip_embeddings(
+            &self.model,
+            &self.data.front,
+            &self.data.pcm,
+            &clips,
+            chunks,
+            WindowMode::Exact,
+        )?;
         let moods = &self.model.config().moods;
         let labels = &self.model.config().text_labels;
         // Each space's own similarity (cosine, negative Euclidean for VA, inner product for classify).
@@ -284,28 +271,29 @@ impl Session {
             return self.validate_quadrants(&sim);
         }
         RetrievalScores::from_similarity(&sim, |q, c| {
-            let label = &labels[self.valid.texts[q].label];
-            self.valid.songs[c].moods.iter().any(|&m| manual.hits(label, &moods[m]))
+            let label = &labels[self.data.valid.texts[q].label];
+            self.data.valid.songs[c].moods.iter().any(|&m| manual.hits(label, &moods[m]))
         })
-        .map_err(|e| RunError::format(&self.run.config_path(), e))
+        .map_err(|e| RunError::format(&self.output.run.config_path(), e))
     }
 
     /// Moods space: P@5 and MRR in the quadrant view (a clip is a hit when its quadrant is that of
     /// the text's first label's NRC-VAD point), over valid texts with such a label.
     fn validate_quadrants(&self, sim: &[Vec<f64>]) -> Result<RetrievalScores, RunError> {
         let tables = crate::emotion::MoodTables::shipped()
-            .map_err(|e| RunError::format(&self.run.config_path(), e))?;
+            .map_err(|e| RunError::format(&self.output.run.config_path(), e))?;
         let quadrant_of = |t: &super::corpus::CorpusText| {
-            let label = self.text.items[t.item].labels.first().filter(|l| *l != "neutral")?;
+            let label = self.data.text.items[t.item].labels.first().filter(|l| *l != "neutral")?;
             tables.vad(label).map(|v| crate::emotion::Quadrant::of_va(v[0], v[1]))
         };
-        let keep: Vec<usize> =
-            (0..self.valid.texts.len()).filter(|&q| quadrant_of(&self.valid.texts[q]).is_some()).collect();
+        let keep: Vec<usize> = (0..self.data.valid.texts.len())
+            .filter(|&q| quadrant_of(&self.data.valid.texts[q]).is_some())
+            .collect();
         let rows: Vec<Vec<f64>> = keep.iter().map(|&q| sim[q].clone()).collect();
         RetrievalScores::from_similarity(&rows, |q, c| {
-            let clip = self.music.items[self.valid.songs[c].item].quadrant;
-            clip.is_some() && clip == quadrant_of(&self.valid.texts[keep[q]])
+            let clip = self.data.music.items[self.data.valid.songs[c].item].quadrant;
+            clip.is_some() && clip == quadrant_of(&self.data.valid.texts[keep[q]])
         })
-        .map_err(|e| RunError::format(&self.run.config_path(), e))
+        .map_err(|e| RunError::format(&self.output.run.config_path(), e))
     }
 }

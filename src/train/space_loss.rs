@@ -43,7 +43,10 @@ struct Targets<'a> {
 
 impl Targets<'_> {
     fn missing(&self, what: String) -> RunError {
-        RunError::format(&self.s.run.config_path(), format!("no {} target for {what}", self.s.config.space))
+        RunError::format(
+            &self.s.output.run.config_path(),
+            format!("no {} target for {what}", self.s.config.space),
+        )
     }
 
     fn text(&self, t: usize) -> Result<Vec<f32>, RunError> {
@@ -53,7 +56,7 @@ impl Targets<'_> {
         match cfg.space {
             Space::Va => {
                 let dims = cfg.va_dims as usize;
-                let rated = self.s.text.items[text.item].va;
+                let rated = self.s.data.text.items[text.item].va;
                 let va =
                     rated.or_else(|| self.tables.vad(label)).ok_or_else(|| self.missing(label.clone()))?;
                 Ok(va[..dims].to_vec())
@@ -80,13 +83,13 @@ impl Targets<'_> {
 /// The batch's text→song pairs supply the texts and the clips (each clip already decoded).
 pub fn space_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap<String, f64>), RunError> {
     let werr = RunError::Weights;
-    let corpus = &s.train;
+    let corpus = &s.data.train;
     let device = s.model.device();
     let plan = &batch.plan;
     let texts: Vec<usize> = plan.text_song.iter().map(|p| p.0).collect();
     let songs: Vec<usize> = plan.text_song.iter().map(|p| p.1).collect();
     let rows: Vec<i64> = texts.iter().map(|&t| corpus.texts[t].item as i64).collect();
-    let features = s.texts.features(&s.model, &rows, true)?;
+    let features = s.data.texts.features(&s.model, &rows, true)?;
     let text_out = s.model.text_outputs(&features, true).map_err(werr)?;
     // Metric plans stack tag→song clips first; regression plans have none, so all are text→song.
     let song_out = s.song_outputs(batch, false)?;
@@ -105,7 +108,7 @@ pub fn space_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMa
             music_classification_loss(&song_out, &hot.to_device(device)).map_err(werr)?,
         )
     } else {
-        let tables = MoodTables::shipped().map_err(|e| RunError::format(&s.run.config_path(), e))?;
+        let tables = MoodTables::shipped().map_err(|e| RunError::format(&s.output.run.config_path(), e))?;
         let targets = Targets { s, corpus, tables };
         let text_t: Vec<Vec<f32>> = texts.iter().map(|&t| targets.text(t)).collect::<Result<_, _>>()?;
         let song_t: Vec<Vec<f32>> = songs.iter().map(|&c| targets.song(c)).collect::<Result<_, _>>()?;

@@ -11,13 +11,14 @@ use serde::Serialize;
 use tch::nn::{self, OptimizerConfig};
 use tch::{Kind, Tensor};
 
-use super::alerts::{append_alerts, free_bytes, Alert, AlertConfig, AlertRules};
+use super::alerts::{append_alerts, free_bytes, Alert, AlertRules};
+use super::config::TrainRequest;
 use super::corpus::{BatchPlan, Corpus};
 use super::feed::{spawn_feed, PreparedBatch};
 use super::run_status::{write_status, RunLock, RunState, RunStatus};
 use super::setup::{setup, Session};
 use super::space_loss::space_loss;
-use super::{MetricsRecord, RunError, TrainConfig};
+use super::{MetricsRecord, RunError};
 use crate::heap::HeapReuse;
 use crate::model::triplet::{PairGroup, THREE_BRANCH_WEIGHTS};
 use crate::model::Space;
@@ -67,16 +68,6 @@ pub enum TrainCommand {
     Pause,
     Resume,
     Stop,
-}
-
-/// How to start: a new run, or resuming the run in `run_dir`.
-#[derive(Debug, Clone)]
-pub struct TrainRequest {
-    pub run_dir: PathBuf,
-    pub config: TrainConfig,
-    pub resume: bool,
-    /// Thresholds of the alerts the run raises.
-    pub alerts: AlertConfig,
 }
 
 /// Handle of a running trainer.
@@ -291,17 +282,21 @@ fn train(
     let cfg = s.config.clone();
     let half = (cfg.batch_size / 2).max(2);
     let three = cfg.space == Space::ThreeBranch;
-    let per_epoch = s.train.steps_per_epoch(half);
+    let per_epoch = s.data.train.steps_per_epoch(half);
     let total = cfg.max_steps.unwrap_or(u64::MAX).min(cfg.epochs.saturating_mul(per_epoch));
     report.status.total_steps = total;
-    report.state(RunState::Running, s.start.step);
+    report.state(RunState::Running, s.output.start.step);
     report.disk();
-    let _ = events.send(TrainEvent::Started { step: s.start.step, total_steps: total, resumed: s.resumed });
+    let _ = events.send(TrainEvent::Started {
+        step: s.output.start.step,
+        total_steps: total,
+        resumed: s.output.resumed,
+    });
     let mut opt = nn::Adam { wd: cfg.weight_decay, ..Default::default() }
         .build(s.model.var_store(), cfg.learning_rate)
         .map_err(RunError::from)?;
-    let mut feed = spawn_feed(&s, half, three, s.start.step, total);
-    let mut state = s.start.clone();
+    let mut feed = spawn_feed(&s, half, three, s.output.start.step, total);
+    let mut state = s.output.start.clone();
     let eval_every = if cfg.eval_every > 0 { cfg.eval_every } else { per_epoch };
     let ckpt_every = if cfg.checkpoint_every > 0 { cfg.checkpoint_every } else { per_epoch };
     while state.step < total {
@@ -349,7 +344,7 @@ fn train(
                 ..Default::default()
             });
             return Err(RunError::format(
-                &s.run.metrics_path(),
+                &s.output.run.metrics_path(),
                 format!(
                     "loss became {value} at step {}; stopped, the last good checkpoint is kept (lower the learning rate)",
                     state.step + 1
@@ -375,7 +370,7 @@ fn train(
             unix_ms: unix_ms(),
             ..Default::default()
         };
-        s.log.append(&record)?;
+        s.output.log.append(&record)?;
         report.record(&record);
         report.gpu(true);
         let _ = events.send(TrainEvent::Step {
@@ -393,7 +388,7 @@ fn train(
             if best {
                 state.best_p_at_5 = Some(scores.p_at_5);
                 state.best_step = Some(state.step);
-                s.run.save_best(&state, &s.weights())?;
+                s.output.run.save_best(&state, &s.weights())?;
             }
             let record = MetricsRecord {
                 step: state.step,
@@ -403,7 +398,7 @@ fn train(
                 unix_ms: unix_ms(),
                 ..Default::default()
             };
-            s.log.append(&record)?;
+            s.output.log.append(&record)?;
             report.record(&record);
             report.state(RunState::Running, state.step);
             report.disk();
@@ -414,11 +409,11 @@ fn train(
             let weights = s.weights();
             if !weights.iter().all(|(_, t)| t.isfinite().all().int64_value(&[]) != 0) {
                 return Err(RunError::format(
-                    &s.run.metrics_path(),
+                    &s.output.run.metrics_path(),
                     format!("weights became non-finite at step {}; stopped, the last good checkpoint is kept (lower the learning rate)", state.step),
                 ));
             }
-            let path = s.run.save_checkpoint(&state, &weights, cfg.keep_checkpoints)?;
+            let path = s.output.run.save_checkpoint(&state, &weights, cfg.keep_checkpoints)?;
             let _ = events.send(TrainEvent::Checkpoint { step: state.step, path });
         }
     }
@@ -433,7 +428,7 @@ fn step_failed(s: &Session, step: u64, e: &RunError) -> (RunError, bool) {
     let non_finite = first.contains("inf") || first.contains("nan");
     let hint = if non_finite { " (values became non-finite: lower the learning rate)" } else { "" };
     let error = RunError::format(
-        &s.run.metrics_path(),
+        &s.output.run.metrics_path(),
         format!("step {step} failed: {first}; stopped, the last good checkpoint is kept{hint}"),
     );
     (error, non_finite)
@@ -470,7 +465,7 @@ fn step_loss(
 ) -> Result<(Tensor, BTreeMap<String, f64>), RunError> {
     let werr = RunError::Weights;
     let plan: &BatchPlan = &batch.plan;
-    let corpus: &Corpus = &s.train;
+    let corpus: &Corpus = &s.data.train;
     let device = s.model.device();
     let song = s.song_outputs(batch, true)?;
     let text_rows = |ts: &[usize]| -> Vec<i64> { ts.iter().map(|&t| corpus.texts[t].item as i64).collect() };
@@ -484,7 +479,7 @@ fn step_loss(
     if three {
         text_items.extend(text_rows(&plan.tag_text));
     }
-    let features = s.texts.features(&s.model, &text_items, true)?;
+    let features = s.data.texts.features(&s.model, &text_items, true)?;
     let text_c = s.model.embed_text_features(&features.narrow(0, 0, n_ts), true).map_err(werr)?;
     let song_c = song.narrow(0, plan.tag_song.len() as i64, plan.text_song.len() as i64);
     let labels_c = one_hot(&ts_moods, n).to_device(device);
@@ -496,7 +491,7 @@ fn step_loss(
         return Ok((text_song, branches));
     }
     let tt_moods: Vec<usize> = plan.tag_text.iter().map(|&t| corpus.texts[t].mood).collect();
-    let tag_a = s.model.embed_tags(&rows(&s.mood_vectors, &to_i64(&tt_moods)), true).map_err(werr)?;
+    let tag_a = s.model.embed_tags(&rows(&s.data.mood_vectors, &to_i64(&tt_moods)), true).map_err(werr)?;
     let text_a = s
         .model
         .embed_text_features(&features.narrow(0, n_ts, plan.tag_text.len() as i64), true)
@@ -505,7 +500,7 @@ fn step_loss(
     let tag_text =
         PairGroup { anchor: &tag_a, positive: &text_a, labels: &labels_a }.loss(margin).map_err(werr)?;
     let ts_anchor: Vec<usize> = plan.tag_song.iter().map(|p| p.1).collect();
-    let tag_b = s.model.embed_tags(&rows(&s.mood_vectors, &to_i64(&ts_anchor)), true).map_err(werr)?;
+    let tag_b = s.model.embed_tags(&rows(&s.data.mood_vectors, &to_i64(&ts_anchor)), true).map_err(werr)?;
     let song_b = song.narrow(0, 0, plan.tag_song.len() as i64);
     let sets: Vec<&[usize]> = plan.tag_song.iter().map(|p| corpus.songs[p.0].moods.as_slice()).collect();
     let labels_b = multi_hot(&sets, n).to_device(device);
