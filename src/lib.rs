@@ -48,9 +48,17 @@ mod layering {
 
     /// The top-level modules named by `crate::` paths in `text` (`crate::a::b`, `crate::{a, b}`).
     fn imports(text: &str) -> BTreeSet<String> {
+        names_after(text, "crate::")
+    }
+
+    /// The first names of the paths that follow `prefix` in `text` (`P::a::b`, `P::{a, b}`).
+    fn names_after(text: &str, prefix: &str) -> BTreeSet<String> {
         let mut out = BTreeSet::new();
-        for (i, _) in text.match_indices("crate::") {
-            let rest = &text[i + "crate::".len()..];
+        for (i, _) in text.match_indices(prefix) {
+            if text[..i].ends_with(|c: char| c.is_alphanumeric() || c == '_') {
+                continue;
+            }
+            let rest = &text[i + prefix.len()..];
             let names: Vec<&str> = match rest.strip_prefix('{') {
                 Some(group) => {
                     let mut depth = 0;
@@ -123,6 +131,56 @@ mod layering {
             }
         }
         assert!(upward.is_empty(), "upward imports:\n{}", upward.join("\n"));
+    }
+
+    /// No two submodules of one module import each other (`crate::m::a` ↔ `crate::m::b`, or
+    /// `super::` between files directly under `m`).
+    #[test]
+    fn no_two_submodules_import_each_other() {
+        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut loops = Vec::new();
+        for module in super::LAYERS {
+            let dir = src.join(module);
+            if !dir.is_dir() {
+                continue;
+            }
+            let mut files = Vec::new();
+            sources(&dir, &mut files);
+            // Each file counts for the child of `module` it lives in.
+            let mut deps: std::collections::BTreeMap<String, BTreeSet<String>> = Default::default();
+            let children: BTreeSet<String> = files.iter().filter_map(|f| child(&dir, f)).collect();
+            for f in &files {
+                let Some(me) = child(&dir, f) else { continue };
+                let text = std::fs::read_to_string(f).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+                let mut used = names_after(&text, &format!("crate::{module}::"));
+                let direct = f.parent() == Some(dir.as_path()) && !f.ends_with("mod.rs");
+                if direct {
+                    used.extend(names_after(&text, "super::"));
+                }
+                used.retain(|m| *m != me && children.contains(m));
+                deps.entry(me).or_default().extend(used);
+            }
+            for (a, used) in &deps {
+                for b in used {
+                    if a < b && deps.get(b).is_some_and(|d| d.contains(a)) {
+                        loops.push(format!("{module}::{a} <-> {module}::{b}"));
+                    }
+                }
+            }
+        }
+        assert!(loops.is_empty(), "submodules importing each other:\n{}", loops.join("\n"));
+    }
+
+    /// The child of `dir` that `file` belongs to (`dir/a.rs` or `dir/a/…` → `a`); none for
+    /// `dir/mod.rs`.
+    fn child(dir: &Path, file: &Path) -> Option<String> {
+        let rel = file.strip_prefix(dir).ok()?;
+        let first = rel.components().next()?.as_os_str().to_string_lossy().into_owned();
+        match first.strip_suffix(".rs") {
+            Some("mod") => None,
+            Some(name) => Some(name.to_string()),
+            None => Some(first),
+        }
     }
 
     #[test]

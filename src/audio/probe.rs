@@ -8,7 +8,7 @@ use symphonia::core::codecs::audio::AudioDecoderOptions;
 use symphonia::core::formats::{FormatReader, TrackType};
 use symphonia::core::meta::{MetadataRevision, StandardTag, Tag};
 
-use super::decode::{extension, open_format, open_nonempty};
+use super::open::{extension, open_format, open_nonempty};
 use super::{AudioError, AUDIO_EXTENSIONS, SAMPLE_RATE};
 
 /// What a file holds, as its headers say.

@@ -16,7 +16,7 @@ use symphonia::core::codecs::audio::{AudioDecoder, AudioDecoderOptions};
 use symphonia::core::errors::Error as SymError;
 use symphonia::core::formats::{FormatReader, TrackType};
 
-use super::decode::{extension, io_error, open_format, open_nonempty, AUDIO_EXTENSIONS};
+use super::open::{extension, io_error, open_format, open_nonempty, AUDIO_EXTENSIONS};
 use super::resample::{resampled_len, StreamResampler};
 use super::{brief, AudioError, SAMPLE_RATE};
 

@@ -11,7 +11,7 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::store::IndexError;
+use super::records::IndexError;
 use crate::config::Staged;
 
 pub const CHUNKS_FILE: &str = "chunks.npy";

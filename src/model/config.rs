@@ -8,6 +8,9 @@ use serde::{Deserialize, Serialize};
 use super::audio_cnn::AudioCnnConfig;
 use super::error::{ModelError, Result};
 use super::space::Space;
+
+/// Where a fine-tuned encoder's `config.json` is written inside a model directory.
+pub const ENCODER_DIR: &str = "text_encoder";
 use crate::emotion::{Mapping, MoodTables, MoodVocabulary, Quadrant, StoryMoods};
 
 /// Name of the installed MiniLM under `<data>/models/`, the default text encoder.

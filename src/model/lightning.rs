@@ -6,10 +6,9 @@ use std::path::{Path, PathBuf};
 
 use tch::{Device, Tensor};
 
-use super::config::{ModelConfig, DEFAULT_ENCODER};
+use super::config::{ModelConfig, DEFAULT_ENCODER, ENCODER_DIR};
 use super::emotion_model::EmotionModel;
 use super::error::{ModelError, Result};
-use super::model_dir::ENCODER_DIR;
 use super::pickle::Value;
 use super::space::Space;
 use super::torch_archive::TorchArchive;

@@ -6,12 +6,14 @@ pub mod error;
 pub mod head;
 pub mod mel_stats;
 pub mod musicnn;
+pub mod trunk;
 pub mod weights;
 
 pub use audio_cnn::{AudioCnn, AudioCnnConfig, TrunkKind};
 pub use error::{ModelError, Result};
 pub use head::Head;
-pub use mel_stats::{AudioTrunk, MelStats};
+pub use mel_stats::MelStats;
+pub use trunk::AudioTrunk;
 pub mod losses;
 pub mod space;
 pub mod triplet;

@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use tch::{Device, Tensor};
 
-use super::config::ModelConfig;
+use super::config::{ModelConfig, ENCODER_DIR};
 use super::emotion_model::{EmotionModel, ENCODER_PREFIX};
 use super::error::{ModelError, Result};
 use super::weights::{content_id, copy_matching, read_safetensors, state_dict, write_safetensors};
@@ -12,8 +12,6 @@ use crate::text::EncoderConfig;
 
 pub const CONFIG_FILE: &str = "model.toml";
 pub const WEIGHTS_FILE: &str = "model.safetensors";
-/// Where a fine-tuned encoder's `config.json` is written inside a model directory.
-pub const ENCODER_DIR: &str = "text_encoder";
 
 impl EmotionModel {
     /// The tensors `save` writes: everything, minus the encoder unless it was fine-tuned.

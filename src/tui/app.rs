@@ -11,10 +11,10 @@ use ratatui::layout::Rect;
 use crate::config::{Config, Dirs};
 pub use crate::tui::effect::TextPopup;
 use crate::tui::engine::{Engine, Plan};
-use crate::tui::event::{Event, EventSender, WorkerEvent};
+use crate::tui::event::{report, Event, EventSender, WorkerEvent};
 use crate::tui::keymap::{Action, Context, KeyMap};
-use crate::tui::playback::{Audio, NowPlaying};
-pub use crate::tui::status::Level;
+use crate::tui::playback::{Audio, NowPlaying, PlayerEvent};
+pub use crate::tui::status::{Focus, Level};
 use crate::tui::tabs::dataset::{DatasetTab, Source};
 use crate::tui::tabs::TabView;
 use crate::tui::tabs::{map::MapTab, search::SearchTab, train::run::TrainRun, train::TrainTab};
@@ -40,16 +40,6 @@ impl Tab {
             Tab::Map => "Map",
         }
     }
-}
-
-/// Which text box (if any) receives typed keys.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Focus {
-    Normal,
-    SearchBox,
-    FilterBox,
-    /// The Train tab's run form is open.
-    RunForm,
 }
 
 /// What the app starts with.
@@ -102,7 +92,20 @@ impl App {
         for (i, s) in sources.iter().enumerate() {
             workers::spawn_library_scan(tx.clone(), i, s.path.clone());
         }
-        let audio = Audio::spawn(tx.clone(), opts.config.audio_device.clone(), opts.config.volume);
+        let to_app = tx.clone();
+        let audio = Audio::spawn(
+            move |ev| {
+                report(
+                    &to_app,
+                    match ev {
+                        PlayerEvent::Playing(now) => WorkerEvent::Playing(now),
+                        PlayerEvent::Failed(why) => WorkerEvent::PlaybackFailed(why),
+                    },
+                )
+            },
+            opts.config.audio_device.clone(),
+            opts.config.volume,
+        );
         let plan = if opts.monitor.is_some() {
             Plan::Unavailable("the monitor shows training only".into())
         } else {
@@ -115,7 +118,11 @@ impl App {
         });
         let engine = match plan {
             Plan::Unavailable(_) => None,
-            plan => Some(Engine::spawn(tx.clone(), plan, opts.config.tch_device())),
+            plan => {
+                let to_app = tx.clone();
+                let report = move |ev| report(&to_app, WorkerEvent::Engine(ev));
+                Some(Engine::spawn(report, plan, opts.config.tch_device()))
+            }
         };
         let mut train = TrainTab::new(opts.monitor.clone());
         train.history_ms = opts.config.history_minutes * 60_000;

@@ -7,9 +7,9 @@ use std::sync::Arc;
 
 use crate::data::Modality;
 use crate::map::MapData;
+use crate::model::{Space, TrunkKind};
 use crate::tui::playback::PlayRequest;
 use crate::tui::status::Level;
-use crate::tui::tabs::train::run::RunSettings;
 
 /// A whole text shown over the app (Enter on a text item).
 #[derive(Debug, Clone)]
@@ -69,4 +69,18 @@ pub fn play(clip: Option<(PathBuf, f64)>) -> Vec<Effect> {
         }
         None => vec![Effect::Status(Level::Warning, "no clip selected".into())],
     }
+}
+
+/// What the run form decides; everything else keeps the paper's defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunSettings {
+    pub space: Space,
+    pub trunk: TrunkKind,
+    pub steps: u64,
+    pub learning_rate: f64,
+    /// `cpu` or `cuda`.
+    pub device: String,
+    /// `KIND:PATH` of the text and music datasets.
+    pub text: String,
+    pub music: String,
 }

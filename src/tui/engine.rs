@@ -17,7 +17,6 @@ use crate::index::{soundtrack, SoundsLikeMap, Soundtrack};
 use crate::map::projection::MapData;
 use crate::model::EmotionModel;
 use crate::text::StoryText;
-use crate::tui::event::{report, EventSender, WorkerEvent};
 
 /// Clips listed per query.
 pub const RESULTS: usize = 20;
@@ -126,14 +125,15 @@ pub struct Engine {
 }
 
 impl Engine {
-    pub fn spawn(tx: EventSender, plan: Plan, device: Device) -> Self {
+    /// Starts the engine thread; it reports through `report`.
+    pub fn spawn(report: impl Fn(EngineEvent) + Send + Sync + 'static, plan: Plan, device: Device) -> Self {
         let (requests, rx) = crossbeam_channel::unbounded();
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
         let (done, finished) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new().name("search-engine".into()).spawn(move || {
             let _done = done;
-            let send = |ev: EngineEvent| report(&tx, WorkerEvent::Engine(ev));
+            let send = |ev: EngineEvent| report(ev);
             match open(&plan, device, &flag, &send) {
                 Ok(Some(searcher)) => serve(&searcher, &rx, &send),
                 Ok(None) => {}

@@ -7,7 +7,6 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, Sender};
 
 use crate::audio::{PlaybackStatus, Player};
-use crate::tui::event::{report, EventSender, WorkerEvent};
 
 /// What the UI asks of the audio worker.
 #[derive(Debug)]
@@ -16,6 +15,15 @@ pub enum PlayRequest {
     Stop,
     SeekBy(f64),
     Volume(f32),
+}
+
+/// What the audio worker reports.
+#[derive(Debug)]
+pub enum PlayerEvent {
+    /// The player's state changed (position, volume, stop).
+    Playing(NowPlaying),
+    /// Playback is impossible or failed: no output device, undecodable clip, …
+    Failed(String),
 }
 
 /// What is playing, for the status line.
@@ -32,10 +40,11 @@ pub struct Audio {
 
 impl Audio {
     /// Starts the worker. The output device (`""` = system default) opens on the first request.
-    pub fn spawn(tx: EventSender, device: String, volume: f32) -> Self {
+    pub fn spawn(report: impl Fn(PlayerEvent) + Send + 'static, device: String, volume: f32) -> Self {
         let (requests, rx) = crossbeam_channel::unbounded();
-        let spawned =
-            std::thread::Builder::new().name("audio".into()).spawn(move || worker(&rx, &tx, &device, volume));
+        let spawned = std::thread::Builder::new()
+            .name("audio".into())
+            .spawn(move || worker(&rx, &report, &device, volume));
         if let Err(e) = spawned {
             tracing::error!("cannot start the audio thread: {e}");
         }
@@ -47,7 +56,7 @@ impl Audio {
     }
 }
 
-fn worker(rx: &Receiver<PlayRequest>, tx: &EventSender, device: &str, mut volume: f32) {
+fn worker(rx: &Receiver<PlayRequest>, report: &dyn Fn(PlayerEvent), device: &str, mut volume: f32) {
     let mut player: Option<Player> = None;
     let mut current: Option<PathBuf> = None;
     let mut last: Option<NowPlaying> = None;
@@ -61,7 +70,7 @@ fn worker(rx: &Receiver<PlayRequest>, tx: &EventSender, device: &str, mut volume
                             player = Some(p);
                         }
                         Err(e) => {
-                            report(tx, WorkerEvent::PlaybackFailed(e.to_string()));
+                            report(PlayerEvent::Failed(e.to_string()));
                             continue;
                         }
                     }
@@ -90,7 +99,7 @@ fn worker(rx: &Receiver<PlayRequest>, tx: &EventSender, device: &str, mut volume
                     }
                 };
                 if let Err(e) = result {
-                    report(tx, WorkerEvent::PlaybackFailed(e.to_string()));
+                    report(PlayerEvent::Failed(e.to_string()));
                 }
             }
             Err(crossbeam_channel::RecvTimeoutError::Timeout) => {}
@@ -100,7 +109,7 @@ fn worker(rx: &Receiver<PlayRequest>, tx: &EventSender, device: &str, mut volume
             let now = NowPlaying { path: path.clone(), status: p.status() };
             if last.as_ref() != Some(&now) {
                 last = Some(now.clone());
-                report(tx, WorkerEvent::Playing(now));
+                report(PlayerEvent::Playing(now));
             }
         }
     }

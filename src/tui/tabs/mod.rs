@@ -10,10 +10,10 @@ pub mod train;
 use ratatui::layout::Rect;
 use ratatui::Frame;
 
-use crate::tui::app::Focus;
 use crate::tui::effect::Effect;
 use crate::tui::event::WorkerEvent;
 use crate::tui::keymap::{Action, Context};
+use crate::tui::status::Focus;
 pub use crate::tui::status::StatusMsg;
 use crate::tui::theme::Theme;
 

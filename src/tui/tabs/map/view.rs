@@ -4,12 +4,12 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::MapTab;
-use crate::tui::app::Focus;
 use crate::tui::effect::{play, status, Effect};
 use crate::tui::engine::EngineEvent;
 use crate::tui::event::WorkerEvent;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::playback::PlayRequest;
+use crate::tui::status::Focus;
 use crate::tui::tabs::TabView;
 use crate::tui::theme::Theme;
 

@@ -4,11 +4,11 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::SearchTab;
-use crate::tui::app::Focus;
 use crate::tui::effect::{play, status, Effect};
 use crate::tui::event::WorkerEvent;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::playback::PlayRequest;
+use crate::tui::status::Focus;
 use crate::tui::tabs::TabView;
 use crate::tui::theme::Theme;
 

@@ -5,26 +5,13 @@
 use std::path::PathBuf;
 
 use crate::config::Dirs;
-use crate::model::{Space, TrunkKind};
 use crate::train::{TrainCommand, TrainConfig, TrainEvent, TrainRequest, Trainer};
 use crate::tui::event::{report, EventSender, WorkerEvent};
 
 /// Validations per run started from the app (the P@5/MRR chart gets this many points).
 const EVALS_PER_RUN: u64 = 5;
 
-/// What the run form decides; everything else keeps the paper's defaults.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunSettings {
-    pub space: Space,
-    pub trunk: TrunkKind,
-    pub steps: u64,
-    pub learning_rate: f64,
-    /// `cpu` or `cuda`.
-    pub device: String,
-    /// `KIND:PATH` of the text and music datasets.
-    pub text: String,
-    pub music: String,
-}
+pub use crate::tui::effect::RunSettings;
 
 impl RunSettings {
     /// The trainer's config: the form's choices, validation and checkpoints spread over the run.

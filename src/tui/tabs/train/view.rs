@@ -4,10 +4,10 @@ use ratatui::layout::Rect;
 use ratatui::Frame;
 
 use super::TrainTab;
-use crate::tui::app::Focus;
 use crate::tui::effect::Effect;
 use crate::tui::event::WorkerEvent;
 use crate::tui::keymap::{Action, Context};
+use crate::tui::status::Focus;
 use crate::tui::status::Level;
 use crate::tui::tabs::TabView;
 use crate::tui::theme::Theme;
