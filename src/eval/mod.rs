@@ -33,5 +33,5 @@ pub fn eval_set_for(
     } else {
         EvalSet::new(text, music, all)
     };
-    set.map_err(EvalError::Empty)
+    Ok(set?)
 }

@@ -101,8 +101,8 @@ impl EvalSet {
     /// Texts keep their first label; their quadrant is the NRC-VAD quadrant their labels agree
     /// on (none when they disagree, or for `neutral`); clips need moods or a quadrant. Rated
     /// texts (EmoBank) are kept apart for the correlation view.
-    pub fn new(text: &Dataset, music: &Dataset, all: bool) -> Result<Self, String> {
-        let tables = MoodTables::shipped().map_err(|e| e.to_string())?;
+    pub fn new(text: &Dataset, music: &Dataset, all: bool) -> Result<Self, crate::emotion::EmotionError> {
+        let tables = MoodTables::shipped()?;
         let wanted = |split: Option<Split>| all || split == Some(Split::Test);
         let queries = text
             .items

@@ -28,6 +28,8 @@ pub enum EvalError {
     Metrics { what: String, source: MetricsError },
     #[error("nothing to evaluate: {0}")]
     Empty(String),
+    #[error(transparent)]
+    Emotion(#[from] crate::emotion::EmotionError),
 }
 
 impl From<crate::features::FeatureError> for EvalError {
@@ -84,10 +86,10 @@ type ViewMapping = (View, (String, &'static Mapping));
 fn views(opts: &EvalOptions) -> Result<Vec<ViewMapping>, EvalError> {
     let mut out = Vec::new();
     for name in &opts.mappings {
-        let m = Mapping::get(name).map_err(|e| EvalError::Empty(e.to_string()))?;
+        let m = Mapping::get(name)?;
         out.push((View::Tags, (name.clone(), m)));
     }
-    let manual = Mapping::get("manual").map_err(|e| EvalError::Empty(e.to_string()))?;
+    let manual = Mapping::get("manual")?;
     out.push((View::Quadrants, ("nrc-vad".into(), manual)));
     Ok(out)
 }

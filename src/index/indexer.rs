@@ -23,6 +23,7 @@ use super::fingerprint::Fingerprint;
 use super::lock::{remove_leftovers, WriterLock};
 use super::store::{ClipIndex, ClipRecord, IndexError};
 use crate::audio::{probe, read_excerpts_16k, MelFrontEnd, EVAL_CHUNKS, SAMPLE_RATE};
+use crate::model::ModelError;
 use crate::model::{EmotionModel, WindowMode, WindowPlan};
 
 /// Decoded clips waiting for the model; each holds at most 16 × 80,000 samples (5 MB).
@@ -247,7 +248,7 @@ pub fn build_index(
             let done = seen + 1;
             let outcome = prepared.and_then(|p| {
                 let path = p.fingerprint.path.clone();
-                embed(model, &mel, &p).map(|e| (p, e)).map_err(|e| (path, e))
+                embed(model, &mel, &p).map(|e| (p, e)).map_err(|e| (path, format!("model: {e}")))
             });
             match outcome {
                 Ok((p, (embedding, chunks, sounds_like))) => {
@@ -374,20 +375,19 @@ fn prepare(
 /// (musicnn models) what the tagger hears. → (`[D]`, `[16 · D]`, tags)
 type Embedded = (Vec<f32>, Vec<f32>, Vec<(String, f32)>);
 
-fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<Embedded, String> {
-    let err = |e: crate::model::ModelError| format!("model: {e}");
+fn embed(model: &EmotionModel, mel: &MelFrontEnd, clip: &Prepared) -> Result<Embedded, ModelError> {
     let (emb, sounds_like) = match model.musicnn() {
         Some(trunk) => {
-            let rows = model.window_feature_rows(mel, &clip.plan, &clip.segments).map_err(err)?;
+            let rows = model.window_feature_rows(mel, &clip.plan, &clip.segments)?;
             let tags = crate::model::musicnn::top_tags(trunk.net(), &rows, SOUNDS_LIKE_TAGS);
-            (tch::no_grad(|| model.embed_feature_rows(&rows, false)).map_err(err)?, tags)
+            (tch::no_grad(|| model.embed_feature_rows(&rows, false))?, tags)
         }
-        None => (model.embed_windows(mel, &clip.plan, &clip.segments).map_err(err)?, Vec::new()),
+        None => (model.embed_windows(mel, &clip.plan, &clip.segments)?, Vec::new()),
     };
     let emb = emb.to_kind(Kind::Float).to_device(tch::Device::Cpu);
-    let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float).map_err(|e| e.to_string())?;
-    let chunks = Vec::<f32>::try_from(emb.reshape([-1])).map_err(|e| e.to_string())?;
-    Ok((Vec::<f32>::try_from(mean).map_err(|e| e.to_string())?, chunks, sounds_like))
+    let mean = emb.f_mean_dim([0i64].as_slice(), false, Kind::Float)?;
+    let chunks = Vec::<f32>::try_from(emb.reshape([-1]))?;
+    Ok((Vec::<f32>::try_from(mean)?, chunks, sounds_like))
 }
 
 /// Tags kept per clip for "sounds like" (the first few are shown; `--json` carries them all).

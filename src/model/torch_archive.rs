@@ -80,9 +80,12 @@ impl TorchArchive {
     }
 }
 
-fn read_entry(zip: &mut zip::ZipArchive<std::fs::File>, name: &str) -> std::result::Result<Vec<u8>, String> {
-    let mut entry = zip.by_name(name).map_err(|e| e.to_string())?;
+fn read_entry(
+    zip: &mut zip::ZipArchive<std::fs::File>,
+    name: &str,
+) -> std::result::Result<Vec<u8>, zip::result::ZipError> {
+    let mut entry = zip.by_name(name)?;
     let mut out = Vec::with_capacity(usize::try_from(entry.size()).unwrap_or(0).min(1 << 30));
-    entry.read_to_end(&mut out).map_err(|e| e.to_string())?;
+    entry.read_to_end(&mut out)?;
     Ok(out)
 }
