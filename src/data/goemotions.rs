@@ -35,7 +35,8 @@ pub fn load(dir: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
             if line.is_empty() {
                 continue;
             }
-            match parse_row(line, &data.vocabulary) {
+            match parse_row(line, &data.vocabulary).map_err(|e| RowIssue::new(&path, line_no, e.to_string()))
+            {
                 Ok((text, labels, id)) => {
                     if !seen.insert(id.to_string()) {
                         issues.push(RowIssue::new(&path, line_no, format!("duplicate comment id {id:?}")));
@@ -46,28 +47,46 @@ pub fn load(dir: &Path) -> Result<(Dataset, Vec<RowIssue>), DataError> {
                     item.split = Some(split);
                     data.items.push(item);
                 }
-                Err(message) => issues.push(RowIssue::new(&path, line_no, message)),
+                Err(issue) => issues.push(issue),
             }
         }
     }
     Ok((data, issues))
 }
 
-fn parse_row<'a>(line: &'a str, vocabulary: &[String]) -> Result<(&'a str, Vec<String>, &'a str), String> {
+/// A row's text, labels and id, or what is wrong with it.
+fn parse_row<'a>(
+    line: &'a str,
+    vocabulary: &[String],
+) -> Result<(&'a str, Vec<String>, &'a str), RowProblem> {
     let fields: Vec<&str> = line.split('\t').collect();
     let [text, labels, id] = fields[..] else {
-        return Err(format!("{} TAB-separated fields, expected 3 (text, labels, id)", fields.len()));
+        return Err(RowProblem::Fields(fields.len()));
     };
     if id.is_empty() {
-        return Err("empty comment id".into());
+        return Err(RowProblem::EmptyId);
     }
     let labels = labels
         .split(',')
         .map(|l| {
-            l.trim().parse::<usize>().ok().and_then(|i| vocabulary.get(i)).cloned().ok_or_else(|| {
-                format!("label {l:?} is not an index into labels.txt (0..{})", vocabulary.len())
-            })
+            l.trim()
+                .parse::<usize>()
+                .ok()
+                .and_then(|i| vocabulary.get(i))
+                .cloned()
+                .ok_or_else(|| RowProblem::Label { label: l.to_string(), labels: vocabulary.len() })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok((text, labels, id))
+}
+
+/// What is wrong with a GoEmotions row.
+#[derive(Debug, thiserror::Error)]
+enum RowProblem {
+    #[error("{0} TAB-separated fields, expected 3 (text, labels, id)")]
+    Fields(usize),
+    #[error("empty comment id")]
+    EmptyId,
+    #[error("label {label:?} is not an index into labels.txt (0..{labels})")]
+    Label { label: String, labels: usize },
 }

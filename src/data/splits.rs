@@ -76,9 +76,14 @@ pub fn assign_fold(data: &mut Dataset, k: usize, n: usize) {
     }
 }
 
+/// A `--fold` that is not `K/N` with 1 ≤ K ≤ N and N ≥ 2.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[error("fold must be K/N with 1 ≤ K ≤ N and N ≥ 2, got {0:?}")]
+pub struct BadFold(pub String);
+
 /// Parses `K/N` (fold K of N, 1 ≤ K ≤ N, N ≥ 2).
-pub fn parse_fold(s: &str) -> Result<(usize, usize), String> {
-    let bad = || format!("fold must be K/N with 1 ≤ K ≤ N and N ≥ 2, got {s:?}");
+pub fn parse_fold(s: &str) -> Result<(usize, usize), BadFold> {
+    let bad = || BadFold(s.to_string());
     let (k, n) = s.split_once('/').ok_or_else(bad)?;
     let (k, n): (usize, usize) = (k.trim().parse().map_err(|_| bad())?, n.trim().parse().map_err(|_| bad())?);
     if n < 2 || k < 1 || k > n {

@@ -117,7 +117,7 @@ impl ClipLines {
             return Err(invalid(format!("does not end where {CLIP_OFFSETS_FILE} says")));
         };
         let record: ClipRecord = serde_json::from_slice(json).map_err(|e| invalid(e.to_string()))?;
-        check(&record, &self.model_id).map_err(invalid)?;
+        check(&record, &self.model_id, &self.path)?;
         Ok(record)
     }
 
@@ -142,9 +142,10 @@ impl ClipLines {
 }
 
 /// Whether `record` belongs to an index of `model_id` and lists a whole set of chunk starts.
-pub(super) fn check(record: &ClipRecord, model_id: &str) -> Result<(), String> {
+pub(super) fn check(record: &ClipRecord, model_id: &str, file: &Path) -> Result<(), IndexError> {
+    let invalid = |message: String| Err(IndexError::Invalid { path: file.to_path_buf(), message });
     if record.model_id != model_id {
-        return Err(format!(
+        return invalid(format!(
             "clip {} was embedded by model {:?} but the index is for {model_id:?}; \
              embeddings of different models cannot be mixed (rebuild the index)",
             record.path.display(),
@@ -152,7 +153,7 @@ pub(super) fn check(record: &ClipRecord, model_id: &str) -> Result<(), String> {
         ));
     }
     if ![0, EVAL_CHUNKS].contains(&record.chunk_starts_s.len()) {
-        return Err(format!(
+        return invalid(format!(
             "clip {} lists {} chunk starts, expected {EVAL_CHUNKS}",
             record.path.display(),
             record.chunk_starts_s.len()

@@ -94,8 +94,8 @@ fn read_clips_json(dir: &Path, meta: &IndexMeta) -> Result<Vec<ClipRecord>, Inde
     let file = File::open(&path).map_err(|source| IndexError::Read { path: path.clone(), source })?;
     let ClipsFile { mut clips } = serde_json::from_reader(BufReader::new(file))
         .map_err(|e| IndexError::Invalid { path: path.clone(), message: e.to_string() })?;
-    if let Some(message) = clips.iter().find_map(|c| check(c, &meta.model_id).err()) {
-        return Err(IndexError::Invalid { path, message });
+    for c in &clips {
+        check(c, &meta.model_id, &path)?;
     }
     if meta.clips != clips.len() {
         return Err(IndexError::Invalid {

@@ -115,16 +115,17 @@ impl AudioCnnConfig {
         }
     }
 
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self, origin: &std::path::Path) -> super::error::Result<()> {
+        let bad = |message: String| Err(super::error::ModelError::Config { path: origin.into(), message });
         let mel_pool: i64 = POOLS.iter().map(|p| p.0).product();
         if self.ndim <= 0 {
-            return Err(format!("audio.ndim must be positive, got {}", self.ndim));
+            return bad(format!("audio.ndim must be positive, got {}", self.ndim));
         }
         if self.trunk.musicnn().is_some() {
             return if self.n_mels == super::musicnn::N_MELS {
                 Ok(())
             } else {
-                Err(format!(
+                bad(format!(
                     "audio.n_mels must be {} for musicnn, got {}",
                     super::musicnn::N_MELS,
                     self.n_mels
@@ -135,11 +136,11 @@ impl AudioCnnConfig {
             return if self.n_mels > 0 {
                 Ok(())
             } else {
-                Err(format!("audio.n_mels must be positive, got {}", self.n_mels))
+                bad(format!("audio.n_mels must be positive, got {}", self.n_mels))
             };
         }
         if self.n_mels / mel_pool != 1 {
-            return Err(format!(
+            return bad(format!(
                 "audio.n_mels must be in {mel_pool}..{} so the mel axis pools to one row, got {}",
                 2 * mel_pool - 1,
                 self.n_mels

@@ -247,9 +247,7 @@ impl ModelConfig {
     /// Checks the fields against each other; errors name `path` and the field.
     pub fn validate(&self, path: &Path) -> Result<()> {
         let bad = |message: String| Err(ModelError::Config { path: path.into(), message });
-        if let Err(message) = self.audio.validate() {
-            return bad(message);
-        }
+        self.audio.validate(path)?;
         if self.audio.n_mels != self.frontend.n_mels {
             return bad(format!(
                 "audio.n_mels {} differs from frontend.n_mels {}",

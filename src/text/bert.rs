@@ -1,5 +1,7 @@
 //! BERT encoder (post-LN `BertModel`, as all-MiniLM-L6-v2), with Hugging Face tensor names.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use tch::{nn, nn::Module, Tensor};
 
@@ -44,7 +46,8 @@ fn default_eps() -> f64 {
 
 impl BertConfig {
     /// Checks what the architecture needs; the message names the offending field.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self, origin: &Path) -> Result<()> {
+        let bad = |message: String| Err(TextError::Config { path: origin.into(), message });
         let positive = [
             ("vocab_size", self.vocab_size),
             ("hidden_size", self.hidden_size),
@@ -55,17 +58,17 @@ impl BertConfig {
             ("type_vocab_size", self.type_vocab_size),
         ];
         if let Some((name, v)) = positive.iter().find(|(_, v)| *v <= 0) {
-            return Err(format!("{name} must be positive, got {v}"));
+            return bad(format!("{name} must be positive, got {v}"));
         }
         if self.hidden_size % self.num_attention_heads != 0 {
-            return Err(format!(
+            return bad(format!(
                 "hidden_size {} is not a multiple of num_attention_heads {}",
                 self.hidden_size, self.num_attention_heads
             ));
         }
         match self.position_embedding_type.as_deref() {
             None | Some("absolute") => Ok(()),
-            Some(other) => Err(format!("position_embedding_type {other:?} is not supported (only absolute)")),
+            Some(other) => bad(format!("position_embedding_type {other:?} is not supported (only absolute)")),
         }
     }
 }
@@ -139,7 +142,7 @@ pub struct Bert {
 
 impl Bert {
     pub fn new(p: nn::Path, cfg: &BertConfig) -> Result<Self> {
-        cfg.validate().map_err(|message| TextError::Config { path: "BertConfig".into(), message })?;
+        cfg.validate(Path::new("BertConfig"))?;
         let h = cfg.hidden_size;
         let emb = &p / "embeddings";
         let embedding = |name: &str, n: i64| nn::embedding(&emb / name, n, h, Default::default());

@@ -1,6 +1,8 @@
 //! DistilBERT encoder (`DistilBertModel`, as the original paper's text branch), with Hugging
 //! Face tensor names.
 
+use std::path::Path;
+
 use serde::{Deserialize, Serialize};
 use tch::{nn, nn::Module, Tensor};
 
@@ -54,7 +56,8 @@ impl DistilBertConfig {
     }
 
     /// Checks what the architecture needs; the message names the offending field.
-    pub fn validate(&self) -> std::result::Result<(), String> {
+    pub fn validate(&self, origin: &Path) -> Result<()> {
+        let bad = |message: String| Err(TextError::Config { path: origin.into(), message });
         let positive = [
             ("vocab_size", self.vocab_size),
             ("dim", self.dim),
@@ -64,13 +67,13 @@ impl DistilBertConfig {
             ("max_position_embeddings", self.max_position_embeddings),
         ];
         if let Some((name, v)) = positive.iter().find(|(_, v)| *v <= 0) {
-            return Err(format!("{name} must be positive, got {v}"));
+            return bad(format!("{name} must be positive, got {v}"));
         }
         if self.dim % self.n_heads != 0 {
-            return Err(format!("dim {} is not a multiple of n_heads {}", self.dim, self.n_heads));
+            return bad(format!("dim {} is not a multiple of n_heads {}", self.dim, self.n_heads));
         }
         if self.sinusoidal_pos_embds {
-            return Err("sinusoidal_pos_embds = true is not supported (learned positions only)".into());
+            return bad("sinusoidal_pos_embds = true is not supported (learned positions only)".into());
         }
         Ok(())
     }
@@ -137,7 +140,7 @@ pub struct DistilBert {
 
 impl DistilBert {
     pub fn new(p: nn::Path, cfg: &DistilBertConfig) -> Result<Self> {
-        cfg.validate().map_err(|message| TextError::Config { path: "DistilBertConfig".into(), message })?;
+        cfg.validate(Path::new("DistilBertConfig"))?;
         let emb = &p / "embeddings";
         let embedding = |name: &str, n: i64| nn::embedding(&emb / name, n, cfg.dim, Default::default());
         let ln_cfg = nn::LayerNormConfig { eps: LAYER_NORM_EPS, ..Default::default() };

@@ -44,11 +44,10 @@ impl EncoderConfig {
             }
             None => return Err(bad("missing field `model_type`".into())),
         };
-        let checked = match &cfg {
-            Self::Bert(c) => c.validate(),
-            Self::DistilBert(c) => c.validate(),
-        };
-        checked.map_err(bad)?;
+        match &cfg {
+            Self::Bert(c) => c.validate(origin)?,
+            Self::DistilBert(c) => c.validate(origin)?,
+        }
         Ok(cfg)
     }
 

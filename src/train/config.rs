@@ -94,13 +94,18 @@ impl TextQuadrants {
     }
 }
 
+/// A `--text-quadrants` value that is neither `nrc` nor `moods`.
+#[derive(Debug, thiserror::Error)]
+#[error("expected nrc or moods, got {0:?}")]
+pub struct UnknownTextQuadrants(String);
+
 impl std::str::FromStr for TextQuadrants {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
+    type Err = UnknownTextQuadrants;
+    fn from_str(s: &str) -> Result<Self, UnknownTextQuadrants> {
         match s {
             "nrc" => Ok(Self::Nrc),
             "moods" => Ok(Self::Moods),
-            _ => Err(format!("expected nrc or moods, got {s:?}")),
+            _ => Err(UnknownTextQuadrants(s.to_string())),
         }
     }
 }
