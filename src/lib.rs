@@ -9,7 +9,7 @@
 //!
 //! | layer | modules |
 //! |---|---|
-//! | 0 basics | `heap`, `logging`, `config`, `metrics` |
+//! | 0 basics | `formats` (`.npy`, pickles), `heap`, `logging`, `config`, `metrics` |
 //! | 1 front ends | `audio`, `cache`, `emotion`, `text`, `monitor` |
 //! | 2 datasets and models | `data`, `model` |
 //! | 3 computed once | `features` (cached text features, clip embeddings), `index`, `map` (PCA and UMAP of an index) |
@@ -24,6 +24,7 @@ pub mod data;
 pub mod emotion;
 pub mod eval;
 pub mod features;
+pub mod formats;
 pub mod heap;
 pub mod index;
 pub mod logging;
@@ -36,9 +37,9 @@ pub mod train;
 pub mod tui;
 
 /// Library modules, lowest layer first: a module may use only modules listed before it.
-pub const LAYERS: [&str; 17] = [
-    "heap", "logging", "config", "metrics", "audio", "cache", "emotion", "text", "monitor", "data", "model",
-    "features", "index", "map", "train", "eval", "tui",
+pub const LAYERS: [&str; 18] = [
+    "formats", "heap", "logging", "config", "metrics", "audio", "cache", "emotion", "text", "monitor",
+    "data", "model", "features", "index", "map", "train", "eval", "tui",
 ];
 
 #[cfg(test)]

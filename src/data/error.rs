@@ -61,3 +61,12 @@ impl fmt::Display for RowIssue {
         }
     }
 }
+
+impl From<crate::formats::FormatError> for DataError {
+    fn from(e: crate::formats::FormatError) -> Self {
+        match e {
+            crate::formats::FormatError::Io { path, source } => Self::io(&path, source),
+            crate::formats::FormatError::Invalid { path, message } => Self::Format { path, message },
+        }
+    }
+}

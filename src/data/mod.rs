@@ -12,8 +12,6 @@ pub mod folder;
 pub mod fourq;
 pub mod goemotions;
 pub mod isear;
-pub mod npy;
-pub mod pickle;
 mod spec;
 mod splits;
 mod summary;

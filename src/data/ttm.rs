@@ -9,8 +9,9 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{npy, pickle, DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue, Split};
+use super::{DataError, Dataset, DatasetKind, Item, ItemContent, RowIssue, Split};
 use crate::emotion::WordVectors;
+use crate::formats::{npy, pickle};
 
 const SPLITS: [Split; 3] = [Split::Train, Split::Valid, Split::Test];
 

@@ -220,7 +220,7 @@ fn header(shape: &[usize]) -> Vec<u8> {
 
 /// Reads the `.npy` header of a little-endian float32 C-order array. → (shape, data offset)
 fn read_header(mut file: &File, path: &Path) -> Result<(Vec<usize>, u64), IndexError> {
-    let (header, offset) = crate::data::npy::read_header(&mut file, path)?;
+    let (header, offset) = crate::formats::npy::read_header(&mut file, path)?;
     let invalid = |message: String| IndexError::Invalid { path: path.to_path_buf(), message };
     if header.descr != "<f4" {
         return Err(invalid(format!("dtype {:?}, expected little-endian float32 (\"<f4\")", header.descr)));

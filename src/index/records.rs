@@ -46,7 +46,7 @@ pub enum IndexError {
     TopK(#[from] topk::TopKError),
     /// A file of the index that is not a valid `.npy` (the message names it).
     #[error(transparent)]
-    Npy(#[from] crate::data::DataError),
+    Npy(#[from] crate::formats::FormatError),
     #[error("index {dir} is being written by {holder}; try again when it is done (or leave out --no-wait to wait)")]
     Locked { dir: PathBuf, holder: String },
 }

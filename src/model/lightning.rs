@@ -9,11 +9,11 @@ use tch::{Device, Tensor};
 use super::config::{ModelConfig, DEFAULT_ENCODER, ENCODER_DIR};
 use super::emotion_model::EmotionModel;
 use super::error::{ModelError, Result};
-use super::pickle::Value;
 use super::space::Space;
 use super::torch_archive::TorchArchive;
 use super::weights::copy_matching;
 use crate::emotion::{MoodVocabulary, WordVectors};
+use crate::formats::torch_pickle::Value;
 use crate::text::{DistilBertConfig, EncoderConfig};
 
 /// Choices a checkpoint does not record.

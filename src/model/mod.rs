@@ -24,7 +24,6 @@ pub mod config;
 pub mod emotion_model;
 pub mod lightning;
 pub mod model_dir;
-pub mod pickle;
 pub mod torch_archive;
 pub mod windows;
 

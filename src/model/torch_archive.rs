@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use tch::{Kind, Tensor};
 
 use super::error::{ModelError, Result};
-use super::pickle::{self, TensorRef, Value};
+use crate::formats::torch_pickle::{self as pickle, TensorRef, Value};
 
 /// An opened archive: its decoded pickle and access to the storages.
 pub struct TorchArchive {

@@ -3,7 +3,8 @@
 use std::path::Path;
 
 use proptest::prelude::*;
-use storyscore::data::{self, npy, pickle};
+use storyscore::data;
+use storyscore::formats::{npy, pickle};
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]

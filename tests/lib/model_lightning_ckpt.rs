@@ -5,8 +5,8 @@ use crate::common;
 use std::io::Write;
 use std::path::Path;
 
+use storyscore::formats::torch_pickle as pickle;
 use storyscore::model::lightning::{import_lightning, read_state_dict, ImportOptions};
-use storyscore::model::pickle;
 use storyscore::model::EmotionModel;
 use storyscore::text::TokenBatch;
 use tch::{Device, Tensor};

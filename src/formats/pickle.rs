@@ -11,18 +11,18 @@ use std::path::Path;
 
 use serde_pickle::{DeOptions, HashableValue, Value};
 
-use super::DataError;
+use super::FormatError;
 
 /// Reads one pickle file as a value tree.
-pub fn read_value(path: &Path) -> Result<Value, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+pub fn read_value(path: &Path) -> Result<Value, FormatError> {
+    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
     parse_value(&bytes, path)
 }
 
 /// Parses pickle bytes as a value tree; unknown globals become `None`.
-pub fn parse_value(bytes: &[u8], path: &Path) -> Result<Value, DataError> {
+pub fn parse_value(bytes: &[u8], path: &Path) -> Result<Value, FormatError> {
     serde_pickle::value_from_slice(bytes, DeOptions::new().replace_unresolved_globals())
-        .map_err(|e| DataError::format(path, format!("invalid pickle: {e}")))
+        .map_err(|e| FormatError::invalid(path, format!("invalid pickle: {e}")))
 }
 
 /// A numpy array rebuilt from its pickled state tuple.
@@ -38,8 +38,8 @@ pub struct PickledArray {
 
 impl PickledArray {
     /// Rebuilds an array from `(1, shape, dtype, is_fortran, data)`.
-    pub fn from_state(state: &Value, path: &Path) -> Result<Self, DataError> {
-        let bad = |m: &str| DataError::format(path, format!("not a numpy array pickle: {m}"));
+    pub fn from_state(state: &Value, path: &Path) -> Result<Self, FormatError> {
+        let bad = |m: &str| FormatError::invalid(path, format!("not a numpy array pickle: {m}"));
         let Value::Tuple(parts) = state else {
             return Err(bad("expected the (version, shape, dtype, is_fortran, data) state tuple"));
         };
@@ -69,9 +69,11 @@ impl PickledArray {
     }
 
     /// The elements as f32: 4-byte items are read as `<f4`, 8-byte items as `<f8`.
-    pub fn to_f32(&self, path: &Path) -> Result<Vec<f32>, DataError> {
-        let raw =
-            self.raw.as_deref().ok_or_else(|| DataError::format(path, "array holds objects, not floats"))?;
+    pub fn to_f32(&self, path: &Path) -> Result<Vec<f32>, FormatError> {
+        let raw = self
+            .raw
+            .as_deref()
+            .ok_or_else(|| FormatError::invalid(path, "array holds objects, not floats"))?;
         let n: usize = self.shape.iter().product();
         match raw.len().checked_div(n) {
             Some(4) => {
@@ -81,35 +83,35 @@ impl PickledArray {
                 .chunks_exact(8)
                 .map(|c| f64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]) as f32)
                 .collect()),
-            _ => Err(DataError::format(path, format!("{} bytes for {n} floats", raw.len()))),
+            _ => Err(FormatError::invalid(path, format!("{} bytes for {n} floats", raw.len()))),
         }
     }
 }
 
 /// The string keys of a pickled dict, with their values.
-pub fn dict_entries<'a>(value: &'a Value, path: &Path) -> Result<Vec<(&'a str, &'a Value)>, DataError> {
+pub fn dict_entries<'a>(value: &'a Value, path: &Path) -> Result<Vec<(&'a str, &'a Value)>, FormatError> {
     let Value::Dict(map) = value else {
-        return Err(DataError::format(path, "pickle does not hold a dict"));
+        return Err(FormatError::invalid(path, "pickle does not hold a dict"));
     };
     map.iter()
         .map(|(k, v)| match k {
             HashableValue::String(s) => Ok((s.as_str(), v)),
-            other => Err(DataError::format(path, format!("dict key {other:?} is not a string"))),
+            other => Err(FormatError::invalid(path, format!("dict key {other:?} is not a string"))),
         })
         .collect()
 }
 
 /// A list (or tuple) of floats or integers as f32.
-pub fn numbers(value: &Value, path: &Path, what: &str) -> Result<Vec<f32>, DataError> {
+pub fn numbers(value: &Value, path: &Path, what: &str) -> Result<Vec<f32>, FormatError> {
     let (Value::List(items) | Value::Tuple(items)) = value else {
-        return Err(DataError::format(path, format!("{what} is not a list or tuple")));
+        return Err(FormatError::invalid(path, format!("{what} is not a list or tuple")));
     };
     items
         .iter()
         .map(|x| match x {
             Value::F64(f) => Ok(*f as f32),
             Value::I64(i) => Ok(*i as f32),
-            _ => Err(DataError::format(path, format!("{what} holds a non-number {x:?}"))),
+            _ => Err(FormatError::invalid(path, format!("{what} holds a non-number {x:?}"))),
         })
         .collect()
 }

@@ -5,7 +5,7 @@ use std::io::Read;
 use std::path::Path;
 
 use super::pickle::{self, PickledArray};
-use super::DataError;
+use super::FormatError;
 
 const MAGIC: &[u8] = b"\x93NUMPY";
 
@@ -46,14 +46,14 @@ pub struct NpyArray {
 }
 
 /// Reads and parses one `.npy` file.
-pub fn read(path: &Path) -> Result<NpyArray, DataError> {
-    let bytes = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
+pub fn read(path: &Path) -> Result<NpyArray, FormatError> {
+    let bytes = std::fs::read(path).map_err(|e| FormatError::io(path, e))?;
     parse(&bytes, path)
 }
 
 /// Parses the header; returns it with the offset where the data starts.
-pub fn parse_header(bytes: &[u8], path: &Path) -> Result<(NpyHeader, usize), DataError> {
-    let bad = |m: &str| DataError::format(path, format!("not a valid .npy file: {m}"));
+pub fn parse_header(bytes: &[u8], path: &Path) -> Result<(NpyHeader, usize), FormatError> {
+    let bad = |m: &str| FormatError::invalid(path, format!("not a valid .npy file: {m}"));
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return Err(bad("missing \\x93NUMPY magic"));
     }
@@ -79,10 +79,10 @@ pub fn parse_header(bytes: &[u8], path: &Path) -> Result<(NpyHeader, usize), Dat
 
 /// Reads only the header from the start of `reader` (an open file), leaving the data unread.
 /// → (header, data offset)
-pub fn read_header(reader: &mut impl Read, path: &Path) -> Result<(NpyHeader, usize), DataError> {
-    let truncated = |_| DataError::format(path, "not a valid .npy file: truncated header");
+pub fn read_header(reader: &mut impl Read, path: &Path) -> Result<(NpyHeader, usize), FormatError> {
+    let truncated = |_| FormatError::invalid(path, "not a valid .npy file: truncated header");
     let mut bytes = Vec::with_capacity(12);
-    reader.by_ref().take(10).read_to_end(&mut bytes).map_err(|e| DataError::io(path, e))?;
+    reader.by_ref().take(10).read_to_end(&mut bytes).map_err(|e| FormatError::io(path, e))?;
     if bytes.len() < 10 || &bytes[..6] != MAGIC {
         return parse_header(&bytes, path); // says the magic is missing
     }
@@ -103,7 +103,7 @@ pub fn read_header(reader: &mut impl Read, path: &Path) -> Result<(NpyHeader, us
 }
 
 /// Parses a whole `.npy` image; `path` only names the source in errors.
-pub fn parse(bytes: &[u8], path: &Path) -> Result<NpyArray, DataError> {
+pub fn parse(bytes: &[u8], path: &Path) -> Result<NpyArray, FormatError> {
     let (header, offset) = parse_header(bytes, path)?;
     let body = &bytes[offset..];
     let n = header.len();
@@ -116,10 +116,10 @@ pub fn parse(bytes: &[u8], path: &Path) -> Result<NpyArray, DataError> {
         "|O" => NpyData::Object(objects(body, n, path)?),
         d if d.starts_with("<U") => {
             let width: usize =
-                d[2..].parse().map_err(|_| DataError::format(path, format!("bad dtype {d:?}")))?;
+                d[2..].parse().map_err(|_| FormatError::invalid(path, format!("bad dtype {d:?}")))?;
             NpyData::Str(utf32(body, n, width, path)?)
         }
-        d => return Err(DataError::format(path, format!("unsupported npy dtype {d:?}"))),
+        d => return Err(FormatError::invalid(path, format!("unsupported npy dtype {d:?}"))),
     };
     Ok(NpyArray { header, data })
 }
@@ -130,20 +130,20 @@ fn fixed<T, const W: usize>(
     path: &Path,
     descr: &str,
     from: fn([u8; W]) -> T,
-) -> Result<Vec<T>, DataError> {
-    let need = n.checked_mul(W).ok_or_else(|| DataError::format(path, "array too large"))?;
+) -> Result<Vec<T>, FormatError> {
+    let need = n.checked_mul(W).ok_or_else(|| FormatError::invalid(path, "array too large"))?;
     if body.len() < need {
         let msg = format!("truncated data: {n} × {descr} needs {need} bytes, file has {}", body.len());
-        return Err(DataError::format(path, msg));
+        return Err(FormatError::invalid(path, msg));
     }
     Ok(body[..need].chunks_exact(W).map(|c| from(c.try_into().unwrap_or([0; W]))).collect())
 }
 
-fn utf32(body: &[u8], n: usize, width: usize, path: &Path) -> Result<Vec<String>, DataError> {
-    let item = width.checked_mul(4).ok_or_else(|| DataError::format(path, "string width too large"))?;
-    let need = n.checked_mul(item).ok_or_else(|| DataError::format(path, "array too large"))?;
+fn utf32(body: &[u8], n: usize, width: usize, path: &Path) -> Result<Vec<String>, FormatError> {
+    let item = width.checked_mul(4).ok_or_else(|| FormatError::invalid(path, "string width too large"))?;
+    let need = n.checked_mul(item).ok_or_else(|| FormatError::invalid(path, "array too large"))?;
     if body.len() < need || item == 0 {
-        return Err(DataError::format(
+        return Err(FormatError::invalid(
             path,
             format!("truncated data: {n} strings of <U{width} need {need} bytes"),
         ));
@@ -158,7 +158,7 @@ fn utf32(body: &[u8], n: usize, width: usize, path: &Path) -> Result<Vec<String>
                 .take_while(|&c| c != 0)
                 .map(|c| {
                     char::from_u32(c).ok_or_else(|| {
-                        DataError::format(path, format!("element {i}: invalid code point {c:#x}"))
+                        FormatError::invalid(path, format!("element {i}: invalid code point {c:#x}"))
                     })
                 })
                 .collect()
@@ -166,15 +166,15 @@ fn utf32(body: &[u8], n: usize, width: usize, path: &Path) -> Result<Vec<String>
         .collect()
 }
 
-fn objects(body: &[u8], n: usize, path: &Path) -> Result<Vec<serde_pickle::Value>, DataError> {
+fn objects(body: &[u8], n: usize, path: &Path) -> Result<Vec<serde_pickle::Value>, FormatError> {
     let value = pickle::parse_value(body, path)?;
     match PickledArray::from_state(&value, path)?.objects {
         Some(items) if items.len() == n => Ok(items),
         Some(items) => {
             let msg = format!("object array holds {} elements, header shape says {n}", items.len());
-            Err(DataError::format(path, msg))
+            Err(FormatError::invalid(path, msg))
         }
-        None => Err(DataError::format(path, "object array pickle does not hold a list of objects")),
+        None => Err(FormatError::invalid(path, "object array pickle does not hold a list of objects")),
     }
 }
 
@@ -200,7 +200,7 @@ fn parse_shape(header: &str) -> Option<Vec<usize>> {
 
 impl NpyArray {
     /// The elements as f32 (from `<f4`, or `<f8` narrowed), or an error naming the dtype.
-    pub fn into_f32(self, path: &Path) -> Result<Vec<f32>, DataError> {
+    pub fn into_f32(self, path: &Path) -> Result<Vec<f32>, FormatError> {
         match self.data {
             NpyData::F32(v) => Ok(v),
             NpyData::F64(v) => Ok(v.into_iter().map(|x| x as f32).collect()),
@@ -209,7 +209,7 @@ impl NpyArray {
     }
 
     /// The elements as i64 (from `<i8` or `<i4`).
-    pub fn into_i64(self, path: &Path) -> Result<Vec<i64>, DataError> {
+    pub fn into_i64(self, path: &Path) -> Result<Vec<i64>, FormatError> {
         match self.data {
             NpyData::I64(v) => Ok(v),
             NpyData::I32(v) => Ok(v.into_iter().map(i64::from).collect()),
@@ -218,7 +218,7 @@ impl NpyArray {
     }
 
     /// The elements as strings, from `<U..` or from an object array of `str`.
-    pub fn into_strings(self, path: &Path) -> Result<Vec<String>, DataError> {
+    pub fn into_strings(self, path: &Path) -> Result<Vec<String>, FormatError> {
         match self.data {
             NpyData::Str(v) => Ok(v),
             NpyData::Object(v) => v
@@ -226,14 +226,16 @@ impl NpyArray {
                 .enumerate()
                 .map(|(i, x)| match x {
                     serde_pickle::Value::String(s) => Ok(s),
-                    other => Err(DataError::format(path, format!("element {i} is not a string: {other:?}"))),
+                    other => {
+                        Err(FormatError::invalid(path, format!("element {i} is not a string: {other:?}")))
+                    }
                 })
                 .collect(),
             _ => Err(self.wrong_dtype(path, "a string array (<U.. or object)")),
         }
     }
 
-    fn wrong_dtype(&self, path: &Path, expected: &str) -> DataError {
-        DataError::format(path, format!("dtype {:?}, expected {expected}", self.header.descr))
+    fn wrong_dtype(&self, path: &Path, expected: &str) -> FormatError {
+        FormatError::invalid(path, format!("dtype {:?}, expected {expected}", self.header.descr))
     }
 }
