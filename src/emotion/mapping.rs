@@ -39,10 +39,11 @@ struct Loaded {
 }
 
 fn loaded() -> Result<&'static Loaded, EmotionError> {
-    static LOADED: OnceLock<Result<Loaded, String>> = OnceLock::new();
+    static LOADED: OnceLock<Result<Loaded, EmotionError>> = OnceLock::new();
     LOADED
         .get_or_init(|| {
-            let file: MappingsFile = serde_json::from_str(MAPPINGS_JSON).map_err(|e| e.to_string())?;
+            let file: MappingsFile = serde_json::from_str(MAPPINGS_JSON)
+                .map_err(|e| EmotionError::Shipped { file: "mappings.json", message: e.to_string() })?;
             let mappings =
                 file.retrieval_success_sets.into_iter().map(|(name, sets)| Mapping { name, sets }).collect();
             let mappers = file
@@ -53,7 +54,7 @@ fn loaded() -> Result<&'static Loaded, EmotionError> {
             Ok(Loaded { mappings, mappers })
         })
         .as_ref()
-        .map_err(|message| EmotionError::Shipped { file: "mappings.json", message: message.clone() })
+        .map_err(EmotionError::shipped_again)
 }
 
 impl Mapping {

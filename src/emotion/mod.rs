@@ -45,6 +45,13 @@ impl EmotionError {
     pub(crate) fn format(path: &std::path::Path, message: impl Into<String>) -> Self {
         Self::Format { path: path.to_path_buf(), message: message.into() }
     }
+    /// A cached shipped-table error, again (the cache keeps the first; errors are not Clone).
+    pub(crate) fn shipped_again(e: &EmotionError) -> Self {
+        match e {
+            Self::Shipped { file, message } => Self::Shipped { file, message: message.clone() },
+            other => Self::Shipped { file: "tables", message: other.to_string() },
+        }
+    }
     pub(crate) fn line(path: &std::path::Path, line: usize, message: impl Into<String>) -> Self {
         Self::Line { path: path.to_path_buf(), line, message: message.into() }
     }

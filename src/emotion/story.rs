@@ -22,24 +22,22 @@ pub struct StoryMoods {
 impl StoryMoods {
     /// The table compiled in from `data/story_moods.json`.
     pub fn shipped() -> Result<&'static StoryMoods, EmotionError> {
-        static SHIPPED: OnceLock<Result<StoryMoods, String>> = OnceLock::new();
-        SHIPPED
-            .get_or_init(|| Self::parse(STORY_MOODS_JSON))
-            .as_ref()
-            .map_err(|message| EmotionError::Shipped { file: "story_moods.json", message: message.clone() })
+        static SHIPPED: OnceLock<Result<StoryMoods, EmotionError>> = OnceLock::new();
+        SHIPPED.get_or_init(|| Self::parse(STORY_MOODS_JSON)).as_ref().map_err(EmotionError::shipped_again)
     }
 
-    fn parse(json: &str) -> Result<Self, String> {
-        let t: StoryMoods = serde_json::from_str(json).map_err(|e| e.to_string())?;
+    fn parse(json: &str) -> Result<Self, EmotionError> {
+        let bad = |message: String| EmotionError::Shipped { file: "story_moods.json", message };
+        let t: StoryMoods = serde_json::from_str(json).map_err(|e| bad(e.to_string()))?;
         let known = |m: &String| t.moods.contains(m);
         if let Some(m) = t.moods.iter().find(|m| !t.quadrants.contains_key(*m)) {
-            return Err(format!("mood {m:?} has no quadrant"));
+            return Err(bad(format!("mood {m:?} has no quadrant")));
         }
         if let Some((tag, m)) = t.tags.iter().find(|(_, m)| !known(m)) {
-            return Err(format!("tag {tag:?} maps to {m:?}, which is not a mood"));
+            return Err(bad(format!("tag {tag:?} maps to {m:?}, which is not a mood")));
         }
         if let Some((l, _)) = t.labels.iter().find(|(_, ms)| !ms.iter().all(known)) {
-            return Err(format!("label {l:?} maps to a word that is not a mood"));
+            return Err(bad(format!("label {l:?} maps to a word that is not a mood")));
         }
         Ok(t)
     }
@@ -98,6 +96,6 @@ mod tests {
     #[test]
     fn malformed_tables_are_refused() {
         let bad = r#"{"moods":["a"],"quadrants":{},"tags":{},"labels":{}}"#;
-        assert!(StoryMoods::parse(bad).unwrap_err().contains("no quadrant"));
+        assert!(StoryMoods::parse(bad).unwrap_err().to_string().contains("no quadrant"));
     }
 }

@@ -50,13 +50,10 @@ impl MoodTables {
     /// The tables shipped in `data/`.
     pub fn shipped() -> Result<&'static MoodTables, EmotionError> {
         static SHIPPED: OnceLock<Result<MoodTables, EmotionError>> = OnceLock::new();
-        match SHIPPED.get_or_init(|| Self::parse(MOOD_VECTORS_JSON, MOOD_VA_JSON)) {
-            Ok(t) => Ok(t),
-            Err(EmotionError::Shipped { file, message }) => {
-                Err(EmotionError::Shipped { file, message: message.clone() })
-            }
-            Err(other) => Err(EmotionError::Shipped { file: "mood tables", message: other.to_string() }),
-        }
+        SHIPPED
+            .get_or_init(|| Self::parse(MOOD_VECTORS_JSON, MOOD_VA_JSON))
+            .as_ref()
+            .map_err(EmotionError::shipped_again)
     }
 
     /// Parses the two JSON tables.

@@ -39,6 +39,9 @@ pub enum RunError {
     Torch(#[from] tch::TchError),
     #[error(transparent)]
     Emotion(#[from] crate::emotion::EmotionError),
+    /// A dataset that cannot be read (the message names the file and line).
+    #[error(transparent)]
+    Data(#[from] crate::data::DataError),
     #[error(transparent)]
     Cache(crate::cache::CacheError),
     #[error(transparent)]

@@ -100,7 +100,7 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     let werr = RunError::Weights;
     let cfg = s.model.config();
     let device = s.model.device();
-    let tables = MoodTables::shipped().map_err(|e| RunError::format(&s.output.run.config_path(), e))?;
+    let tables = MoodTables::shipped()?;
     let m = cfg.moods.len();
     let plan = &batch.plan;
     let n = plan.text_song.len();

@@ -52,7 +52,7 @@ pub struct RunOutput {
 }
 
 fn load(spec: &str, modality: Modality) -> Result<Dataset, RunError> {
-    load_joined(spec, modality).map(|(d, _)| d).map_err(|e| RunError::format(Path::new(spec), e))
+    Ok(load_joined(spec, modality).map(|(d, _)| d)?)
 }
 
 /// Id prefix of the mood-lexicon texts the moods space trains on beside the datasets.
@@ -169,8 +169,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     let vectors: Vec<f32> =
         mc.moods.iter().flat_map(|m| mc.mood_vectors.get(m).cloned().unwrap_or_default()).collect();
     let mood_vectors = Tensor::from_slice(&vectors).view([mc.moods.len() as i64, -1]).to_kind(Kind::Float);
-    let mapper =
-        TrainMapper::get(&config.train_mapper).map_err(|e| RunError::format(&run.config_path(), e))?;
+    let mapper = TrainMapper::get(&config.train_mapper)?;
     let mut train = Corpus::new(&text, &music, Split::Train, &mc, mapper, true);
     if config.balance_labels {
         train.balance_labels(&text);

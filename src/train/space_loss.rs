@@ -108,7 +108,7 @@ pub fn space_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMa
             music_classification_loss(&song_out, &hot.to_device(device)).map_err(werr)?,
         )
     } else {
-        let tables = MoodTables::shipped().map_err(|e| RunError::format(&s.output.run.config_path(), e))?;
+        let tables = MoodTables::shipped()?;
         let targets = Targets { s, corpus, tables };
         let text_t: Vec<Vec<f32>> = texts.iter().map(|&t| targets.text(t)).collect::<Result<_, _>>()?;
         let song_t: Vec<Vec<f32>> = songs.iter().map(|&c| targets.song(c)).collect::<Result<_, _>>()?;
