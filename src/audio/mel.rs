@@ -134,7 +134,7 @@ impl MelFrontEnd {
         &self.fbank
     }
 
-    /// Power spectrogram: `wave` [B, N] (or [N]) f32 → [B, n_fft/2 + 1, 1 + N/hop].
+    /// Power spectrogram: `wave` `[B, N]` (or `[N]`) f32 → `[B, n_fft/2 + 1, 1 + N/hop]`.
     pub fn power_spectrogram(&self, wave: &Tensor) -> Result<Tensor, AudioError> {
         let wave = self.batch(wave)?;
         let pad = self.config.n_fft / 2;
@@ -160,7 +160,7 @@ impl MelFrontEnd {
         Ok(power.f_transpose(1, 2)?.f_matmul(&self.fbank_t)?.f_transpose(1, 2)?)
     }
 
-    /// Log-mel per [`LogScale`]: [B, N] (or [N], treated as B = 1) f32 → [B, n_mels, 1 + N/hop].
+    /// Log-mel per [`LogScale`]: `[B, N]` (or `[N]`, treated as B = 1) f32 → `[B, n_mels, 1 + N/hop]`.
     pub fn log_mel(&self, wave: &Tensor) -> Result<Tensor, AudioError> {
         let power = self.mel_power(wave)?;
         Ok(match self.config.log {

@@ -6,7 +6,7 @@
 //!   emits them (see [`super::chunks`]; absent in indexes built before chunks were kept);
 //! - `clips.jsonl` + `clips.idx`: per clip (one line each, with the lines' byte offsets) its path,
 //!   size, mtime, header hash, duration, tags, model id and the start (s) of each chunk (see
-//!   [`super::clip_file`]; indexes written before hold them in one `clips.json`);
+//!   `clip_file.rs`; indexes written before hold them in one `clips.json`);
 //! - `index.toml`: model id, space, dimension and creation time.
 //!
 //! Embeddings live in one contiguous `Vec<f32>` read with one call; records are read by row when

@@ -9,7 +9,7 @@ fn shape_error(what: &str, expected: &str, got: Vec<i64>) -> ModelError {
 }
 
 /// Cross-entropy of single-label text classification: `logits` [B, K], `targets` int64 class
-/// indices [B] in 0..K → scalar.
+/// indices `[B]` in 0..K → scalar.
 pub fn text_classification_loss(logits: &Tensor, targets: &Tensor) -> Result<Tensor> {
     let size = logits.size();
     if size.len() != 2 || targets.size() != [size[0]] {
@@ -62,7 +62,7 @@ pub fn regression_loss(predicted: &Tensor, targets: &Tensor) -> Result<Tensor> {
 }
 
 /// Cross-entropy of `logits` [B, M] against target distributions [B, M], averaged over the rows
-/// whose `weight` [B] is 1 (rows with weight 0 have no target); 0 when no row has one.
+/// whose `weight` `[B]` is 1 (rows with weight 0 have no target); 0 when no row has one.
 pub fn soft_cross_entropy(logits: &Tensor, targets: &Tensor, weight: &Tensor) -> Result<Tensor> {
     if logits.dim() != 2 || logits.size() != targets.size() || weight.size() != [logits.size()[0]] {
         return Err(shape_error(

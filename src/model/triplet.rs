@@ -22,7 +22,7 @@ pub fn triplet_loss(anchor: &Tensor, positive: &Tensor, negative: &Tensor, margi
 /// with the anchor can be drawn, closer ones more often. When every item shares the anchor's
 /// label, any other item is drawn uniformly (as the peer does).
 ///
-/// `anchor`, `positive` [B, D]; `labels` [B, K] one-hot or multi-hot → int64 [B].
+/// `anchor`, `positive` `[B, D]`; `labels` `[B, K]` one-hot or multi-hot → int64 `[B]`.
 pub fn sample_negatives(anchor: &Tensor, positive: &Tensor, labels: &Tensor) -> Result<Tensor> {
     let b = anchor.size().first().copied().unwrap_or(0);
     let shape_ok =

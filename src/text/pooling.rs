@@ -7,7 +7,7 @@ use tch::Tensor;
 /// How a text's token states become its embedding.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Pooling {
-    /// The first ([CLS]) token's state, as the paper's text branch.
+    /// The first (`[CLS]`) token's state, as the paper's text branch.
     Cls,
     /// The mean over real (mask 1) tokens, as sentence-transformers.
     #[default]

@@ -119,7 +119,7 @@ fn prepare(
 
 impl Session {
     /// Raw song-head outputs of a step's clips (`embed`: in the space, as
-    /// [`EmotionModel::embed_audio_mel`]): from the cached rows of a frozen trunk, else from the
+    /// [`crate::model::EmotionModel::embed_audio_mel`]): from the cached rows of a frozen trunk, else from the
     /// batch's audio through the log-mel.
     pub fn song_outputs(&self, batch: &PreparedBatch, embed: bool) -> Result<Tensor, RunError> {
         let werr = RunError::Weights;

@@ -1,5 +1,5 @@
 //! The app's side of audio: a worker thread that owns the [`Player`], decodes clips off the UI
-//! thread, and reports what is playing (or why nothing can be) as [`WorkerEvent`]s.
+//! thread, and reports what is playing (or why nothing can be) as [`PlayerEvent`]s.
 
 use std::path::PathBuf;
 use std::time::Duration;

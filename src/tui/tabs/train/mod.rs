@@ -36,7 +36,7 @@ pub struct TrainTab {
     pub total_steps: Option<u64>,
     /// The run form, while it is open.
     pub form: Option<form::RunForm>,
-    /// The run's alerts, oldest first (the last [`ALERTS_KEPT`]).
+    /// The run's alerts, oldest first (the last `ALERTS_KEPT`).
     pub alerts: Vec<Alert>,
     /// The followed run's state, from its status file.
     pub observed: Option<Observed>,
