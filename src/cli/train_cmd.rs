@@ -87,8 +87,9 @@ pub struct Args {
     #[arg(long, default_value_t = 0.0)]
     lexicon_share: f64,
     /// Moods space: the quadrant a labelled text learns: the NRC-VAD quadrant of its labels
-    /// (nrc), or that of their moods (moods: love → tender → Q4)
-    #[arg(long, default_value = "nrc", value_parser = ["nrc", "moods"])]
+    /// (nrc), or that of their moods (moods: love → tender → Q4), or a soft split by how far
+    /// their mean NRC-VAD point is from each midline (soft)
+    #[arg(long, default_value = "nrc", value_parser = ["nrc", "moods", "soft"])]
     text_quadrants: String,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,

@@ -79,14 +79,21 @@ pub struct TrainConfig {
 /// Moods space: the quadrant a labelled text learns. `Nrc`: the NRC-VAD quadrant its labels
 /// agree on (the quadrant view's ground truth; it puts love, optimism and even "tender" in Q1,
 /// their arousal being just over 0.5). `Moods`: the quadrant its labels' moods agree on
-/// (love → tender → Q4), consistent with the mood target.
+/// (love → tender → Q4), consistent with the mood target. `Soft`: a distribution over the
+/// quadrants from the labels' mean NRC-VAD point, each axis a logistic of its distance from 0.5
+/// (scale [`SOFT_QUADRANT_SCALE`]), so a label just over the arousal midline (love 0.519) is
+/// taught as nearly Q1 and Q4 alike while clear ones stay clear.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TextQuadrants {
     #[default]
     Nrc,
     Moods,
+    Soft,
 }
+
+/// Scale of `--text-quadrants soft`'s logistic (valence/arousal units; fixed, not tuned).
+pub const SOFT_QUADRANT_SCALE: f32 = 0.1;
 
 impl TextQuadrants {
     fn is_default(&self) -> bool {
@@ -96,7 +103,7 @@ impl TextQuadrants {
 
 /// A `--text-quadrants` value that is neither `nrc` nor `moods`.
 #[derive(Debug, thiserror::Error)]
-#[error("expected nrc or moods, got {0:?}")]
+#[error("expected nrc, moods or soft, got {0:?}")]
 pub struct UnknownTextQuadrants(String);
 
 impl std::str::FromStr for TextQuadrants {
@@ -105,6 +112,7 @@ impl std::str::FromStr for TextQuadrants {
         match s {
             "nrc" => Ok(Self::Nrc),
             "moods" => Ok(Self::Moods),
+            "soft" => Ok(Self::Soft),
             _ => Err(UnknownTextQuadrants(s.to_string())),
         }
     }

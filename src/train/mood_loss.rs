@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use tch::{Kind, Tensor};
 
-use super::config::TextQuadrants;
+use super::config::{TextQuadrants, SOFT_QUADRANT_SCALE};
 use super::feed::PreparedBatch;
 use super::setup::Session;
 use super::RunError;
@@ -27,13 +27,13 @@ fn tensor(values: &[f32], rows: usize) -> Tensor {
 }
 
 /// Text targets: (distribution over the moods and neutral, has one), (valence–arousal, has
-/// one), and the NRC-VAD quadrant its labels agree on (index into `Quadrant::ALL`; none for
-/// neutral or disagreement).
+/// one), and the quadrant it should read as (over `Quadrant::ALL`; none for neutral or
+/// disagreement): see [`TextQuadrants`].
 fn text_targets(
     s: &Session,
     item: usize,
     tables: &MoodTables,
-) -> (Vec<f32>, bool, [f32; 2], bool, Option<usize>) {
+) -> (Vec<f32>, bool, [f32; 2], bool, Option<[f32; 4]>) {
     let cfg = s.model.config();
     let it = &s.data.text.items[item];
     let m = cfg.moods.len();
@@ -83,8 +83,30 @@ fn text_targets(
             tables.vad(l).map(|v| Quadrant::of_va(v[0], v[1])).into_iter().collect()
         })
         .collect();
-    let quadrant = quadrants.first().filter(|q| quadrants.iter().all(|x| x == *q)).map(|q| q.index());
+    let one_hot = |q: usize| {
+        let mut t = [0f32; 4];
+        t[q] = 1.0;
+        t
+    };
+    let agreed = quadrants.first().filter(|q| quadrants.iter().all(|x| x == *q)).map(|q| one_hot(q.index()));
+    let lexicon = it.labels.iter().any(|l| cfg.mood_quadrants.contains_key(l));
+    let quadrant = match (s.config.text_quadrants, label_va.is_empty()) {
+        (TextQuadrants::Soft, false) if !lexicon => {
+            let n = label_va.len() as f32;
+            let mean = |k: usize| label_va.iter().map(|v| v[k]).sum::<f32>() / n;
+            Some(soft_quadrants(mean(0), mean(1)))
+        }
+        _ => agreed,
+    };
     (dist, mapped, va.unwrap_or([0.5, 0.5]), va.is_some(), quadrant)
+}
+
+/// `--text-quadrants soft`: each axis a logistic of its distance from the 0.5 midline, the
+/// quadrants their products, in `Quadrant::ALL` order (Q1 +v +a, Q2 −v +a, Q3 −v −a, Q4 +v −a).
+fn soft_quadrants(valence: f32, arousal: f32) -> [f32; 4] {
+    let side = |x: f32| 1.0 / (1.0 + (-(x - 0.5) / SOFT_QUADRANT_SCALE).exp());
+    let (v, a) = (side(valence), side(arousal));
+    [v * a, (1.0 - v) * a, (1.0 - v) * (1.0 - a), v * (1.0 - a)]
 }
 
 /// Cross-entropy of the quadrant sums of mood probabilities `p` [B, M] against one-hot rows
@@ -110,7 +132,7 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     for (r, &item) in items.iter().enumerate() {
         let (d, hd, v, hv, q) = text_targets(s, item, tables);
         if let Some(q) = q {
-            text_quadrants[r * 4 + q] = 1.0;
+            text_quadrants[r * 4..r * 4 + 4].copy_from_slice(&q);
         }
         dist.extend(d);
         has_dist.push(f32::from(u8::from(hd)));
@@ -165,4 +187,18 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     }
     let total = text_ce + text_va * VA_WEIGHT + text_quad + song_ce + song_quad;
     Ok((total.to_kind(Kind::Float), parts))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn soft_quadrants_split_labels_near_a_midline_and_keep_clear_ones() {
+        let love = super::soft_quadrants(1.0, 0.519); // NRC-VAD love: just over the arousal midline
+        let anger = super::soft_quadrants(0.167, 0.865);
+        for q in [love, anger] {
+            assert!((q.iter().sum::<f32>() - 1.0).abs() < 1e-6, "{q:?}");
+        }
+        assert!(love[0] > 0.45 && love[3] > 0.4, "love splits between Q1 and Q4: {love:?}");
+        assert!(anger[1] > 0.9, "anger stays Q2: {anger:?}");
+    }
 }

@@ -39,9 +39,14 @@ const PASSAGES: [(Quadrant, &str); 16] = [
     ),
 ];
 
+/// The shipped default model, or the model (directory or run directory) named by
+/// `STORYSCORE_PROBE_MODEL`, to probe a candidate (e.g. one fold of a cross-validation).
 fn default_model() -> Option<EmotionModel> {
     common::minilm_dir()?;
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/default-model");
+    let dir = match std::env::var_os("STORYSCORE_PROBE_MODEL") {
+        Some(dir) => PathBuf::from(dir),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("data/default-model"),
+    };
     let model = EmotionModel::load(&dir, Device::Cpu).unwrap();
     if let Some(kind) = model.config().audio.trunk.musicnn() {
         common::musicnn_weights(kind.name())?;
