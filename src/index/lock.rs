@@ -100,24 +100,6 @@ pub fn remove_leftovers(dir: &Path) -> Vec<PathBuf> {
     removed
 }
 
-/// Deletes the index in `dir` (its files, not the directory or anything else in it), under the
-/// writer lock so no indexing run is cut short; waits for one that is running.
-pub fn remove_index(dir: &Path) -> Result<(), IndexError> {
-    use super::chunks::CHUNKS_FILE;
-    use super::records::{CLIPS_FILE, CLIP_LINES_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE, META_FILE};
-    let _lock = WriterLock::acquire(dir, true, |_| {})?;
-    for file in [META_FILE, CLIPS_FILE, CLIP_LINES_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE, CHUNKS_FILE] {
-        let path = dir.join(file);
-        match std::fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(IndexError::Write { path, source: e });
-            }
-            _ => {}
-        }
-    }
-    Ok(())
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,21 +134,5 @@ mod tests {
             .collect();
         gone.sort();
         assert_eq!(gone, [".index.toml.45.tmp", "embeddings.npy.123.tmp"]);
-    }
-
-    #[test]
-    fn remove_index_deletes_the_index_files_and_nothing_else() {
-        let dir = tempfile::tempdir().unwrap();
-        for f in ["index.toml", "clips.jsonl", "clips.idx", "embeddings.npy", "chunks.npy", "notes.txt"] {
-            std::fs::write(dir.path().join(f), b"x").unwrap();
-        }
-        remove_index(dir.path()).unwrap();
-        let mut left: Vec<String> = std::fs::read_dir(dir.path())
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        left.sort();
-        assert_eq!(left, [LOCK_FILE, "notes.txt"]);
-        remove_index(dir.path()).unwrap();
     }
 }

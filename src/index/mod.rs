@@ -14,8 +14,8 @@ pub mod store;
 pub mod topk;
 
 pub use indexer::{build_index, default_index_dir, DamagePolicy, IndexEvent, IndexOptions, IndexReport};
-pub use lock::remove_index;
 pub use moods::{sounds_like_text, MoodAnchors};
+pub use persist::remove_index;
 pub use records::SoundsLikeMap;
 pub use search::{
     best_chunk, best_chunk_of, clock, Preview, QueryMode, SearchError, SearchHit, SearchResults, Searcher,

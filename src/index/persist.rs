@@ -13,7 +13,8 @@ use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use super::chunks::{ChunkTable, CHUNKS_FILE};
 use super::clip_file::{check, ClipLines, ClipRecords};
 use super::records::{
-    ClipsFile, IndexError, IndexMeta, CLIPS_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE, META_FILE,
+    ClipsFile, IndexError, IndexMeta, CLIPS_FILE, CLIP_LINES_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE,
+    META_FILE,
 };
 use super::store::{ClipIndex, ClipRecord};
 use crate::audio::EVAL_CHUNKS;
@@ -133,4 +134,41 @@ fn stage_embeddings(staged: &mut Staged, path: &Path, data: &[f32], dim: usize) 
     staged
         .write(path, |out| view.write_npy(out).map_err(std::io::Error::other))
         .map_err(|source| IndexError::Write { path: path.to_path_buf(), source })
+}
+
+/// Deletes the index in `dir` (its files, not the directory or anything else in it), under the
+/// writer lock so no indexing run is cut short; waits for one that is running.
+pub fn remove_index(dir: &Path) -> Result<(), IndexError> {
+    let _lock = super::lock::WriterLock::acquire(dir, true, |_| {})?;
+    for file in [META_FILE, CLIPS_FILE, CLIP_LINES_FILE, CLIP_OFFSETS_FILE, EMBEDDINGS_FILE, CHUNKS_FILE] {
+        let path = dir.join(file);
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(IndexError::Write { path, source: e });
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_index_deletes_the_index_files_and_nothing_else() {
+        let dir = tempfile::tempdir().unwrap();
+        for f in ["index.toml", "clips.jsonl", "clips.idx", "embeddings.npy", "chunks.npy", "notes.txt"] {
+            std::fs::write(dir.path().join(f), b"x").unwrap();
+        }
+        remove_index(dir.path()).unwrap();
+        let mut left: Vec<String> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        left.sort();
+        assert_eq!(left, [super::super::lock::LOCK_FILE, "notes.txt"]);
+        remove_index(dir.path()).unwrap();
+    }
 }

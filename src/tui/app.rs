@@ -192,6 +192,11 @@ impl App {
         }
     }
 
+    /// Every tab, for what reaches all of them (ticks, worker reports).
+    fn tabs(&mut self) -> [&mut dyn TabView; 4] {
+        [&mut self.dataset, &mut self.train, &mut self.search, &mut self.map]
+    }
+
     /// Applies one event; returns whether the screen needs redrawing.
     pub fn handle(&mut self, ev: Event) -> bool {
         match ev {
@@ -210,7 +215,7 @@ impl App {
                 _ => return false,
             },
             Event::Input(_) => {}
-            Event::Tick => return TabView::tick(&mut self.train) | TabView::tick(&mut self.search),
+            Event::Tick => return self.tabs().into_iter().fold(false, |redraw, tab| tab.tick() | redraw),
             Event::Terminate => self.quit = true,
             Event::Worker(w) => self.on_worker(w),
         }
@@ -336,10 +341,7 @@ impl App {
                 self.set_status(Level::Error, format!("{why} — y copies the path, e writes an M3U"))
             }
             ev => {
-                let mut effects = self.dataset.on_event(&ev);
-                effects.extend(self.train.on_event(&ev));
-                effects.extend(self.search.on_event(&ev));
-                effects.extend(self.map.on_event(&ev));
+                let effects: Vec<_> = self.tabs().into_iter().flat_map(|tab| tab.on_event(&ev)).collect();
                 self.run_effects(effects);
             }
         }

@@ -126,14 +126,13 @@ pub struct Engine {
 
 impl Engine {
     /// Starts the engine thread; it reports through `report`.
-    pub fn spawn(report: impl Fn(EngineEvent) + Send + Sync + 'static, plan: Plan, device: Device) -> Self {
+    pub fn spawn(send: impl Fn(EngineEvent) + Send + Sync + 'static, plan: Plan, device: Device) -> Self {
         let (requests, rx) = crossbeam_channel::unbounded();
         let cancel = Arc::new(AtomicBool::new(false));
         let flag = cancel.clone();
         let (done, finished) = crossbeam_channel::bounded(1);
         let spawned = std::thread::Builder::new().name("search-engine".into()).spawn(move || {
             let _done = done;
-            let send = |ev: EngineEvent| report(ev);
             match open(&plan, device, &flag, &send) {
                 Ok(Some(searcher)) => serve(&searcher, &rx, &send),
                 Ok(None) => {}

@@ -97,9 +97,10 @@ impl App {
         let recent = Recent::load(&recent_path(&self.dirs));
         let mut form = RunForm::new(default_datasets(), tch::Cuda::is_available(), recent);
         form.cuda = form.cuda_available && self.config.tch_device() != tch::Device::Cpu;
+        let specs = form.unchecked();
         self.train.form = Some(form);
         self.focus = Focus::RunForm;
-        self.check_form();
+        self.run_effect(Effect::CheckDatasets(specs));
     }
 
     /// Starts the run the form describes; the form says why when it cannot.
@@ -119,15 +120,6 @@ impl App {
                 if let Some(form) = &mut self.train.form {
                     form.error = Some(why);
                 }
-            }
-        }
-    }
-
-    /// Starts background reads of the run form's dataset fields that are not checked yet.
-    pub(super) fn check_form(&mut self) {
-        if let Some(form) = &mut self.train.form {
-            for (modality, spec) in form.unchecked() {
-                check_dataset(self.tx.clone(), modality, spec);
             }
         }
     }
