@@ -1,6 +1,7 @@
 //! The paper's evaluation protocol: which texts are queries, which clips are candidates, what
 //! counts as a hit in each view, and the two baselines every table shows.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use rand::rngs::StdRng;
@@ -215,10 +216,37 @@ impl Selection {
         scores.p_at_5 = mean(|r| r.p_at_5);
         scores.p_at_10 = mean(|r| r.p_at_10);
         scores.mrr = mean(|r| r.mrr);
-        // Per-query details of one seed say nothing about the mean.
-        scores.p_at_5_per_query.clear();
+        // A query's expected P@5 is the mean over seeds; its first hit of one seed says nothing.
+        for (q, p) in scores.p_at_5_per_query.iter_mut().enumerate() {
+            *p = runs.iter().map(|r| r.p_at_5_per_query[q]).sum::<f64>() / n;
+        }
         scores.first_hit_rank_per_query.clear();
         Ok(scores)
+    }
+
+    /// Mean P@5 of the selected queries of each quadrant (`Q1`..`Q4`; quadrants without a query
+    /// are left out): in the quadrant view, the share of each quadrant's top-5 places that its
+    /// own clips take. `per_query` is [`RetrievalScores::p_at_5_per_query`] of this selection.
+    pub fn p_at_5_by_quadrant(&self, set: &EvalSet, per_query: &[f64]) -> BTreeMap<String, f64> {
+        self.mean_by(per_query, |q| set.queries[q].quadrant.map(|x| x.as_str().to_string()))
+    }
+
+    /// Mean P@5 of the selected queries of each text label (a multi-label text counts under its
+    /// first label).
+    pub fn p_at_5_by_label(&self, set: &EvalSet, per_query: &[f64]) -> BTreeMap<String, f64> {
+        self.mean_by(per_query, |q| Some(set.queries[q].label.clone()))
+    }
+
+    fn mean_by(&self, per_query: &[f64], key: impl Fn(usize) -> Option<String>) -> BTreeMap<String, f64> {
+        let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        for (&q, &p) in self.queries.iter().zip(per_query) {
+            if let Some(k) = key(q) {
+                let e = sums.entry(k).or_default();
+                e.0 += p;
+                e.1 += 1;
+            }
+        }
+        sums.into_iter().map(|(k, (sum, n))| (k, sum / n as f64)).collect()
     }
 }
 

@@ -1,12 +1,13 @@
 //! Evaluates models and baselines on an [`EvalSet`]: text and clip embeddings once per model,
 //! then every view and mapping from the same similarity matrix.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use tch::{Kind, Tensor};
 
 use super::embed::{clip_embeddings, text_embeddings, to_rows};
-use super::metrics::{average_precision, pearson, roc_auc, MetricsError};
+use super::metrics::{average_precision, pearson, roc_auc, MetricsError, RetrievalScores};
 use super::protocol::{EvalSet, Selection, View};
 use super::table::EvalRow;
 use crate::cache::Caches;
@@ -72,10 +73,24 @@ pub fn baseline_rows(name: &str, set: &EvalSet, opts: &EvalOptions) -> Result<Ve
         let size = (sel.queries.len(), sel.clips.len());
         let random = sel.random().map_err(metrics_err(what.clone()))?;
         let prior = sel.label_prior().map_err(metrics_err(what))?;
-        rows.push(EvalRow::new(name, "random", &mapping.0, view, size).with_scores(&random));
-        rows.push(EvalRow::new(name, "label-prior", &mapping.0, view, size).with_scores(&prior));
+        for (space, scores) in [("random", &random), ("label-prior", &prior)] {
+            let mut row = EvalRow::new(name, space, &mapping.0, view, size).with_scores(scores);
+            (row.p_at_5_by_quadrant, row.p_at_5_by_label) = breakdown(&sel, set, scores);
+            rows.push(row);
+        }
     }
     Ok(rows)
+}
+
+type ByKey = Option<BTreeMap<String, f64>>;
+
+/// The quadrant view's P@5 per query quadrant and per label; nothing in the tag view.
+fn breakdown(sel: &Selection, set: &EvalSet, scores: &RetrievalScores) -> (ByKey, ByKey) {
+    if sel.view != View::Quadrants {
+        return (None, None);
+    }
+    let per = &scores.p_at_5_per_query;
+    (Some(sel.p_at_5_by_quadrant(set, per)), Some(sel.p_at_5_by_label(set, per)))
 }
 
 /// A view with the name its rows carry and the mapping that decides its hits.
@@ -259,6 +274,7 @@ pub fn model_rows(
         let retrieval = sel.score(&select_scores(&scores, &sel)).map_err(metrics_err(what))?;
         let size = (sel.queries.len(), sel.clips.len());
         let mut row = EvalRow::new(name, space.as_str(), &mapping_name, view, size).with_scores(&retrieval);
+        (row.p_at_5_by_quadrant, row.p_at_5_by_label) = breakdown(&sel, set, &retrieval);
         if let (Some((moods, to_texts, to_clips)), View::Tags) = (&anchors, view) {
             let label = |q: usize| set.queries[q].label.as_str();
             let text_true: Vec<Vec<bool>> = sel

@@ -1,5 +1,6 @@
 //! Rows of the evaluation table and their paper-style rendering.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -22,6 +23,13 @@ pub struct EvalRow {
     pub p_at_5: f64,
     pub p_at_10: f64,
     pub mrr: f64,
+    /// Quadrant view: mean P@5 of each quadrant's queries (`Q1`..`Q4`), the share of that
+    /// quadrant's top-5 places its own clips take.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_at_5_by_quadrant: Option<BTreeMap<String, f64>>,
+    /// Quadrant view: mean P@5 of each text label's queries (`--json` only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub p_at_5_by_label: Option<BTreeMap<String, f64>>,
     /// Macro ROC-AUC of mood anchors ranking texts (metric-learning spaces, tag view).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tag_text_roc_auc: Option<f64>,
@@ -53,6 +61,8 @@ impl EvalRow {
             p_at_5: 0.0,
             p_at_10: 0.0,
             mrr: 0.0,
+            p_at_5_by_quadrant: None,
+            p_at_5_by_label: None,
             tag_text_roc_auc: None,
             tag_text_pr_auc: None,
             tag_song_roc_auc: None,
@@ -127,13 +137,20 @@ pub fn render(rows: &[EvalRow], mappings: &[&str]) -> String {
         out,
         "\nQuadrant view: every clip; hit when its quadrant is the query emotion's NRC-VAD quadrant\n\n"
     );
-    let _ = writeln!(out, "{:width$}  {:12}  {:>6}  {:>6}  queries×clips", "model", "space", "P@5", "MRR");
+    let _ = writeln!(
+        out,
+        "{:width$}  {:12}  {:>6}  {:>6}  {:>27}  queries×clips",
+        "model", "space", "P@5", "MRR", "P@5 of Q1 / Q2 / Q3 / Q4 queries"
+    );
     for &k in &keys {
         if let Some(r) = find(k, View::Quadrants, None) {
+            let per = crate::emotion::Quadrant::ALL
+                .map(|q| cell(r.p_at_5_by_quadrant.as_ref().and_then(|m| m.get(q.as_str()).copied())))
+                .join(" / ");
             let _ = writeln!(
                 out,
-                "{:width$}  {:12}  {:>6.3}  {:>6.3}  {}×{}",
-                k.0, k.1, r.p_at_5, r.mrr, r.queries, r.clips
+                "{:width$}  {:12}  {:>6.3}  {:>6.3}  {:>32}  {}×{}",
+                k.0, k.1, r.p_at_5, r.mrr, per, r.queries, r.clips
             );
         }
     }
