@@ -91,6 +91,11 @@ pub struct Args {
     /// their mean NRC-VAD point is from each midline (soft)
     #[arg(long, default_value = "nrc", value_parser = ["nrc", "moods", "soft"])]
     text_quadrants: String,
+    /// Moods space: match with a text's mood probabilities divided by the text head's mean over
+    /// its training texts to this power (0: as the head reads them; 1: fully rebalanced), so
+    /// rare moods (calm, peaceful, sad) are not drowned by frequent ones
+    #[arg(long, default_value_t = storyscore::train::DEFAULT_PRIOR_POWER)]
+    prior_power: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -130,6 +135,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     config.lexicon_share = args.lexicon_share;
     config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
+    if !(0.0..=2.0).contains(&args.prior_power) {
+        anyhow::bail!("--prior-power must be between 0 and 2, got {}", args.prior_power);
+    }
+    config.prior_power = args.prior_power;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest {

@@ -312,4 +312,22 @@ mod tests {
         let random = sel.random().unwrap();
         assert!(random.mrr > 0.25 && random.mrr < 1.0, "{}", random.mrr);
     }
+
+    #[test]
+    fn p_at_5_breaks_down_by_query_quadrant_and_label() {
+        let mut set = set();
+        set.queries.push(query("grief", Quadrant::Q3));
+        let sel = set.select(View::Quadrants, Mapping::get("manual").unwrap());
+        let per_query = [0.4, 0.2, 0.6];
+        let by_q = sel.p_at_5_by_quadrant(&set, &per_query);
+        assert_eq!(by_q.keys().collect::<Vec<_>>(), ["Q2", "Q3"], "no Q1 or Q4 query, no entry");
+        assert!((by_q["Q3"] - 0.5).abs() < 1e-12 && (by_q["Q2"] - 0.2).abs() < 1e-12, "{by_q:?}");
+        let by_label = sel.p_at_5_by_label(&set, &per_query);
+        assert_eq!(by_label["grief"], 0.6);
+        // The random baseline's per-query P@5 is its mean over the seeds: each of four clips
+        // ranks in the top 5, so every query's P@5 is its hits over 5.
+        let random = sel.random().unwrap();
+        let expected = [0.4, 0.2, 0.4];
+        assert!(random.p_at_5_per_query.iter().zip(expected).all(|(a, b)| (a - b).abs() < 1e-9));
+    }
 }

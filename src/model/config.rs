@@ -115,6 +115,19 @@ pub struct ModelConfig {
     /// quadrant part of an embedding is scaled by its square root).
     #[serde(default = "default_quadrant_weight", skip_serializing_if = "is_default_quadrant_weight")]
     pub quadrant_weight: f64,
+    /// Moods space: the text head's mean mood distribution over its training texts (moods order,
+    /// neutral left out, summing to 1), written when training ends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub text_mood_prior: Vec<f64>,
+    /// Moods space: a text's mood probabilities are divided by `text_mood_prior` to this power
+    /// (and renormalised, neutral's share kept) before matching, so moods its training texts
+    /// rarely had (calm, peaceful, sad) are not drowned by the frequent ones. 0: off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub prior_power: f64,
+}
+
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
 }
 
 fn default_quadrant_weight() -> f64 {
@@ -178,6 +191,8 @@ impl ModelConfig {
             mood_va,
             mood_quadrants: BTreeMap::new(),
             quadrant_weight: default_quadrant_weight(),
+            text_mood_prior: Vec::new(),
+            prior_power: 0.0,
         };
         cfg.validate(Path::new("model config"))?;
         Ok(cfg)
@@ -304,6 +319,21 @@ impl ModelConfig {
         };
         if !(0.0..=100.0).contains(&self.quadrant_weight) {
             return bad(format!("quadrant_weight must be between 0 and 100, got {}", self.quadrant_weight));
+        }
+        if !(0.0..=2.0).contains(&self.prior_power) {
+            return bad(format!("prior_power must be between 0 and 2, got {}", self.prior_power));
+        }
+        if !self.text_mood_prior.is_empty() {
+            if self.text_mood_prior.len() != self.moods.len() {
+                return bad(format!(
+                    "text_mood_prior has {} values, moods has {}",
+                    self.text_mood_prior.len(),
+                    self.moods.len()
+                ));
+            }
+            if let Some(v) = self.text_mood_prior.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                return bad(format!("text_mood_prior values must be positive, got {v}"));
+            }
         }
         if self.space == Space::Moods {
             if let Some((label, m)) = self

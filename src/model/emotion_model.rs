@@ -39,6 +39,8 @@ pub struct EmotionModel {
     label_to_mood: Tensor,
     /// Moods space: mood → quadrant, one-hot rows. [M, 4]
     mood_quadrants: Tensor,
+    /// Moods space: `text_mood_prior^-prior_power` `[1, M]`, when the config asks for it.
+    prior_weights: Option<Tensor>,
     pub(crate) id: String,
 }
 
@@ -104,6 +106,7 @@ impl EmotionModel {
         let pooling = config.text.pooling.parse::<Pooling>().map_err(ModelError::Text)?;
         let label_to_mood = label_to_mood(&config).to_device(device);
         let mood_quadrants = mood_quadrants(&config).to_device(device);
+        let prior_weights = prior_weights(&config).map(|t| t.to_device(device));
         let model = Self {
             config,
             vs,
@@ -117,6 +120,7 @@ impl EmotionModel {
             pooling,
             label_to_mood,
             mood_quadrants,
+            prior_weights,
             id: String::new(),
         };
         if let Some(dir) = encoder_dir.filter(|_| !model.config.text.fine_tuned) {
@@ -420,9 +424,20 @@ impl EmotionModel {
 
     /// Moods space, text side: `[B, M + 1]` logits → `[B, M + 5]` (see [`Self::mood_embedding`]),
     /// the last column neutral's probability (0 for every clip, so it never moves a match).
+    /// Matching uses the prior-corrected probabilities ([`ModelConfig::prior_power`]); training
+    /// losses see the head's own.
     fn text_mood_embedding(&self, logits: &Tensor) -> Tensor {
-        let (p, neutral) = self.text_mood_probabilities(logits);
-        self.mood_point(p, neutral)
+        let Some(w) = &self.prior_weights else {
+            let (p, neutral) = self.text_mood_probabilities(logits);
+            return self.mood_point(p, neutral);
+        };
+        let m = self.config.moods.len() as i64;
+        let all = logits.softmax(-1, Kind::Float);
+        let neutral = all.narrow(1, m, 1);
+        let moods = all.narrow(1, 0, m) * w;
+        let total = moods.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
+        let moods = moods / total * (1.0 - &neutral);
+        self.mood_point(moods + &neutral / m as f64, neutral)
     }
 
     /// Song-head outputs as points of the space (classify: mood probabilities).
@@ -611,6 +626,18 @@ fn check_batch(xs: &Tensor, train: bool, what: &str) -> Result<()> {
 }
 
 /// [M, 4]: row m is one-hot on mood m's quadrant (all zero when the config has none).
+/// `text_mood_prior^-prior_power` `[1, M]` (moods space), `None` when either is unset.
+fn prior_weights(config: &ModelConfig) -> Option<Tensor> {
+    let ok = config.space == Space::Moods
+        && config.prior_power > 0.0
+        && config.text_mood_prior.len() == config.moods.len();
+    ok.then(|| {
+        let w: Vec<f32> =
+            config.text_mood_prior.iter().map(|p| p.max(1e-6).powf(-config.prior_power) as f32).collect();
+        Tensor::from_slice(&w).view([1, w.len() as i64])
+    })
+}
+
 fn mood_quadrants(config: &ModelConfig) -> Tensor {
     let m = config.moods.len();
     let mut w = vec![0f32; m * 4];

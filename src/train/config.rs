@@ -74,6 +74,17 @@ pub struct TrainConfig {
     /// Moods space: where a text's quadrant target comes from.
     #[serde(default, skip_serializing_if = "TextQuadrants::is_default")]
     pub text_quadrants: TextQuadrants,
+    /// Moods space: the power of the text prior matching divides by (model.toml's
+    /// `prior_power`; the prior itself is measured when training ends).
+    #[serde(default = "default_prior_power")]
+    pub prior_power: f64,
+}
+
+/// Chosen by 5-fold cross-validation (docs/evaluation.md, "The text prior").
+pub const DEFAULT_PRIOR_POWER: f64 = 0.5;
+
+fn default_prior_power() -> f64 {
+    DEFAULT_PRIOR_POWER
 }
 
 /// Moods space: the quadrant a labelled text learns. `Nrc`: the NRC-VAD quadrant its labels
@@ -164,6 +175,7 @@ impl TrainConfig {
             balance_labels: false,
             lexicon_share: default_lexicon_share(),
             text_quadrants: TextQuadrants::default(),
+            prior_power: DEFAULT_PRIOR_POWER,
         }
     }
 

@@ -1,6 +1,7 @@
 //! Training: the configuration, the run directory and its metrics log, and the background trainer.
 
 pub mod alerts;
+mod calibrate;
 mod config;
 pub mod corpus;
 pub mod feed;
@@ -15,7 +16,7 @@ pub mod trainer;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{TrainConfig, TrainRequest};
+pub use config::{TrainConfig, TrainRequest, DEFAULT_PRIOR_POWER};
 pub use metrics_log::{read_metrics, MetricsLog, MetricsRecord, RunWatcher};
 pub use run_dir::{
     read_splits, CheckpointState, RunDir, RunSplits, BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE, SPLITS_FILE,

@@ -417,6 +417,12 @@ fn train(
             let _ = events.send(TrainEvent::Checkpoint { step: state.step, path });
         }
     }
+    if cfg.space == Space::Moods && state.step >= total {
+        let prior = super::calibrate::write_text_prior(&s)?;
+        let shown: Vec<String> =
+            s.model.config().moods.iter().zip(&prior).map(|(m, p)| format!("{m} {p:.3}")).collect();
+        note(format!("text prior over the training texts (best weights): {}", shown.join(", ")));
+    }
     Ok(state.step)
 }
 

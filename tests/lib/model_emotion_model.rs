@@ -127,3 +127,48 @@ fn bad_inputs_are_errors() {
     let err = EmotionModel::load(empty.path(), Device::Cpu).unwrap_err().to_string();
     assert!(err.contains("model.safetensors"), "{err}");
 }
+
+#[test]
+fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let base = ModelConfig::story(&["joy", "sadness", "neutral"]).unwrap();
+    let m = base.moods.len() as i64;
+    let mut skewed = base.clone();
+    // The first mood (angry) had half of the training texts' mass.
+    skewed.text_mood_prior = (0..m).map(|i| if i == 0 { 0.5 } else { 0.5 / (m - 1) as f64 }).collect();
+    skewed.prior_power = 1.0;
+    // The same seed gives both models the same weights.
+    tch::manual_seed(3);
+    let plain = EmotionModel::new(base.clone(), Device::Cpu).unwrap();
+    tch::manual_seed(3);
+    let corrected = EmotionModel::new(skewed.clone(), Device::Cpu).unwrap();
+    let features = Tensor::randn([4, 384], tch::kind::FLOAT_CPU);
+    let a = plain.embed_text_features(&features, false).unwrap();
+    let b = corrected.embed_text_features(&features, false).unwrap();
+    // Neutral's probability (the last column) is what the head said; the moods still sum to 1.
+    assert!(max_abs_diff(&a.narrow(1, m + 4, 1), &b.narrow(1, m + 4, 1)) < 1e-6);
+    let sums = b.narrow(1, 0, m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    assert!(max_abs_diff(&sums, &Tensor::ones([4], tch::kind::FLOAT_CPU)) < 1e-5);
+    // The frequent mood loses share on every text; two moods with the same prior keep their ratio.
+    let share = |e: &Tensor, j: i64| e.narrow(1, j, 1) - e.narrow(1, m + 4, 1) / m as f64;
+    assert!(bool::try_from(share(&b, 0).lt_tensor(&share(&a, 0)).all()).unwrap());
+    let ratio = |e: &Tensor| share(e, 1) / share(e, 2);
+    assert!(max_abs_diff(&ratio(&a), &ratio(&b)) < 1e-3);
+    // A power of 0 (or no prior) is the head's own reading.
+    let mut off = skewed.clone();
+    off.prior_power = 0.0;
+    tch::manual_seed(3);
+    let off = EmotionModel::new(off, Device::Cpu).unwrap();
+    assert!(max_abs_diff(&a, &off.embed_text_features(&features, false).unwrap()) < 1e-6);
+    // A prior that does not fit the moods, or a power out of range, names the field.
+    let mut bad = skewed.clone();
+    bad.text_mood_prior.pop();
+    let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("text_mood_prior"), "{err}");
+    let mut bad = skewed;
+    bad.prior_power = 3.0;
+    let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("prior_power"), "{err}");
+}

@@ -85,6 +85,12 @@ fn moods_space_trains_on_joined_text_data_and_reports_every_view() {
     assert!(branches.iter().all(|(_, v)| v.is_finite() && *v >= 0.0), "{branches:?}");
     let config = std::fs::read_to_string(run_dir.join("model.toml")).unwrap();
     assert!(config.contains("space = \"moods\"") && config.contains("[mood_quadrants]"), "{config}");
+    // Training ends by measuring the text head's prior over its training texts.
+    let written = storyscore::model::ModelConfig::load(&run_dir.join("model.toml")).unwrap();
+    assert_eq!(written.text_mood_prior.len(), 12, "{config}");
+    assert!(written.text_mood_prior.iter().all(|p| *p > 0.0), "{:?}", written.text_mood_prior);
+    assert!((written.text_mood_prior.iter().sum::<f64>() - 1.0).abs() < 1e-6);
+    assert_eq!(written.prior_power, storyscore::train::DEFAULT_PRIOR_POWER);
     let rows = eval_rows(&fixture, &run_dir);
     // The fixture's songs carry AudioSet moods but no quadrant: the tag view is what it has.
     let tags = rows.iter().find(|r| r["space"] == "moods" && r["mapping"] == "manual").unwrap();
