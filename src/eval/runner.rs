@@ -84,13 +84,11 @@ pub fn baseline_rows(name: &str, set: &EvalSet, opts: &EvalOptions) -> Result<Ve
 
 type ByKey = Option<BTreeMap<String, f64>>;
 
-/// The quadrant view's P@5 per query quadrant and per label; nothing in the tag view.
+/// P@5 per query label, and (quadrant view) per query quadrant.
 fn breakdown(sel: &Selection, set: &EvalSet, scores: &RetrievalScores) -> (ByKey, ByKey) {
-    if sel.view != View::Quadrants {
-        return (None, None);
-    }
     let per = &scores.p_at_5_per_query;
-    (Some(sel.p_at_5_by_quadrant(set, per)), Some(sel.p_at_5_by_label(set, per)))
+    let by_quadrant = (sel.view == View::Quadrants).then(|| sel.p_at_5_by_quadrant(set, per));
+    (by_quadrant, Some(sel.p_at_5_by_label(set, per)))
 }
 
 /// A view with the name its rows carry and the mapping that decides its hits.

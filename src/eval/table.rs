@@ -27,7 +27,7 @@ pub struct EvalRow {
     /// quadrant's top-5 places its own clips take.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_at_5_by_quadrant: Option<BTreeMap<String, f64>>,
-    /// Quadrant view: mean P@5 of each text label's queries (`--json` only).
+    /// Mean P@5 of each text label's queries (`--json` only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub p_at_5_by_label: Option<BTreeMap<String, f64>>,
     /// Macro ROC-AUC of mood anchors ranking texts (metric-learning spaces, tag view).
