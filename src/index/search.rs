@@ -15,6 +15,8 @@ use crate::text::{InputError, StoryText};
 /// Text read for a whole-passage query; the encoder keeps only its first 256 tokens anyway, and
 /// this spares tokenizing a megabyte to find them.
 const WHOLE_TEXT_BYTES: usize = 64 * 1024;
+/// How much of a story its language is judged on.
+const LANGUAGE_SAMPLE_BYTES: usize = 2048;
 /// Sentences averaged at most in per-sentence mode (evenly spaced through a longer story).
 pub const MAX_SENTENCES: usize = 256;
 /// Moods shown per query and per clip.
@@ -239,9 +241,22 @@ impl Searcher {
         self.search_vector(&vector, k, &label)
     }
 
+    /// A notice when the story does not look like English (judged on its beginning), which the
+    /// text encoders were trained on: its reading is then unreliable, and the user is told so.
+    pub fn language_notice(&self, story: &StoryText) -> Result<Option<String>, SearchError> {
+        let text = prefix(story.as_str(), LANGUAGE_SAMPLE_BYTES);
+        let english = crate::text::looks_english(text, self.model.tokenizer())
+            .map_err(|e| ModelError::Text(e.to_string()))?;
+        Ok((!english).then(|| {
+            "the text may not be English; the text encoder reads English, so its reading (and the \
+             ranking) is unreliable"
+                .to_string()
+        }))
+    }
+
     /// Embeds a story in the index's space. → `[D]`
     pub fn embed_text(&self, story: &StoryText, mode: QueryMode) -> Result<QueryVector, SearchError> {
-        let mut notices = Vec::new();
+        let mut notices: Vec<String> = self.language_notice(story)?.into_iter().collect();
         let texts: Vec<&str> = match mode {
             QueryMode::Whole => {
                 let text = prefix(story.as_str(), WHOLE_TEXT_BYTES);

@@ -71,7 +71,7 @@ impl Soundtrack {
 
 /// Chooses a clip for each passage of `story`.
 pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, SearchError> {
-    let mut notices = Vec::new();
+    let mut notices: Vec<String> = searcher.language_notice(story)?.into_iter().collect();
     let mut passages = passages(story);
     if passages.len() > MAX_PASSAGES {
         notices.push(format!(

@@ -219,3 +219,25 @@ pub(crate) fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<O
         .map(Some)
         .map_err(|e| TextError::Config { path: path.into(), message: e.to_string() })
 }
+
+impl TextTokenizer {
+    /// The share of a text's words the vocabulary splits into pieces (`##` continuations): low
+    /// for the language the tokenizer was built on, high for others. `None` without words.
+    pub fn split_word_share(&self, text: &str) -> Result<Option<f64>> {
+        let tokens = self.encode(text)?;
+        let (mut words, mut split) = (0usize, 0usize);
+        let mut in_split = false;
+        for piece in tokens.ids.iter().filter_map(|&id| self.id_to_token(id)) {
+            if piece.starts_with("##") {
+                if !in_split {
+                    split += 1;
+                    in_split = true;
+                }
+            } else if piece.chars().any(char::is_alphabetic) && !piece.starts_with('[') {
+                words += 1;
+                in_split = false;
+            }
+        }
+        Ok((words > 0).then(|| split as f64 / words as f64))
+    }
+}

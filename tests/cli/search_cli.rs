@@ -137,6 +137,17 @@ fn index_then_search_text_stdin_and_like() {
     let out = storyscore(&["search", "--index", x, "--top", "1", "-"], Some(long.as_bytes()));
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("note:") && stderr(&out).contains("beginning"), "{}", stderr(&out));
+    assert!(!stderr(&out).contains("English"), "{}", stderr(&out));
+
+    // A story in another language is still searched, and the user is told its reading is unreliable
+    // (the note goes to stderr, and into --json's notices).
+    for text in ["Sie küsste ihn sanft, als die Sonne über dem stillen See unterging.", "Он долго смотрел на море."] {
+        let out = storyscore(&["search", "--index", x, "--top", "1", "--json", text], None);
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(stderr(&out).contains("may not be English"), "{text}: {}", stderr(&out));
+        let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert!(r["notices"][0].as_str().unwrap().contains("English"), "{r}");
+    }
 
     // An index built by another model is refused with both ids named.
     let other = fresh_model(8, &work.path().join("other"));
