@@ -6,12 +6,11 @@ use super::tokenizer::TextTokenizer;
 
 /// Frequent English function words; almost every English sentence of a few words has one.
 const ENGLISH_WORDS: [&str; 72] = [
-    "a", "about", "after", "all", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can",
-    "could", "did", "do", "for", "from", "had", "has", "have", "he", "her", "him", "his", "how",
-    "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "one", "or",
-    "our", "out", "she", "so", "than", "that", "the", "their", "them", "then", "there", "they",
-    "this", "to", "up", "us", "was", "we", "were", "what", "when", "which", "who", "will",
-    "with", "would", "you", "your", "just", "very",
+    "a", "about", "after", "all", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could",
+    "did", "do", "for", "from", "had", "has", "have", "he", "her", "him", "his", "how", "i", "if", "in",
+    "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "one", "or", "our", "out", "she", "so",
+    "than", "that", "the", "their", "them", "then", "there", "they", "this", "to", "up", "us", "was", "we",
+    "were", "what", "when", "which", "who", "will", "with", "would", "you", "your", "just", "very",
 ];
 
 /// Words a text must have before its language is judged (a word or two could be anything).

@@ -31,13 +31,20 @@ pub fn text_mood_prior(s: &Session) -> Result<Vec<f64>, RunError> {
     for chunk in rows.chunks(CHUNK) {
         let features = s.data.texts.features(&s.model, chunk, false)?;
         let logits = tch::no_grad(|| s.model.text_outputs(&features, false)).map_err(RunError::Weights)?;
-        let moods = logits.softmax(-1, Kind::Float).narrow(1, 0, m).sum_dim_intlist([0i64].as_slice(), false, Kind::Double);
+        let moods = logits.softmax(-1, Kind::Float).narrow(1, 0, m).sum_dim_intlist(
+            [0i64].as_slice(),
+            false,
+            Kind::Double,
+        );
         let moods: Vec<f64> = Vec::try_from(moods.to_device(tch::Device::Cpu)).map_err(RunError::from)?;
         sum.iter_mut().zip(moods).for_each(|(a, b)| *a += b);
     }
     let total: f64 = sum.iter().sum();
     if rows.is_empty() || !(total.is_finite() && total > 0.0) {
-        return Err(RunError::format(&s.output.run.metrics_path(), "no training text to measure the text prior on"));
+        return Err(RunError::format(
+            &s.output.run.metrics_path(),
+            "no training text to measure the text prior on",
+        ));
     }
     Ok(sum.iter().map(|v| (v / total).max(1e-6)).collect())
 }

@@ -141,7 +141,9 @@ fn index_then_search_text_stdin_and_like() {
 
     // A story in another language is still searched, and the user is told its reading is unreliable
     // (the note goes to stderr, and into --json's notices).
-    for text in ["Sie küsste ihn sanft, als die Sonne über dem stillen See unterging.", "Он долго смотрел на море."] {
+    for text in
+        ["Sie küsste ihn sanft, als die Sonne über dem stillen See unterging.", "Он долго смотрел на море."]
+    {
         let out = storyscore(&["search", "--index", x, "--top", "1", "--json", text], None);
         assert!(out.status.success(), "{}", stderr(&out));
         assert!(stderr(&out).contains("may not be English"), "{text}: {}", stderr(&out));

@@ -59,7 +59,8 @@ fn readings(model: &EmotionModel) -> Vec<Quadrant> {
     let texts: Vec<&str> = PASSAGES.iter().map(|p| p.1).collect();
     let emb = model.embed_texts(&texts).unwrap();
     let read = model.quadrants_of(&emb).expect("the default model reads quadrants");
-    let probs: Vec<Vec<f32>> = Vec::try_from(model.mood_probabilities(&emb).expect("mood probabilities")).unwrap();
+    let probs: Vec<Vec<f32>> =
+        Vec::try_from(model.mood_probabilities(&emb).expect("mood probabilities")).unwrap();
     for (((q, text), r), p) in PASSAGES.iter().zip(&read).zip(&probs) {
         let mut moods: Vec<(f32, &String)> = p.iter().copied().zip(&model.config().moods).collect();
         moods.sort_by(|a, b| b.0.total_cmp(&a.0));
