@@ -1,7 +1,7 @@
 //! The moods space's text prior: the text head's mean mood distribution over its training
 //! texts. Matching divides a text's mood probabilities by it (to `prior_power`), so the moods
 //! the training texts seldom had are not outvoted by the frequent ones; it is measured with the
-//! best weights when training ends and written into the run's `model.toml`.
+//! best weights when training ends or stops, and written into the run's `model.toml`.
 
 use std::collections::BTreeSet;
 
@@ -49,13 +49,10 @@ pub fn text_mood_prior(s: &Session) -> Result<Vec<f64>, RunError> {
     Ok(sum.iter().map(|v| (v / total).max(1e-6)).collect())
 }
 
-/// Loads the run's best weights (when there are any) and writes the text prior measured with
-/// them, and the run's `prior_power`, into its `model.toml`.
+/// Loads the run's best weights and writes the text prior measured with them, and the run's
+/// `prior_power`, into its `model.toml`.
 pub fn write_text_prior(s: &Session) -> Result<Vec<f64>, RunError> {
-    let best = s.output.run.best_path();
-    if best.is_file() {
-        restore(&s.model, &best)?;
-    }
+    restore(&s.model, &s.output.run.best_path())?;
     let prior = text_mood_prior(s)?;
     let path = s.output.run.root().join(crate::model::model_dir::CONFIG_FILE);
     let mut config = ModelConfig::load(&path).map_err(RunError::from)?;

@@ -417,7 +417,8 @@ fn train(
             let _ = events.send(TrainEvent::Checkpoint { step: state.step, path });
         }
     }
-    if cfg.space == Space::Moods && state.step >= total {
+    // Finished or stopped, a run with a best checkpoint is a usable model: it gets its prior.
+    if cfg.space == Space::Moods && s.output.run.best_path().is_file() {
         let prior = super::calibrate::write_text_prior(&s)?;
         let shown: Vec<String> =
             s.model.config().moods.iter().zip(&prior).map(|(m, p)| format!("{m} {p:.3}")).collect();
