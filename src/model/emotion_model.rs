@@ -625,7 +625,6 @@ fn check_batch(xs: &Tensor, train: bool, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// [M, 4]: row m is one-hot on mood m's quadrant (all zero when the config has none).
 /// `text_mood_prior^-prior_power` `[1, M]` (moods space), `None` when either is unset.
 fn prior_weights(config: &ModelConfig) -> Option<Tensor> {
     let ok = config.space == Space::Moods
@@ -638,6 +637,7 @@ fn prior_weights(config: &ModelConfig) -> Option<Tensor> {
     })
 }
 
+/// [M, 4]: row m is one-hot on mood m's quadrant (all zero when the config has none).
 fn mood_quadrants(config: &ModelConfig) -> Tensor {
     let m = config.moods.len();
     let mut w = vec![0f32; m * 4];

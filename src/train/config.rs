@@ -75,12 +75,12 @@ pub struct TrainConfig {
     #[serde(default, skip_serializing_if = "TextQuadrants::is_default")]
     pub text_quadrants: TextQuadrants,
     /// Moods space: the power of the text prior matching divides by (model.toml's
-    /// `prior_power`; the prior itself is measured when training ends).
+    /// `prior_power`; the prior itself is measured when training ends or stops).
     #[serde(default = "default_prior_power")]
     pub prior_power: f64,
 }
 
-/// Chosen by 5-fold cross-validation (docs/evaluation.md, "The text prior").
+/// Chosen by 5-fold cross-validation (docs/evaluation.md, "The text prior's power").
 pub const DEFAULT_PRIOR_POWER: f64 = 0.5;
 
 fn default_prior_power() -> f64 {
