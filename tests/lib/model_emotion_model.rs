@@ -139,11 +139,20 @@ fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
     // The first mood (angry) had half of the training texts' mass.
     skewed.text_mood_prior = (0..m).map(|i| if i == 0 { 0.5 } else { 0.5 / (m - 1) as f64 }).collect();
     skewed.prior_power = 1.0;
-    // The same seed gives both models the same weights.
-    tch::manual_seed(3);
-    let plain = EmotionModel::new(base.clone(), Device::Cpu).unwrap();
-    tch::manual_seed(3);
-    let corrected = EmotionModel::new(skewed.clone(), Device::Cpu).unwrap();
+    // Both read the same weights from disk, through model.toml as a trained model would.
+    let dir = tempfile::tempdir().unwrap();
+    let mut plain = EmotionModel::new(base.clone(), Device::Cpu).unwrap();
+    plain.save(&dir.path().join("plain")).unwrap();
+    let with = |cfg: &ModelConfig, name: &str| {
+        let to = dir.path().join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::copy(dir.path().join("plain/model.safetensors"), to.join("model.safetensors")).unwrap();
+        let mut cfg = cfg.clone();
+        cfg.id.clear();
+        std::fs::write(to.join("model.toml"), cfg.to_toml().unwrap()).unwrap();
+        EmotionModel::load(&to, Device::Cpu).unwrap()
+    };
+    let corrected = with(&skewed, "skewed");
     let features = Tensor::randn([4, 384], tch::kind::FLOAT_CPU);
     let a = plain.embed_text_features(&features, false).unwrap();
     let b = corrected.embed_text_features(&features, false).unwrap();
@@ -159,8 +168,7 @@ fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
     // A power of 0 (or no prior) is the head's own reading.
     let mut off = skewed.clone();
     off.prior_power = 0.0;
-    tch::manual_seed(3);
-    let off = EmotionModel::new(off, Device::Cpu).unwrap();
+    let off = with(&off, "off");
     assert!(max_abs_diff(&a, &off.embed_text_features(&features, false).unwrap()) < 1e-6);
     // A prior that does not fit the moods, or a power out of range, names the field.
     let mut bad = skewed.clone();
