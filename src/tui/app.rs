@@ -5,7 +5,7 @@ mod actions;
 
 use std::path::PathBuf;
 
-use crossterm::event::{Event as Term, KeyCode, KeyEvent, KeyEventKind, MouseButton, MouseEventKind};
+use crossterm::event::{Event as Term, KeyCode, KeyEvent, KeyEventKind, KeyModifiers, MouseButton, MouseEventKind};
 use ratatui::layout::Rect;
 
 use crate::config::{Config, Dirs};
@@ -249,8 +249,14 @@ impl App {
         }
     }
 
-    /// A key no binding claims, typed into the focused text box.
+    /// A key no binding claims, typed into the focused text box. An unbound ctrl- or alt-chord
+    /// types nothing (ctrl-w must not insert a "w"); AltGr, reported as both, still types.
     fn type_key(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        let alt = key.modifiers.contains(KeyModifiers::ALT);
+        if ctrl != alt {
+            return;
+        }
         if let KeyCode::Char(c) = key.code {
             self.type_text(c.encode_utf8(&mut [0; 4]));
         }

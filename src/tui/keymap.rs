@@ -77,6 +77,7 @@ actions! {
     NextChoice => "next_choice", CycleProjection => "cycle_projection", Close => "close",
     DeleteBack => "delete_back", DeleteForward => "delete_forward", CursorLeft => "cursor_left",
     CursorRight => "cursor_right", LineStart => "line_start", LineEnd => "line_end", Suspend => "suspend",
+    DeleteToStart => "delete_to_start",
 }
 
 /// One row of the table.
@@ -177,8 +178,9 @@ impl KeyMap {
             ("delete", A::DeleteForward, C::Input, "delete at the cursor", false),
             ("left", A::CursorLeft, C::Input, "cursor left", false),
             ("right", A::CursorRight, C::Input, "cursor right", false),
-            ("home", A::LineStart, C::Input, "start of the line", false),
-            ("end", A::LineEnd, C::Input, "end of the line", false),
+            ("home ctrl-a", A::LineStart, C::Input, "start of the line", false),
+            ("end ctrl-e", A::LineEnd, C::Input, "end of the line", false),
+            ("ctrl-u", A::DeleteToStart, C::Input, "delete to the start of the line", false),
             ("backspace", A::DeleteBack, C::RunForm, "delete before the cursor", false),
             ("delete", A::DeleteForward, C::RunForm, "delete at the cursor", false),
             ("esc q ? enter", A::Close, C::Popup, "close (other keys close a text too)", false),

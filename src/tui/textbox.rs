@@ -25,6 +25,7 @@ impl TextBox {
             A::CursorRight => self.right(),
             A::LineStart => self.home(),
             A::LineEnd => self.end(),
+            A::DeleteToStart => self.delete_to_line_start(),
             _ => return false,
         }
         true
@@ -67,6 +68,13 @@ impl TextBox {
 
     pub fn end(&mut self) {
         self.cursor += self.text[self.cursor..].find('\n').unwrap_or(self.text.len() - self.cursor);
+    }
+
+    /// Deletes from the start of the cursor's line to the cursor (readline's ctrl-u).
+    pub fn delete_to_line_start(&mut self) {
+        let start = self.text[..self.cursor].rfind('\n').map_or(0, |i| i + 1);
+        self.text.replace_range(start..self.cursor, "");
+        self.cursor = start;
     }
 
     pub fn clear(&mut self) {
@@ -165,5 +173,17 @@ mod tests {
         t.history_next();
         t.history_next();
         assert_eq!(t.text, "");
+    }
+
+    #[test]
+    fn ctrl_u_deletes_to_the_start_of_the_cursor_line_only() {
+        let mut t = TextBox::default();
+        t.insert("first line\nsecond é line");
+        t.left();
+        t.left();
+        t.delete_to_line_start();
+        assert_eq!(t.text, "first line\nne");
+        t.insert("X");
+        assert_eq!(t.text, "first line\nXne");
     }
 }

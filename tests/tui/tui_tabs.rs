@@ -159,6 +159,16 @@ fn slash_focuses_search_and_typed_q_does_not_quit() {
     assert_eq!(h.app.search.input.text, "quiet sorrow");
     h.app.handle(Event::Input(Term::Paste(" at dawn".into())));
     assert_eq!(h.app.search.input.text, "quiet sorrow at dawn");
+    // An unbound ctrl-chord types nothing; ctrl-u deletes to the start of the line, as in a shell.
+    let ctrl = |c| Event::Input(Term::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::CONTROL)));
+    h.app.handle(ctrl('w'));
+    assert_eq!(h.app.search.input.text, "quiet sorrow at dawn");
+    h.app.handle(ctrl('a'));
+    h.key(KeyCode::Char('a'));
+    assert_eq!(h.app.search.input.text, "aquiet sorrow at dawn");
+    h.app.handle(ctrl('e'));
+    h.app.handle(ctrl('u'));
+    assert_eq!(h.app.search.input.text, "");
     h.key(KeyCode::Esc);
     h.key(KeyCode::Char('q'));
     assert!(h.app.quit);
