@@ -416,10 +416,15 @@ impl EmotionModel {
     /// probabilities with neutral's share spread evenly over the moods `[B, M]`, and neutral's
     /// probability `[B, 1]`.
     pub fn text_mood_probabilities(&self, logits: &Tensor) -> (Tensor, Tensor) {
+        let (moods, neutral) = self.text_moods_and_neutral(logits);
+        (moods + &neutral / self.config.moods.len() as f64, neutral)
+    }
+
+    /// The softmax of `[B, M + 1]` logits split into the moods `[B, M]` and neutral `[B, 1]`.
+    fn text_moods_and_neutral(&self, logits: &Tensor) -> (Tensor, Tensor) {
         let m = self.config.moods.len() as i64;
         let all = logits.softmax(-1, Kind::Float);
-        let neutral = all.narrow(1, m, 1);
-        (all.narrow(1, 0, m) + &neutral / m as f64, neutral)
+        (all.narrow(1, 0, m), all.narrow(1, m, 1))
     }
 
     /// Moods space, text side: `[B, M + 1]` logits → `[B, M + 5]` (see [`Self::mood_embedding`]),
@@ -427,17 +432,14 @@ impl EmotionModel {
     /// Matching uses the prior-corrected probabilities ([`ModelConfig::prior_power`]); training
     /// losses see the head's own.
     fn text_mood_embedding(&self, logits: &Tensor) -> Tensor {
-        let Some(w) = &self.prior_weights else {
-            let (p, neutral) = self.text_mood_probabilities(logits);
-            return self.mood_point(p, neutral);
-        };
-        let m = self.config.moods.len() as i64;
-        let all = logits.softmax(-1, Kind::Float);
-        let neutral = all.narrow(1, m, 1);
-        let moods = all.narrow(1, 0, m) * w;
-        let total = moods.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
-        let moods = moods / total * (1.0 - &neutral);
-        self.mood_point(moods + &neutral / m as f64, neutral)
+        let (mut moods, neutral) = self.text_moods_and_neutral(logits);
+        if let Some(w) = &self.prior_weights {
+            // Reweighted, then rescaled to the share the moods had beside neutral.
+            let weighted = moods * w;
+            let total = weighted.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
+            moods = weighted / total * (1.0 - &neutral);
+        }
+        self.mood_point(moods + &neutral / self.config.moods.len() as f64, neutral)
     }
 
     /// Song-head outputs as points of the space (classify: mood probabilities).
