@@ -13,21 +13,10 @@ use storyscore::model::{EmotionModel, ModelConfig, Space};
 use tch::Device;
 
 fn write_tone(path: &Path, freq: f32, seconds: f32, rate: u32, channels: u16) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for n in 0..(seconds * rate as f32) as usize {
+    common::write_wav(path, channels, rate, (seconds * rate as f32) as usize, |n, _| {
         let t = n as f32 / rate as f32;
-        let v = (0.3 * (2.0 * std::f32::consts::PI * freq * t).sin() * 32767.0) as i16;
-        for _ in 0..channels {
-            w.write_sample(v).unwrap();
-        }
-    }
-    w.finalize().unwrap();
+        (0.3 * (2.0 * std::f32::consts::PI * freq * t).sin() * 32767.0) as i16
+    });
 }
 
 /// A fresh three-branch model saved in a temp dir (weights seeded), or None without MiniLM.

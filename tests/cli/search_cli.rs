@@ -31,19 +31,11 @@ fn stderr(o: &Output) -> String {
 }
 
 fn write_tone(path: &Path, freq: f32, seconds: f32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
-    for n in 0..(seconds * 16_000.0) as usize {
+    common::write_wav(path, 1, 16_000, (seconds * 16_000.0) as usize, |n, _| {
         let t = n as f32 / 16_000.0;
         let env = 0.5 + 0.5 * (2.0 * std::f32::consts::PI * 2.0 * t).sin();
-        w.write_sample((0.3 * env * (2.0 * std::f32::consts::PI * freq * t).sin() * 32767.0) as i16).unwrap();
-    }
-    w.finalize().unwrap();
+        (0.3 * env * (2.0 * std::f32::consts::PI * freq * t).sin() * 32767.0) as i16
+    });
 }
 
 fn fresh_model(seed: i64, dir: &Path) -> EmotionModel {

@@ -10,22 +10,14 @@ use storyscore::text::StoryText;
 use tch::Device;
 
 fn write_noise(path: &Path, seed: u32, seconds: f32) {
-    let spec = hound::WavSpec {
-        channels: 1,
-        sample_rate: 16_000,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).unwrap();
     let mut s = seed.wrapping_mul(2654435761).wrapping_add(1);
-    for n in 0..(seconds * 16_000.0) as usize {
+    common::write_wav(path, 1, 16_000, (seconds * 16_000.0) as usize, |n, _| {
         s ^= s << 13;
         s ^= s >> 17;
         s ^= s << 5;
         let tone = (2.0 * std::f32::consts::PI * (100.0 * seed as f32) * n as f32 / 16_000.0).sin();
-        w.write_sample(((s as i32 >> 20) as f32 * 0.5 + 3000.0 * tone) as i16).unwrap();
-    }
-    w.finalize().unwrap();
+        ((s as i32 >> 20) as f32 * 0.5 + 3000.0 * tone) as i16
+    });
 }
 
 const STORY: &str = "The sun rose over the quiet village. Birds sang.\n\n\

@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// The `../shared` folder beside the checkout (override with `STORYSCORE_SHARED`).
 pub fn shared_root() -> PathBuf {
@@ -63,4 +63,28 @@ pub fn musicnn_weights(name: &str) -> Option<PathBuf> {
     }
     eprintln!("skipping: musicnn weights not found at {}", p.display());
     None
+}
+
+/// Writes a 16-bit WAV of `frames` frames, `channels` interleaved, each sample from `sample(frame,
+/// channel)`, called in file order (so a generator may keep state).
+pub fn write_wav(
+    path: &Path,
+    channels: u16,
+    rate: u32,
+    frames: usize,
+    mut sample: impl FnMut(usize, u16) -> i16,
+) {
+    let spec = hound::WavSpec {
+        channels,
+        sample_rate: rate,
+        bits_per_sample: 16,
+        sample_format: hound::SampleFormat::Int,
+    };
+    let mut w = hound::WavWriter::create(path, spec).expect("wav writer");
+    for i in 0..frames {
+        for c in 0..channels {
+            w.write_sample(sample(i, c)).expect("write sample");
+        }
+    }
+    w.finalize().expect("finalize wav");
 }

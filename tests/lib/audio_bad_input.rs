@@ -20,23 +20,6 @@ fn write_npy<T: WriteNpyExt>(dir: &TempDir, name: &str, array: &T) -> PathBuf {
     p
 }
 
-/// 16-bit WAV of `frames` frames of a deterministic signal, `channels` interleaved.
-fn write_wav(path: &Path, channels: u16, rate: u32, frames: usize, sample: impl Fn(usize, u16) -> i16) {
-    let spec = hound::WavSpec {
-        channels,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(path, spec).expect("wav writer");
-    for i in 0..frames {
-        for c in 0..channels {
-            w.write_sample(sample(i, c)).expect("write sample");
-        }
-    }
-    w.finalize().expect("finalize wav");
-}
-
 /// Decode and probe both fail, and the message names the file.
 fn both_fail(path: &Path) -> (AudioError, AudioError) {
     let name = path.file_name().and_then(|n| n.to_str()).expect("name").to_string();
@@ -131,7 +114,7 @@ fn npy_of_wrong_dtype_or_shape() {
 fn zero_length_audio() {
     let dir = TempDir::new().unwrap();
     let wav = dir.path().join("silence_of_nothing.wav");
-    write_wav(&wav, 2, 44_100, 0, |_, _| 0);
+    common::write_wav(&wav, 2, 44_100, 0, |_, _| 0);
     let npy = write_npy(&dir, "nothing.npy", &Array1::<f32>::zeros(0));
     for path in [&wav, &npy] {
         let d = decode(path).expect_err("no samples");
@@ -145,7 +128,9 @@ fn zero_length_audio() {
 fn truncated_wav_keeps_what_is_there() {
     let dir = TempDir::new().unwrap();
     let full = dir.path().join("full.wav");
-    write_wav(&full, 2, 22_050, 22_050, |i, c| ((i as i32 * 7 + c as i32 * 1000) % 20_000 - 10_000) as i16);
+    common::write_wav(&full, 2, 22_050, 22_050, |i, c| {
+        ((i as i32 * 7 + c as i32 * 1000) % 20_000 - 10_000) as i16
+    });
     let bytes = std::fs::read(&full).unwrap();
     let cut = write(&dir, "cut.wav", &bytes[..bytes.len() / 2]);
     let d = decode(&cut).expect("decodes the first half");
@@ -187,7 +172,13 @@ fn truncated_ogg_keeps_what_is_there() {
 fn stereo_wav_is_averaged() {
     let dir = TempDir::new().unwrap();
     let path = dir.path().join("stereo.wav");
-    write_wav(&path, 2, 16_000, 1000, |i, c| if c == 0 { (i * 10) as i16 } else { -((i * 4) as i16) });
+    common::write_wav(
+        &path,
+        2,
+        16_000,
+        1000,
+        |i, c| if c == 0 { (i * 10) as i16 } else { -((i * 4) as i16) },
+    );
     let d = decode(&path).unwrap();
     assert_eq!((d.channels, d.sample_rate, d.samples_mono.len()), (2, 16_000, 1000));
     for (i, v) in d.samples_mono.iter().enumerate() {
@@ -202,7 +193,7 @@ fn stereo_wav_is_averaged() {
 fn batch_decode_reports_every_bad_file() {
     let dir = TempDir::new().unwrap();
     let good = dir.path().join("good.wav");
-    write_wav(&good, 1, 8_000, 8_000, |i, _| (i % 100) as i16 * 100);
+    common::write_wav(&good, 1, 8_000, 8_000, |i, _| (i % 100) as i16 * 100);
     let empty = write(&dir, "empty.ogg", b"");
     let text = write(&dir, "text.wav", b"plain text, not RIFF at all");
     let out = decode_many(&[empty.clone(), good.clone(), text.clone()]);
@@ -238,7 +229,9 @@ fn ogg_with_a_damaged_page_in_the_middle_is_reported_and_kept() {
 fn streamed_excerpts_equal_the_whole_file_path() {
     let dir = TempDir::new().unwrap();
     let wav = dir.path().join("tone.wav");
-    write_wav(&wav, 2, 44_100, 44_100 * 3, |i, c| ((i as f32 * 0.05 + c as f32).sin() * 12_000.0) as i16);
+    common::write_wav(&wav, 2, 44_100, 44_100 * 3, |i, c| {
+        ((i as f32 * 0.05 + c as f32).sin() * 12_000.0) as i16
+    });
     let bytes = std::fs::read(&wav).unwrap();
     let cut = write(&dir, "cut.wav", &bytes[..bytes.len() * 2 / 3]);
     let mut files = vec![wav, cut];

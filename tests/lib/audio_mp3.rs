@@ -27,19 +27,7 @@ fn lame() -> Option<PathBuf> {
 /// Encodes `samples` (mono, `rate`) to `out` as a tagged 128 kb/s stereo MP3 (both channels equal).
 fn encode(lame: &Path, dir: &Path, samples: &[f32], rate: u32, out: &Path) {
     let wav = dir.join("source.wav");
-    let spec = hound::WavSpec {
-        channels: 2,
-        sample_rate: rate,
-        bits_per_sample: 16,
-        sample_format: hound::SampleFormat::Int,
-    };
-    let mut w = hound::WavWriter::create(&wav, spec).unwrap();
-    for &s in samples {
-        let v = (s.clamp(-1.0, 1.0) * 32_767.0) as i16;
-        w.write_sample(v).unwrap();
-        w.write_sample(v).unwrap();
-    }
-    w.finalize().unwrap();
+    common::write_wav(&wav, 2, rate, samples.len(), |i, _| (samples[i].clamp(-1.0, 1.0) * 32_767.0) as i16);
     let status = Command::new(lame)
         .args(["--quiet", "-b", "128", "--tt", "Storm Over the Harbour", "--ta", "Test Band"])
         .arg(&wav)
