@@ -135,7 +135,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     config.lexicon_share = args.lexicon_share;
     config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
-    if !(0.0..=2.0).contains(&args.prior_power) {
+    if !storyscore::model::ModelConfig::PRIOR_POWERS.contains(&args.prior_power) {
         anyhow::bail!("--prior-power must be between 0 and 2, got {}", args.prior_power);
     }
     config.prior_power = args.prior_power;

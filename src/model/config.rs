@@ -126,6 +126,11 @@ pub struct ModelConfig {
     pub prior_power: f64,
 }
 
+impl ModelConfig {
+    /// The `prior_power` values a model may have (0: off; 1: the prior divided out fully).
+    pub const PRIOR_POWERS: std::ops::RangeInclusive<f64> = 0.0..=2.0;
+}
+
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
 }
@@ -320,7 +325,7 @@ impl ModelConfig {
         if !(0.0..=100.0).contains(&self.quadrant_weight) {
             return bad(format!("quadrant_weight must be between 0 and 100, got {}", self.quadrant_weight));
         }
-        if !(0.0..=2.0).contains(&self.prior_power) {
+        if !Self::PRIOR_POWERS.contains(&self.prior_power) {
             return bad(format!("prior_power must be between 0 and 2, got {}", self.prior_power));
         }
         if !self.text_mood_prior.is_empty() {
