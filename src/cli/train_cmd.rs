@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use storyscore::model::Space;
+use storyscore::model::{ModelConfig, Space};
 use storyscore::train::{TrainCommand, TrainConfig, TrainEvent, TrainRequest, Trainer};
 
 use super::Context;
@@ -96,6 +96,14 @@ pub struct Args {
     /// rare moods (calm, peaceful, sad) are not drowned by frequent ones
     #[arg(long, default_value_t = storyscore::train::DEFAULT_PRIOR_POWER)]
     prior_power: f64,
+    /// Moods space: share of a text's mood distribution taken from the encoder alone, by its
+    /// similarity to each mood word (0 to 1; carries the mood words to prose unlike the training
+    /// texts)
+    #[arg(long, default_value_t = storyscore::train::DEFAULT_ZERO_SHOT_WEIGHT)]
+    zero_shot_weight: f64,
+    /// Moods space: temperature of that similarity's softmax (above 0, at most 10)
+    #[arg(long, default_value_t = storyscore::train::DEFAULT_ZERO_SHOT_TEMPERATURE)]
+    zero_shot_temperature: f64,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -135,10 +143,21 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     config.lexicon_share = args.lexicon_share;
     config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
-    if !storyscore::model::ModelConfig::PRIOR_POWERS.contains(&args.prior_power) {
+    if !ModelConfig::PRIOR_POWERS.contains(&args.prior_power) {
         anyhow::bail!("--prior-power must be between 0 and 2, got {}", args.prior_power);
     }
     config.prior_power = args.prior_power;
+    if !ModelConfig::ZERO_SHOT_WEIGHTS.contains(&args.zero_shot_weight) {
+        anyhow::bail!("--zero-shot-weight must be between 0 and 1, got {}", args.zero_shot_weight);
+    }
+    if !ModelConfig::ZERO_SHOT_TEMPERATURES.contains(&args.zero_shot_temperature) {
+        anyhow::bail!(
+            "--zero-shot-temperature must be above 0 and at most 10, got {}",
+            args.zero_shot_temperature
+        );
+    }
+    config.zero_shot_weight = args.zero_shot_weight;
+    config.zero_shot_temperature = args.zero_shot_temperature;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest {

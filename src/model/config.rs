@@ -124,15 +124,39 @@ pub struct ModelConfig {
     /// rarely had (calm, peaceful, sad) are not drowned by the frequent ones. 0: off.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub prior_power: f64,
+    /// Moods space: share of a text's mood distribution that comes from the encoder alone
+    /// (zero-shot): the softmax of its cosine similarity to each mood word, over
+    /// `zero_shot_temperature`. The head knows the training texts' domains (comments,
+    /// self-reports); the mood words carry over to prose it never saw. 0: off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub zero_shot_weight: f64,
+    /// Temperature of the zero-shot softmax (cosine units).
+    #[serde(
+        default = "default_zero_shot_temperature",
+        skip_serializing_if = "is_default_zero_shot_temperature"
+    )]
+    pub zero_shot_temperature: f64,
 }
 
 impl ModelConfig {
     /// The `prior_power` values a model may have (0: off; 1: the prior divided out fully).
     pub const PRIOR_POWERS: std::ops::RangeInclusive<f64> = 0.0..=2.0;
+    /// The `zero_shot_weight` values a model may have (0: off; 1: the mood words alone).
+    pub const ZERO_SHOT_WEIGHTS: std::ops::RangeInclusive<f64> = 0.0..=1.0;
+    /// The `zero_shot_temperature` values a model may have (above 0).
+    pub const ZERO_SHOT_TEMPERATURES: std::ops::RangeInclusive<f64> = f64::MIN_POSITIVE..=10.0;
 }
 
 fn is_zero(v: &f64) -> bool {
     *v == 0.0
+}
+
+fn default_zero_shot_temperature() -> f64 {
+    0.2
+}
+
+fn is_default_zero_shot_temperature(t: &f64) -> bool {
+    *t == default_zero_shot_temperature()
 }
 
 fn default_quadrant_weight() -> f64 {
@@ -198,6 +222,8 @@ impl ModelConfig {
             quadrant_weight: default_quadrant_weight(),
             text_mood_prior: Vec::new(),
             prior_power: 0.0,
+            zero_shot_weight: 0.0,
+            zero_shot_temperature: default_zero_shot_temperature(),
         };
         cfg.validate(Path::new("model config"))?;
         Ok(cfg)
@@ -327,6 +353,15 @@ impl ModelConfig {
         }
         if !Self::PRIOR_POWERS.contains(&self.prior_power) {
             return bad(format!("prior_power must be between 0 and 2, got {}", self.prior_power));
+        }
+        if !Self::ZERO_SHOT_WEIGHTS.contains(&self.zero_shot_weight) {
+            return bad(format!("zero_shot_weight must be between 0 and 1, got {}", self.zero_shot_weight));
+        }
+        if !Self::ZERO_SHOT_TEMPERATURES.contains(&self.zero_shot_temperature) {
+            return bad(format!(
+                "zero_shot_temperature must be above 0 and at most 10, got {}",
+                self.zero_shot_temperature
+            ));
         }
         if !self.text_mood_prior.is_empty() {
             if self.text_mood_prior.len() != self.moods.len() {

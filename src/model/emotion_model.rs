@@ -41,6 +41,9 @@ pub struct EmotionModel {
     mood_quadrants: Tensor,
     /// Moods space: `text_mood_prior^-prior_power` `[1, M]`, when the config asks for it.
     prior_weights: Option<Tensor>,
+    /// Moods space with a `zero_shot_weight`: the encoder's unit-length features of each mood
+    /// word `[M, H]`.
+    mood_words: Option<Tensor>,
     pub(crate) id: String,
 }
 
@@ -107,7 +110,7 @@ impl EmotionModel {
         let label_to_mood = label_to_mood(&config).to_device(device);
         let mood_quadrants = mood_quadrants(&config).to_device(device);
         let prior_weights = prior_weights(&config).map(|t| t.to_device(device));
-        let model = Self {
+        let mut model = Self {
             config,
             vs,
             audio,
@@ -121,13 +124,30 @@ impl EmotionModel {
             label_to_mood,
             mood_quadrants,
             prior_weights,
+            mood_words: None,
             id: String::new(),
         };
         if let Some(dir) = encoder_dir.filter(|_| !model.config.text.fine_tuned) {
             model.load_pretrained_encoder(&dir.join("model.safetensors"))?;
         }
         model.set_text_trainable(model.config.text.fine_tuned);
+        model.refresh_mood_words()?;
         Ok(model)
+    }
+
+    /// Encodes the mood words for the zero-shot share (moods space with a `zero_shot_weight`),
+    /// from the encoder as it stands: call again once a fine-tuned encoder's weights are in.
+    pub(crate) fn refresh_mood_words(&mut self) -> Result<()> {
+        self.mood_words = None;
+        if self.config.space != Space::Moods || self.config.zero_shot_weight == 0.0 {
+            return Ok(());
+        }
+        let words: Vec<&str> = self.config.moods.iter().map(String::as_str).collect();
+        let tokens = self.tokenizer.encode_all(&words).map_err(|e| ModelError::Text(e.to_string()))?;
+        let batch = TokenBatch::pad(&tokens, self.tokenizer.pad_id(), self.device());
+        let features = tch::no_grad(|| self.text_features(&batch, false))?;
+        self.mood_words = Some(unit_rows(&features));
+        Ok(())
     }
 
     /// Copies a Hugging Face checkpoint (names with or without `bert.`/`distilbert.`) into the
@@ -407,7 +427,7 @@ impl EmotionModel {
         let out = self.text_outputs(hidden_cls, train)?;
         Ok(match self.config.space {
             Space::Classify => out.softmax(-1, Kind::Float).matmul(&self.label_to_mood),
-            Space::Moods => self.text_mood_embedding(&out),
+            Space::Moods => self.text_mood_embedding(hidden_cls, &out),
             _ => out,
         })
     }
@@ -427,18 +447,26 @@ impl EmotionModel {
         (all.narrow(1, 0, m), all.narrow(1, m, 1))
     }
 
-    /// Moods space, text side: `[B, M + 1]` logits → `[B, M + 5]` (see [`Self::mood_embedding`]),
-    /// the last column neutral's probability (0 for every clip, so it never moves a match).
-    /// Matching uses the prior-corrected probabilities ([`ModelConfig::prior_power`]); training
+    /// Moods space, text side: encoder features `[B, H]` and head logits `[B, M + 1]` →
+    /// `[B, M + 5]` (see [`Self::mood_embedding`]), the last column neutral's probability (0 for
+    /// every clip, so it never moves a match). Matching uses the head's mood distribution
+    /// corrected for its prior ([`ModelConfig::prior_power`]) and mixed with the zero-shot one
+    /// ([`ModelConfig::zero_shot_weight`]), at the share the moods had beside neutral; training
     /// losses see the head's own.
-    fn text_mood_embedding(&self, logits: &Tensor) -> Tensor {
+    fn text_mood_embedding(&self, features: &Tensor, logits: &Tensor) -> Tensor {
         let (mut moods, neutral) = self.text_moods_and_neutral(logits);
         if let Some(w) = &self.prior_weights {
-            // Reweighted, then rescaled to the share the moods had beside neutral.
-            let weighted = moods * w;
-            let total = weighted.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
-            moods = weighted / total * (1.0 - &neutral);
+            moods = &moods * w; // not in place: `moods` is a view of the softmax
         }
+        let total = moods.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
+        moods = &moods / total;
+        if let Some(words) = &self.mood_words {
+            let share = self.config.zero_shot_weight;
+            let sims = unit_rows(&features.to_device(self.device())).matmul(&words.tr());
+            let zero_shot = (sims / self.config.zero_shot_temperature).softmax(-1, Kind::Float);
+            moods = moods * (1.0 - share) + zero_shot * share;
+        }
+        let moods = moods * (1.0 - &neutral);
         self.mood_point(moods + &neutral / self.config.moods.len() as f64, neutral)
     }
 
@@ -625,6 +653,12 @@ fn check_batch(xs: &Tensor, train: bool, what: &str) -> Result<()> {
         return Err(ModelError::Shape { what: what.into(), expected: expected.into(), got: size });
     }
     Ok(())
+}
+
+/// Rows scaled to unit length (zero rows stay zero).
+fn unit_rows(x: &Tensor) -> Tensor {
+    let norm = x.norm_scalaropt_dim(2.0, [-1i64].as_slice(), true).clamp_min(1e-12);
+    x / norm
 }
 
 /// `text_mood_prior^-prior_power` `[1, M]` (moods space), `None` when either is unset.

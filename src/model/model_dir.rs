@@ -87,6 +87,9 @@ impl EmotionModel {
         copy_matching(&model.vs, &tensors, weights, |name| {
             (with_encoder || !name.starts_with(ENCODER_PREFIX)).then(|| name.to_string())
         })?;
+        if with_encoder {
+            model.refresh_mood_words()?;
+        }
         model.id = model.compute_id()?;
         model.config.id = model.id.clone();
         Ok(model)

@@ -50,7 +50,8 @@ pub fn text_mood_prior(s: &Session) -> Result<Vec<f64>, RunError> {
 }
 
 /// Loads the run's best weights and writes the text prior measured with them, and the run's
-/// `prior_power`, into its `model.toml`.
+/// matching settings (`prior_power`, the zero-shot share and temperature), into its
+/// `model.toml`: checkpoints are chosen without them, as cross-validation chose them.
 pub fn write_text_prior(s: &Session) -> Result<Vec<f64>, RunError> {
     restore(&s.model, &s.output.run.best_path())?;
     let prior = text_mood_prior(s)?;
@@ -58,6 +59,8 @@ pub fn write_text_prior(s: &Session) -> Result<Vec<f64>, RunError> {
     let mut config = ModelConfig::load(&path).map_err(RunError::from)?;
     config.text_mood_prior = prior.clone();
     config.prior_power = s.config.prior_power;
+    config.zero_shot_weight = s.config.zero_shot_weight;
+    config.zero_shot_temperature = s.config.zero_shot_temperature;
     config.validate(&path).map_err(RunError::from)?;
     let text = config.to_toml().map_err(|e| RunError::format(&path, e))?;
     crate::config::write_atomic(&path, text.as_bytes()).map_err(|e| RunError::io(&path, e))?;

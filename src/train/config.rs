@@ -78,6 +78,13 @@ pub struct TrainConfig {
     /// `prior_power`; the prior itself is measured when training ends or stops).
     #[serde(default = "default_prior_power")]
     pub prior_power: f64,
+    /// Moods space: the zero-shot share of a text's mood distribution in matching (model.toml's
+    /// `zero_shot_weight`, written with the prior).
+    #[serde(default = "default_zero_shot_weight")]
+    pub zero_shot_weight: f64,
+    /// Moods space: the zero-shot softmax's temperature (model.toml's `zero_shot_temperature`).
+    #[serde(default = "default_zero_shot_temperature")]
+    pub zero_shot_temperature: f64,
 }
 
 /// Chosen by 5-fold cross-validation (docs/evaluation.md, "The text prior's power").
@@ -85,6 +92,19 @@ pub const DEFAULT_PRIOR_POWER: f64 = 0.5;
 
 fn default_prior_power() -> f64 {
     DEFAULT_PRIOR_POWER
+}
+
+/// Chosen by 5-fold cross-validation (docs/evaluation.md, "Zero-shot mood words").
+pub const DEFAULT_ZERO_SHOT_WEIGHT: f64 = 0.5;
+/// Chosen with [`DEFAULT_ZERO_SHOT_WEIGHT`].
+pub const DEFAULT_ZERO_SHOT_TEMPERATURE: f64 = 0.2;
+
+fn default_zero_shot_weight() -> f64 {
+    DEFAULT_ZERO_SHOT_WEIGHT
+}
+
+fn default_zero_shot_temperature() -> f64 {
+    DEFAULT_ZERO_SHOT_TEMPERATURE
 }
 
 /// Moods space: the quadrant a labelled text learns. `Nrc`: the NRC-VAD quadrant its labels
@@ -176,6 +196,8 @@ impl TrainConfig {
             lexicon_share: default_lexicon_share(),
             text_quadrants: TextQuadrants::default(),
             prior_power: DEFAULT_PRIOR_POWER,
+            zero_shot_weight: DEFAULT_ZERO_SHOT_WEIGHT,
+            zero_shot_temperature: DEFAULT_ZERO_SHOT_TEMPERATURE,
         }
     }
 

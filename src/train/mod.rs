@@ -16,7 +16,9 @@ pub mod trainer;
 
 use std::path::{Path, PathBuf};
 
-pub use config::{TrainConfig, TrainRequest, DEFAULT_PRIOR_POWER};
+pub use config::{
+    TrainConfig, TrainRequest, DEFAULT_PRIOR_POWER, DEFAULT_ZERO_SHOT_TEMPERATURE, DEFAULT_ZERO_SHOT_WEIGHT,
+};
 pub use metrics_log::{read_metrics, MetricsLog, MetricsRecord, RunWatcher};
 pub use run_dir::{
     read_splits, CheckpointState, RunDir, RunSplits, BEST_WEIGHTS, CONFIG_FILE, METRICS_FILE, SPLITS_FILE,

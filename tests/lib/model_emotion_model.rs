@@ -180,3 +180,51 @@ fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
     let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
     assert!(err.contains("prior_power"), "{err}");
 }
+
+#[test]
+fn moods_matching_mixes_in_the_mood_words_zero_shot() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let base = ModelConfig::story(&["joy", "sadness", "neutral"]).unwrap();
+    let m = base.moods.len() as i64;
+    let dir = tempfile::tempdir().unwrap();
+    let mut plain = EmotionModel::new(base.clone(), Device::Cpu).unwrap();
+    plain.save(&dir.path().join("plain")).unwrap();
+    let with = |weight: f64, name: &str| {
+        let to = dir.path().join(name);
+        std::fs::create_dir_all(&to).unwrap();
+        std::fs::copy(dir.path().join("plain/model.safetensors"), to.join("model.safetensors")).unwrap();
+        let mut cfg = base.clone();
+        cfg.id.clear();
+        cfg.zero_shot_weight = weight;
+        std::fs::write(to.join("model.toml"), cfg.to_toml().unwrap()).unwrap();
+        EmotionModel::load(&to, Device::Cpu).unwrap()
+    };
+    // The mood words alone: each word reads as itself (cosine 1 with its own prototype), whatever
+    // the untrained head says; the moods keep the share the head left beside neutral.
+    let words: Vec<&str> = base.moods.iter().map(String::as_str).collect();
+    let alone = with(1.0, "alone");
+    let emb = alone.embed_texts(&words).unwrap();
+    let moods = emb.narrow(1, 0, m);
+    let top: Vec<i64> = Vec::try_from(moods.argmax(1, false)).unwrap();
+    assert_eq!(top, (0..m).collect::<Vec<_>>(), "each mood word reads as itself");
+    let sums = moods.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    assert!(max_abs_diff(&sums, &Tensor::ones([m], tch::kind::FLOAT_CPU)) < 1e-5);
+    // Half and half lies between the head's reading and the words'; 0 is the head's own.
+    let head = plain.embed_texts(&words).unwrap();
+    let half = with(0.5, "half").embed_texts(&words).unwrap();
+    let neutral = head.narrow(1, m + 4, 1) / m as f64;
+    let mix = (&head.narrow(1, 0, m) - &neutral) * 0.5 + (&moods - &neutral) * 0.5 + &neutral;
+    assert!(max_abs_diff(&half.narrow(1, 0, m), &mix) < 1e-5);
+    assert!(max_abs_diff(&head, &with(0.0, "off").embed_texts(&words).unwrap()) < 1e-6);
+    // Out of range names the field.
+    let mut bad = base.clone();
+    bad.zero_shot_weight = 1.5;
+    let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("zero_shot_weight"), "{err}");
+    let mut bad = base;
+    bad.zero_shot_temperature = 0.0;
+    let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("zero_shot_temperature"), "{err}");
+}

@@ -124,7 +124,6 @@ fn angry_scary_sad_and_joyful_passages_find_mostly_their_clips() {
 }
 
 #[test]
-#[ignore = "known shortfall (issue 15 open): 6 of the top-20 places of the Q4 passages are Q4 clips"]
 fn tender_calm_and_hopeful_passages_find_mostly_q4_clips() {
     let Some(shares) = top5_shares() else { return };
     let (_, hits, total) = shares[3];
