@@ -567,10 +567,13 @@ impl EmotionModel {
                 table(rows.map_or_else(|| unreachable_config("mood_va"), Ok)?)
             }
             (Space::Classify, _) => Tensor::eye(moods.len() as i64, (Kind::Float, self.device())),
-            // The mood part and neutral: a reading's score for a mood is its probability.
+            // The mood part and neutral: a reading's score for a mood is its own share (a text's
+            // mood columns also carry neutral's even spread, taken back here), for neutral its
+            // probability.
             (Space::Moods, _) => {
                 let m = moods.len() as i64;
                 let eye = Tensor::eye(m, (Kind::Float, self.device())).pad([0, 5], "constant", Some(0.0));
+                let _ = eye.narrow(1, m + 4, 1).fill_(-1.0 / m as f64);
                 let neutral = Tensor::zeros([1, m + 5], (Kind::Float, self.device()));
                 let _ = neutral.narrow(1, m + 4, 1).fill_(1.0);
                 let mut moods = moods;

@@ -211,6 +211,13 @@ fn moods_matching_mixes_in_the_mood_words_zero_shot() {
     assert_eq!(top, (0..m).collect::<Vec<_>>(), "each mood word reads as itself");
     let sums = moods.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
     assert!(max_abs_diff(&sums, &Tensor::ones([m], tch::kind::FLOAT_CPU)) < 1e-5);
+    // Explained by the anchors, a reading's moods and neutral are shares that sum to 1 (a mood's
+    // score leaves out neutral's even spread).
+    let (names, anchors) = alone.mood_anchors().unwrap();
+    assert_eq!(names.last().map(String::as_str), Some("neutral"));
+    let scores = emb.matmul(&anchors.tr());
+    let total = scores.sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    assert!(max_abs_diff(&total, &Tensor::ones([m], tch::kind::FLOAT_CPU)) < 1e-5, "{total}");
     // Half and half lies between the head's reading and the words'; 0 is the head's own.
     let head = plain.embed_texts(&words).unwrap();
     let half = with(0.5, "half").embed_texts(&words).unwrap();
