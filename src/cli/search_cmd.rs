@@ -75,7 +75,11 @@ fn table(r: &SearchResults) -> String {
     let query: String = r.query.chars().take(70).collect();
     let ellipsis = if r.query.chars().count() > 70 { "…" } else { "" };
     let mut out = format!("query \"{query}{ellipsis}\" ({} space)\n", r.space);
-    out.push_str(&format!("  reads as: {}\n\n", moods_text(&r.query_moods)));
+    out.push_str(&format!("  reads as: {}\n", moods_text(&r.query_moods)));
+    if let Some(q) = &r.query_quadrant {
+        out.push_str(&format!("  leaning:  {}\n", q.text()));
+    }
+    out.push('\n');
     if r.results.is_empty() {
         out.push_str("the index has no clips\n");
         return out;

@@ -9,7 +9,7 @@ use tch::{Device, Kind, Tensor};
 use super::moods::MoodAnchors;
 use super::store::{ClipIndex, ClipRecord, IndexError};
 use crate::audio::{load_mono_16k, AudioError, EVAL_CHUNKS};
-use crate::model::{EmotionModel, ModelError, Similarity, Space, WindowMode};
+use crate::model::{EmotionModel, ModelError, QuadrantShare, Similarity, Space, WindowMode};
 use crate::text::{InputError, StoryText};
 
 /// Text read for a whole-passage query; the encoder keeps only its first 256 tokens anyway, and
@@ -140,6 +140,9 @@ pub struct SearchResults {
     pub space: Space,
     /// The query's closest moods, best first.
     pub query_moods: Vec<(String, f32)>,
+    /// Moods space: the quadrant the query leans to, which the match rewards beside the moods.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub query_quadrant: Option<QuadrantShare>,
     pub results: Vec<SearchHit>,
     /// Something the user should know (text truncated, sentences sampled).
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -327,6 +330,7 @@ impl Searcher {
             query: query.to_string(),
             space: self.index.space(),
             query_moods: self.anchors.closest(vector, MOODS_SHOWN),
+            query_quadrant: self.model.leading_quadrant(vector),
             results,
             notices: Vec::new(),
         })

@@ -21,6 +21,22 @@ const TEXT_BATCH: usize = 32;
 /// Where the text encoder's variables live in the var store (the original's `model.bert`).
 pub const ENCODER_PREFIX: &str = "bert.";
 
+/// A reading's leading quadrant (moods space), to explain a match in the quadrant's own moods.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct QuadrantShare {
+    pub quadrant: crate::emotion::Quadrant,
+    pub share: f32,
+    /// The moods of that quadrant, in vocabulary order.
+    pub moods: Vec<String>,
+}
+
+impl QuadrantShare {
+    /// "Q4 (tender, calm, peaceful, hopeful) 0.41", as the CLI and the Search tab show it.
+    pub fn text(&self) -> String {
+        format!("{} ({}) {:.2}", self.quadrant, self.moods.join(", "), self.share)
+    }
+}
+
 /// One model of one space. Variables carry the PyTorch reference names (`layer1.conv.weight`,
 /// `song_fc1.weight`, `text_fc1.weight`, `tag_fc1.weight`, `bert.…`).
 #[derive(Debug)]
@@ -615,6 +631,27 @@ impl EmotionModel {
     pub fn mood_probabilities(&self, emb: &Tensor) -> Option<Tensor> {
         let m = self.config.moods.len() as i64;
         self.space().is_probability().then(|| emb.to_kind(Kind::Float).narrow(1, 0, m))
+    }
+
+    /// Moods space: the likeliest quadrant of one embedding `[D]` with its share (its moods'
+    /// probabilities summed by quadrant, neutral's even spread included, as the match sees them)
+    /// and the quadrant's moods; `None` in other spaces or for a vector of another width.
+    pub fn leading_quadrant(&self, v: &[f32]) -> Option<QuadrantShare> {
+        use crate::emotion::Quadrant;
+        if self.space() != Space::Moods || v.len() as i64 != self.embed_dim() {
+            return None;
+        }
+        let mut shares = [0f32; 4];
+        for (mood, p) in self.config.moods.iter().zip(v) {
+            if let Some(q) = self.config.mood_quadrants.get(mood) {
+                shares[q.index()] += p;
+            }
+        }
+        let best = (0..4).max_by(|a, b| shares[*a].total_cmp(&shares[*b]))?;
+        let quadrant = Quadrant::ALL[best];
+        let moods =
+            self.config.moods.iter().filter(|m| self.config.mood_quadrants.get(*m) == Some(&quadrant));
+        Some(QuadrantShare { quadrant, share: shares[best], moods: moods.cloned().collect() })
     }
 
     /// The quadrant each embedding `[N, D]` reads as: the likeliest of the four (moods), or that

@@ -28,5 +28,5 @@ pub mod torch_archive;
 pub mod windows;
 
 pub use config::{FrontEndSettings, ModelConfig, TextSettings};
-pub use emotion_model::EmotionModel;
+pub use emotion_model::{EmotionModel, QuadrantShare};
 pub use windows::{SegmentMels, WindowMode, WindowPlan};

@@ -88,6 +88,7 @@ fn index_then_search_text_stdin_and_like() {
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(r["query"], "The storm broke over the ship.");
     assert_eq!(r["space"], "three-branch");
+    assert!(r["query_quadrant"].is_null(), "only the moods space has quadrants: {r}");
     let results = r["results"].as_array().unwrap();
     assert_eq!(results.len(), 3);
     for (i, hit) in results.iter().enumerate() {
@@ -366,4 +367,33 @@ fn failed_write_keeps_the_previous_index_and_no_temp_file() {
         .map(|e| e.path())
         .collect();
     assert!(temps.is_empty(), "{temps:?}");
+}
+
+#[test]
+fn the_default_model_says_which_quadrant_a_story_leans_to() {
+    if common::minilm_dir().is_none() || common::musicnn_weights("MTT_musicnn").is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let (lib, index) = (work.path().join("lib"), work.path().join("idx"));
+    std::fs::create_dir(&lib).unwrap();
+    for (i, freq) in [220.0, 880.0].iter().enumerate() {
+        write_tone(&lib.join(format!("tone{i}.wav")), *freq, 4.0);
+    }
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/default-model");
+    let (m, l, x) = (model.to_str().unwrap(), lib.to_str().unwrap(), index.to_str().unwrap());
+    let out = storyscore(&["index", "--model", m, l, "--out", x], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let story = "At the funeral she stood alone in the rain, unable to stop crying for her brother.";
+    let out = storyscore(&["search", "--index", x, "--json", story], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let lean = &r["query_quadrant"];
+    assert_eq!(lean["quadrant"], "Q3", "{r}");
+    assert_eq!(lean["moods"], serde_json::json!(["sad", "melancholic"]), "{r}");
+    let share = lean["share"].as_f64().unwrap();
+    assert!(share > 0.25 && share <= 1.0, "{r}");
+    let out = storyscore(&["search", "--index", x, story], None);
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(table.contains("leaning:  Q3 (sad, melancholic) 0."), "{table}");
 }

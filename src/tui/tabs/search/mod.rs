@@ -243,6 +243,9 @@ impl SearchTab {
         } else if let Some(h) = &self.hits {
             let mut spans = vec![Span::styled(" the story reads as ", theme.muted())];
             spans.extend(mood_spans(&h.results.query_moods, theme));
+            if let Some(q) = &h.results.query_quadrant {
+                spans.push(Span::styled(format!("· leaning {}", q.text()), theme.muted()));
+            }
             lines.push(Line::from(spans));
         }
         lines
@@ -409,6 +412,7 @@ mod tests {
             query: "q".into(),
             space: Space::ThreeBranch,
             query_moods: Vec::new(),
+            query_quadrant: None,
             results: vec![hit(1, "a.ogg", 12.5), hit(2, "b.ogg", 0.0)],
             notices: Vec::new(),
         };
