@@ -68,7 +68,10 @@ fn timeline(track: &Soundtrack) -> String {
             text.pop();
             text.push('…');
         }
-        let moods = p.moods.iter().map(|(m, s)| format!("{m} {s:.2}")).collect::<Vec<_>>().join(", ");
+        let mut moods = p.moods.iter().map(|(m, s)| format!("{m} {s:.2}")).collect::<Vec<_>>().join(", ");
+        if let Some(q) = &p.quadrant {
+            moods.push_str(&format!("; leaning {}", q.quadrant));
+        }
         out.push_str(&format!(
             "{:>3}  {:>6}  {:<SHOWN_CHARS$}  {:>6.3}  {:>5}  {} ({moods})\n",
             i + 1,

@@ -12,7 +12,7 @@ use tch::{Device, Kind};
 
 use super::search::{best_chunk_of, SearchError, Searcher, MOODS_SHOWN};
 use super::topk::Metric;
-use crate::model::Space;
+use crate::model::{QuadrantShare, Space};
 use crate::text::{Passage, StoryText};
 
 /// Sentences per passage when a paragraph is longer than that.
@@ -34,6 +34,9 @@ pub struct SoundtrackPassage {
     pub text: String,
     /// The passage's closest moods, best first.
     pub moods: Vec<(String, f32)>,
+    /// Moods space: the quadrant the passage leans to.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub quadrant: Option<QuadrantShare>,
     pub clip: PathBuf,
     pub title: String,
     /// Fit of the clip to the passage (cosine, or negative distance in the VA space).
@@ -114,6 +117,7 @@ pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, 
             start: source.get(..p.start).map_or(0, |s| s.chars().count()),
             text: p.text.clone(),
             moods: searcher.anchors().closest(v, MOODS_SHOWN),
+            quadrant: searcher.model().leading_quadrant(v),
             clip: record.path.clone(),
             title: record.title(),
             score,

@@ -396,4 +396,22 @@ fn the_default_model_says_which_quadrant_a_story_leans_to() {
     let out = storyscore(&["search", "--index", x, story], None);
     let table = String::from_utf8_lossy(&out.stdout);
     assert!(table.contains("leaning:  Q3 (sad, melancholic) 0."), "{table}");
+
+    // A soundtrack says it per passage.
+    let story_file = work.path().join("story.txt");
+    std::fs::write(
+        &story_file,
+        format!("{story}\n\nThe crowd cheered and danced all night at the victory party.\n"),
+    )
+    .unwrap();
+    let out = storyscore(&["soundtrack", "--index", x, "--json", story_file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let track: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let leans: Vec<&str> = track["passages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["quadrant"]["quadrant"].as_str().unwrap())
+        .collect();
+    assert_eq!(leans, ["Q3", "Q1"], "{track}");
 }

@@ -426,6 +426,7 @@ mod tests {
             start: 0,
             text: "t".into(),
             moods: Vec::new(),
+            quadrant: None,
             clip: "c.ogg".into(),
             title: "c".into(),
             score: 0.1,
