@@ -141,17 +141,8 @@ fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
     skewed.prior_power = 1.0;
     // Both read the same weights from disk, through model.toml as a trained model would.
     let dir = tempfile::tempdir().unwrap();
-    let mut plain = EmotionModel::new(base.clone(), Device::Cpu).unwrap();
-    plain.save(&dir.path().join("plain")).unwrap();
-    let with = |cfg: &ModelConfig, name: &str| {
-        let to = dir.path().join(name);
-        std::fs::create_dir_all(&to).unwrap();
-        std::fs::copy(dir.path().join("plain/model.safetensors"), to.join("model.safetensors")).unwrap();
-        let mut cfg = cfg.clone();
-        cfg.id.clear();
-        std::fs::write(to.join("model.toml"), cfg.to_toml().unwrap()).unwrap();
-        EmotionModel::load(&to, Device::Cpu).unwrap()
-    };
+    let plain = saved_plain(&base, dir.path());
+    let with = |cfg: &ModelConfig, name: &str| with_config(dir.path(), cfg, name);
     let corrected = with(&skewed, "skewed");
     let features = Tensor::randn([4, 384], tch::kind::FLOAT_CPU);
     let a = plain.embed_text_features(&features, false).unwrap();
@@ -189,17 +180,11 @@ fn moods_matching_mixes_in_the_mood_words_zero_shot() {
     let base = ModelConfig::story(&["joy", "sadness", "neutral"]).unwrap();
     let m = base.moods.len() as i64;
     let dir = tempfile::tempdir().unwrap();
-    let mut plain = EmotionModel::new(base.clone(), Device::Cpu).unwrap();
-    plain.save(&dir.path().join("plain")).unwrap();
+    let plain = saved_plain(&base, dir.path());
     let with = |weight: f64, name: &str| {
-        let to = dir.path().join(name);
-        std::fs::create_dir_all(&to).unwrap();
-        std::fs::copy(dir.path().join("plain/model.safetensors"), to.join("model.safetensors")).unwrap();
         let mut cfg = base.clone();
-        cfg.id.clear();
         cfg.zero_shot_weight = weight;
-        std::fs::write(to.join("model.toml"), cfg.to_toml().unwrap()).unwrap();
-        EmotionModel::load(&to, Device::Cpu).unwrap()
+        with_config(dir.path(), &cfg, name)
     };
     // The mood words alone: each word reads as itself (cosine 1 with its own prototype), whatever
     // the untrained head says; the moods keep the share the head left beside neutral.
@@ -234,4 +219,22 @@ fn moods_matching_mixes_in_the_mood_words_zero_shot() {
     bad.zero_shot_temperature = 0.0;
     let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
     assert!(err.contains("zero_shot_temperature"), "{err}");
+}
+
+/// A fresh model of `base`, saved as `dir/plain`.
+fn saved_plain(base: &ModelConfig, dir: &std::path::Path) -> EmotionModel {
+    let mut plain = EmotionModel::new(base.clone(), Device::Cpu).unwrap();
+    plain.save(&dir.join("plain")).unwrap();
+    plain
+}
+
+/// `dir/plain`'s weights under `cfg`, loaded from `dir/name` as a trained model would be.
+fn with_config(dir: &std::path::Path, cfg: &ModelConfig, name: &str) -> EmotionModel {
+    let to = dir.join(name);
+    std::fs::create_dir_all(&to).unwrap();
+    std::fs::copy(dir.join("plain/model.safetensors"), to.join("model.safetensors")).unwrap();
+    let mut cfg = cfg.clone();
+    cfg.id.clear();
+    std::fs::write(to.join("model.toml"), cfg.to_toml().unwrap()).unwrap();
+    EmotionModel::load(&to, Device::Cpu).unwrap()
 }
