@@ -31,7 +31,7 @@ pub struct QuadrantShare {
 }
 
 impl QuadrantShare {
-    /// "Q4 (tender, calm, peaceful, hopeful) 0.41", as the CLI and the Search tab show it.
+    /// "Q4 (tender, calm, hopeful, peaceful) 0.41", as the CLI and the Search tab show it.
     pub fn text(&self) -> String {
         format!("{} ({}) {:.2}", self.quadrant, self.moods.join(", "), self.share)
     }
