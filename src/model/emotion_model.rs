@@ -14,7 +14,7 @@ use super::trunk::AudioTrunk;
 use super::weights::{copy_matching, read_safetensors};
 use super::windows::{SegmentMels, WindowMode, WindowPlan};
 use crate::audio::MelFrontEnd;
-use crate::text::{EncoderConfig, Pooling, TextEncoder, TextTokenizer, TokenBatch};
+use crate::text::{l2_normalize, EncoderConfig, Pooling, TextEncoder, TextTokenizer, TokenBatch};
 
 /// Texts per encoder forward pass in [`EmotionModel::embed_texts`].
 const TEXT_BATCH: usize = 32;
@@ -147,12 +147,15 @@ impl EmotionModel {
             model.load_pretrained_encoder(&dir.join("model.safetensors"))?;
         }
         model.set_text_trainable(model.config.text.fine_tuned);
-        model.refresh_mood_words()?;
+        // A fine-tuned encoder's weights come later (`from_files` encodes the words then).
+        if !model.config.text.fine_tuned {
+            model.refresh_mood_words()?;
+        }
         Ok(model)
     }
 
     /// Encodes the mood words for the zero-shot share (moods space with a `zero_shot_weight`),
-    /// from the encoder as it stands: call again once a fine-tuned encoder's weights are in.
+    /// from the encoder as it stands: once its weights are in.
     pub(crate) fn refresh_mood_words(&mut self) -> Result<()> {
         self.mood_words = None;
         if self.config.space != Space::Moods || self.config.zero_shot_weight == 0.0 {
@@ -162,7 +165,7 @@ impl EmotionModel {
         let tokens = self.tokenizer.encode_all(&words).map_err(|e| ModelError::Text(e.to_string()))?;
         let batch = TokenBatch::pad(&tokens, self.tokenizer.pad_id(), self.device());
         let features = tch::no_grad(|| self.text_features(&batch, false))?;
-        self.mood_words = Some(unit_rows(&features));
+        self.mood_words = Some(l2_normalize(&features));
         Ok(())
     }
 
@@ -478,7 +481,7 @@ impl EmotionModel {
         moods = &moods / total;
         if let Some(words) = &self.mood_words {
             let share = self.config.zero_shot_weight;
-            let sims = unit_rows(&features.to_device(self.device())).matmul(&words.tr());
+            let sims = l2_normalize(&features.to_device(self.device())).matmul(&words.tr());
             let zero_shot = (sims / self.config.zero_shot_temperature).softmax(-1, Kind::Float);
             moods = moods * (1.0 - share) + zero_shot * share;
         }
@@ -693,12 +696,6 @@ fn check_batch(xs: &Tensor, train: bool, what: &str) -> Result<()> {
         return Err(ModelError::Shape { what: what.into(), expected: expected.into(), got: size });
     }
     Ok(())
-}
-
-/// Rows scaled to unit length (zero rows stay zero).
-fn unit_rows(x: &Tensor) -> Tensor {
-    let norm = x.norm_scalaropt_dim(2.0, [-1i64].as_slice(), true).clamp_min(1e-12);
-    x / norm
 }
 
 /// `text_mood_prior^-prior_power` `[1, M]` (moods space), `None` when either is unset.
