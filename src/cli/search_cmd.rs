@@ -17,8 +17,9 @@ pub struct Args {
     /// How many clips to list.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     top: u32,
-    /// Print JSON: {"query", "space", "results": [{"rank", "score", "path", "moods", "preview_start_s",
-    /// "sounds_like" (musicnn models: tag probabilities)}, ...]}.
+    /// Print JSON: {"query", "space", "query_moods", "query_quadrant" (moods space: the quadrant
+    /// the text leans to), "results": [{"rank", "score", "path", "moods", "preview_start_s",
+    /// "sounds_like" (musicnn models: tag probabilities)}, ...], "notices"} (docs/json.md).
     #[arg(long)]
     json: bool,
     /// Average the embeddings of the sentences instead of embedding the passage as a whole.

@@ -14,7 +14,8 @@ pub struct Args {
     /// Index directory written by `storyscore index`.
     #[arg(long)]
     index: PathBuf,
-    /// Print JSON: {"passages": [{"start", "text", "moods", "clip", "score", "preview_start_s"}, ...]}.
+    /// Print JSON: {"passages": [{"start", "text", "moods", "quadrant" (moods space), "clip",
+    /// "score", "preview_start_s"}, ...]} (docs/json.md).
     #[arg(long)]
     json: bool,
     /// Also write the clips as an M3U playlist, in story order.
