@@ -104,6 +104,10 @@ pub struct Args {
     /// Moods space: temperature of that similarity's softmax (above 0, at most 10)
     #[arg(long, default_value_t = storyscore::train::DEFAULT_ZERO_SHOT_TEMPERATURE)]
     zero_shot_temperature: f64,
+    /// Moods space: train K heads per branch, each from its own random start, and match with
+    /// their mean mood distribution (1 to 16)
+    #[arg(long, default_value_t = 1, value_name = "K")]
+    members: usize,
     #[arg(long, default_value_t = 32)]
     batch_size: usize,
     #[arg(long, default_value_t = 2021)]
@@ -158,6 +162,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     config.zero_shot_weight = args.zero_shot_weight;
     config.zero_shot_temperature = args.zero_shot_temperature;
+    if !ModelConfig::MEMBERS.contains(&args.members) {
+        anyhow::bail!("--members must be between 1 and 16, got {}", args.members);
+    }
+    if args.members > 1 && args.space != storyscore::model::Space::Moods {
+        anyhow::bail!("--members is for --space moods");
+    }
+    config.members = args.members;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
     let request = TrainRequest {

@@ -136,6 +136,10 @@ pub struct ModelConfig {
         skip_serializing_if = "is_default_zero_shot_temperature"
     )]
     pub zero_shot_temperature: f64,
+    /// Moods space: heads per branch, each from its own random start; a side's mood
+    /// distribution is their mean (an ensemble evens out what one start gets wrong).
+    #[serde(default = "default_members", skip_serializing_if = "is_default_members")]
+    pub members: usize,
 }
 
 impl ModelConfig {
@@ -145,6 +149,16 @@ impl ModelConfig {
     pub const ZERO_SHOT_WEIGHTS: std::ops::RangeInclusive<f64> = 0.0..=1.0;
     /// The `zero_shot_temperature` values a model may have (above 0).
     pub const ZERO_SHOT_TEMPERATURES: std::ops::RangeInclusive<f64> = f64::MIN_POSITIVE..=10.0;
+    /// The `members` values a model may have.
+    pub const MEMBERS: std::ops::RangeInclusive<usize> = 1..=16;
+}
+
+fn default_members() -> usize {
+    1
+}
+
+fn is_default_members(k: &usize) -> bool {
+    *k == default_members()
 }
 
 fn is_zero(v: &f64) -> bool {
@@ -224,6 +238,7 @@ impl ModelConfig {
             prior_power: 0.0,
             zero_shot_weight: 0.0,
             zero_shot_temperature: default_zero_shot_temperature(),
+            members: default_members(),
         };
         cfg.validate(Path::new("model config"))?;
         Ok(cfg)
@@ -361,6 +376,15 @@ impl ModelConfig {
             return bad(format!(
                 "zero_shot_temperature must be above 0 and at most 10, got {}",
                 self.zero_shot_temperature
+            ));
+        }
+        if !Self::MEMBERS.contains(&self.members) {
+            return bad(format!("members must be between 1 and 16, got {}", self.members));
+        }
+        if self.members > 1 && self.space != Space::Moods {
+            return bad(format!(
+                "members {} is for the moods space (the {} space has one head per branch)",
+                self.members, self.space
             ));
         }
         if !self.text_mood_prior.is_empty() {

@@ -8,7 +8,7 @@ use tch::{Device, Kind, Tensor};
 
 use super::config::ModelConfig;
 use super::error::{expect_rank, ModelError, Result};
-use super::head::Head;
+use super::head::{Head, Heads};
 use super::space::Space;
 use super::trunk::AudioTrunk;
 use super::weights::{copy_matching, read_safetensors};
@@ -44,10 +44,10 @@ pub struct EmotionModel {
     pub(crate) config: ModelConfig,
     pub(crate) vs: nn::VarStore,
     audio: AudioTrunk,
-    song_head: Head,
+    song_head: Heads,
     pub(crate) encoder_config: EncoderConfig,
     encoder: TextEncoder,
-    text_head: Head,
+    text_head: Heads,
     tag_head: Option<Head>,
     tokenizer: TextTokenizer,
     pooling: Pooling,
@@ -102,9 +102,10 @@ impl EmotionModel {
         let root = vs.root();
         let (song_out, text_out) = config.output_dims();
         let audio = AudioTrunk::new(&root, config.audio)?;
-        let song_head = Head::new(&root, "song", config.audio.out_dim(), config.head_hidden, song_out);
+        let (hidden, members) = (config.head_hidden, config.members);
+        let song_head = Heads::new(&root, "song", config.audio.out_dim(), hidden, song_out, members);
         let encoder = TextEncoder::new(&root / "bert", &encoder_config).map_err(text_err)?;
-        let text_head = Head::new(&root, "text", encoder.hidden_size(), config.head_hidden, text_out);
+        let text_head = Heads::new(&root, "text", encoder.hidden_size(), hidden, text_out, members);
         let tag_head = config
             .space
             .has_tag_branch()
@@ -249,9 +250,14 @@ impl EmotionModel {
 impl EmotionModel {
     /// Raw song-head outputs (embeddings; logits for classify): log-mel [B, n_mels, T] → [B, D].
     pub fn audio_outputs(&self, mel: &Tensor, train: bool) -> Result<Tensor> {
+        Ok(Heads::combine(self.audio_member_outputs(mel, train)?))
+    }
+
+    /// Each song-head member's raw outputs (what each one's loss sees): log-mel → K × [B, D].
+    pub fn audio_member_outputs(&self, mel: &Tensor, train: bool) -> Result<Vec<Tensor>> {
         self.audio.check_input(mel, &self.config.audio)?;
         check_batch(mel, train, "log-mel batch")?;
-        Ok(self.song_head.forward_t(&self.audio.forward_t(&mel.to_device(self.device()), train), train))
+        Ok(self.song_head.forward_members(&self.audio.forward_t(&mel.to_device(self.device()), train), train))
     }
 
     /// Song embeddings in the space: log-mel [B, n_mels, T] → [B, D]. For evaluation, a clip's 16
@@ -361,6 +367,11 @@ impl EmotionModel {
 
     /// Raw song-head outputs from a frozen trunk's feature rows `[B, FEATURE_DIM]`.
     pub fn audio_outputs_from_rows(&self, rows: &Tensor, train: bool) -> Result<Tensor> {
+        Ok(Heads::combine(self.audio_member_outputs_from_rows(rows, train)?))
+    }
+
+    /// Each song-head member's raw outputs from a frozen trunk's feature rows → K × [B, D].
+    pub fn audio_member_outputs_from_rows(&self, rows: &Tensor, train: bool) -> Result<Vec<Tensor>> {
         let trunk = self.frozen_trunk()?;
         let size = expect_rank(rows, 2, "feature rows", "[B, features]")?;
         if size[1] != super::musicnn::FEATURE_DIM {
@@ -368,7 +379,7 @@ impl EmotionModel {
             return Err(ModelError::Shape { what: "feature rows".into(), expected, got: size });
         }
         check_batch(rows, train, "feature rows")?;
-        Ok(self.song_head.forward_t(&trunk.from_rows(rows, train), train))
+        Ok(self.song_head.forward_members(&trunk.from_rows(rows, train), train))
     }
 
     /// Song embeddings in the space from a frozen trunk's feature rows → [B, D].
@@ -431,13 +442,18 @@ impl EmotionModel {
 
     /// Raw text-head outputs (embeddings; logits over text labels for classify): [B, H] → [B, D].
     pub fn text_outputs(&self, features: &Tensor, train: bool) -> Result<Tensor> {
+        Ok(Heads::combine(self.text_member_outputs(features, train)?))
+    }
+
+    /// Each text-head member's raw outputs (what each one's loss sees) → K × [B, D].
+    pub fn text_member_outputs(&self, features: &Tensor, train: bool) -> Result<Vec<Tensor>> {
         let size = expect_rank(features, 2, "text features", "[B, hidden]")?;
         if size[1] != self.text_head.in_dim() {
             let expected = format!("[B, {}]", self.text_head.in_dim());
             return Err(ModelError::Shape { what: "text features".into(), expected, got: size });
         }
         check_batch(features, train, "text features")?;
-        Ok(self.text_head.forward_t(&features.to_device(self.device()), train))
+        Ok(self.text_head.forward_members(&features.to_device(self.device()), train))
     }
 
     /// Text embeddings in the space from encoder features `hidden_cls` [B, H] → [B, D]
@@ -490,7 +506,7 @@ impl EmotionModel {
     }
 
     /// Song-head outputs as points of the space (classify: mood probabilities).
-    fn song_in_space(&self, out: Tensor) -> Tensor {
+    pub(crate) fn song_in_space(&self, out: Tensor) -> Tensor {
         match self.config.space {
             Space::Classify => out.sigmoid(),
             Space::Moods => self.mood_embedding(&out),

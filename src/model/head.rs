@@ -50,3 +50,62 @@ impl ModuleT for Head {
         self.bn.forward_t(&xs.apply(&self.fc1), train).relu().dropout(HEAD_DROPOUT, train).apply(&self.fc2)
     }
 }
+
+/// One head or an ensemble of `members` heads over the same input, each from its own random
+/// start (moods space). Member 0 keeps the plain names (`song_fc1`), member k is `song_m{k}_…`.
+/// The ensemble's output is the log of its members' mean softmax, so a softmax of it is their
+/// average distribution; each member trains on its own loss.
+#[derive(Debug)]
+pub struct Heads {
+    members: Vec<Head>,
+}
+
+impl Heads {
+    pub fn new(p: &nn::Path, name: &str, in_dim: i64, hidden: i64, out_dim: i64, members: usize) -> Self {
+        let members = (0..members.max(1))
+            .map(|k| {
+                let name = if k == 0 { name.to_string() } else { format!("{name}_m{k}") };
+                Head::new(p, &name, in_dim, hidden, out_dim)
+            })
+            .collect();
+        Self { members }
+    }
+
+    pub fn in_dim(&self) -> i64 {
+        self.members[0].in_dim()
+    }
+
+    pub fn len(&self) -> usize {
+        self.members.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.members.is_empty()
+    }
+
+    /// Each member's output, [B, in] → K × [B, out].
+    pub fn forward_members(&self, xs: &Tensor, train: bool) -> Vec<Tensor> {
+        self.members.iter().map(|h| h.forward_t(xs, train)).collect()
+    }
+
+    /// The members' outputs as one: a lone head's own, else the log of their mean softmax.
+    pub fn combine(mut outputs: Vec<Tensor>) -> Tensor {
+        if outputs.len() == 1 {
+            if let Some(out) = outputs.pop() {
+                return out;
+            }
+        }
+        let k = outputs.len() as f64;
+        let probs: Vec<Tensor> = outputs.iter().map(|o| o.softmax(-1, tch::Kind::Float)).collect();
+        (Tensor::stack(&probs, 0).sum_dim_intlist([0i64].as_slice(), false, tch::Kind::Float) / k)
+            .clamp_min(1e-12)
+            .log()
+    }
+}
+
+impl ModuleT for Heads {
+    /// [B, in] → [B, out]: [`Heads::combine`] of the members.
+    fn forward_t(&self, xs: &Tensor, train: bool) -> Tensor {
+        Self::combine(self.forward_members(xs, train))
+    }
+}

@@ -11,7 +11,7 @@ pub mod weights;
 
 pub use audio_cnn::{AudioCnn, AudioCnnConfig, TrunkKind};
 pub use error::{ModelError, Result};
-pub use head::Head;
+pub use head::{Head, Heads};
 pub use mel_stats::MelStats;
 pub use trunk::AudioTrunk;
 pub mod losses;

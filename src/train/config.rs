@@ -85,6 +85,9 @@ pub struct TrainConfig {
     /// Moods space: the zero-shot softmax's temperature (model.toml's `zero_shot_temperature`).
     #[serde(default = "default_zero_shot_temperature")]
     pub zero_shot_temperature: f64,
+    /// Moods space: heads per branch, an ensemble (model.toml's `members`).
+    #[serde(default = "default_members", skip_serializing_if = "is_default_members")]
+    pub members: usize,
 }
 
 /// Chosen by 5-fold cross-validation (docs/evaluation.md, "The text prior's power").
@@ -98,6 +101,14 @@ fn default_prior_power() -> f64 {
 pub const DEFAULT_ZERO_SHOT_WEIGHT: f64 = 0.5;
 /// Chosen with [`DEFAULT_ZERO_SHOT_WEIGHT`].
 pub const DEFAULT_ZERO_SHOT_TEMPERATURE: f64 = 0.2;
+
+fn default_members() -> usize {
+    1
+}
+
+fn is_default_members(k: &usize) -> bool {
+    *k == default_members()
+}
 
 fn default_zero_shot_weight() -> f64 {
     DEFAULT_ZERO_SHOT_WEIGHT
@@ -198,6 +209,7 @@ impl TrainConfig {
             prior_power: DEFAULT_PRIOR_POWER,
             zero_shot_weight: DEFAULT_ZERO_SHOT_WEIGHT,
             zero_shot_temperature: DEFAULT_ZERO_SHOT_TEMPERATURE,
+            members: default_members(),
         }
     }
 

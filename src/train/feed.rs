@@ -119,9 +119,15 @@ fn prepare(
 
 impl Session {
     /// Raw song-head outputs of a step's clips (`embed`: in the space, as
-    /// [`crate::model::EmotionModel::embed_audio_mel`]): from the cached rows of a frozen trunk, else from the
-    /// batch's audio through the log-mel.
+    /// [`crate::model::EmotionModel::embed_audio_mel`]).
     pub fn song_outputs(&self, batch: &PreparedBatch, embed: bool) -> Result<Tensor, RunError> {
+        let out = crate::model::Heads::combine(self.song_member_outputs(batch)?);
+        Ok(if embed { self.model.song_in_space(out) } else { out })
+    }
+
+    /// Each song-head member's raw outputs of a step's clips: from the cached rows of a frozen
+    /// trunk, else from the batch's audio through the log-mel.
+    pub fn song_member_outputs(&self, batch: &PreparedBatch) -> Result<Vec<Tensor>, RunError> {
         let werr = RunError::Weights;
         let device = self.model.device();
         if let Some(rows) = &self.data.song_rows {
@@ -133,11 +139,7 @@ impl Session {
                 .map(|(&song, &w)| rows[song].get(w as i64))
                 .collect();
             let picked = Tensor::stack(&picked, 0).to_device(device);
-            return if embed {
-                self.model.embed_feature_rows(&picked, true).map_err(werr)
-            } else {
-                self.model.audio_outputs_from_rows(&picked, true).map_err(werr)
-            };
+            return self.model.audio_member_outputs_from_rows(&picked, true).map_err(werr);
         }
         let wave =
             Tensor::from_slice(&batch.audio).view([batch.plan.songs().len() as i64, -1]).to_device(device);
@@ -146,10 +148,6 @@ impl Session {
             .front
             .log_mel(&wave)
             .map_err(|e| RunError::format(&self.output.run.config_path(), e))?;
-        if embed {
-            self.model.embed_audio_mel(&mel, true).map_err(werr)
-        } else {
-            self.model.audio_outputs(&mel, true).map_err(werr)
-        }
+        self.model.audio_member_outputs(&mel, true).map_err(werr)
     }
 }

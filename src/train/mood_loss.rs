@@ -141,24 +141,14 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
     }
     let rows: Vec<i64> = items.iter().map(|&i| i as i64).collect();
     let features = s.data.texts.features(&s.model, &rows, true)?;
-    let text_logits = s.model.text_outputs(&features, true).map_err(werr)?;
+    let text_members = s.model.text_member_outputs(&features, true).map_err(werr)?;
+    let song_members = s.song_member_outputs(batch)?;
     let to = |t: Tensor| t.to_device(device);
-    let text_ce = soft_cross_entropy(&text_logits, &to(tensor(&dist, n)), &to(Tensor::from_slice(&has_dist)))
-        .map_err(werr)?;
-    let (text_p, _) = s.model.text_mood_probabilities(&text_logits);
     let mood_va: Vec<f32> = cfg
         .moods
         .iter()
         .flat_map(|mood| cfg.mood_va.get(mood).map_or([0.5, 0.5], |v| [v[0], v[1]]))
         .collect();
-    let implied = text_p.matmul(&to(tensor(&mood_va, m)));
-    let va_err =
-        (implied - to(tensor(&va, n))).square().sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
-    let has_va = to(Tensor::from_slice(&has_va));
-    let text_va = (va_err * &has_va).sum(Kind::Float) / has_va.sum(Kind::Float).clamp_min(1.0);
-    let text_quad = quadrant_loss(s, &text_p, &to(tensor(&text_quadrants, n)));
-
-    let song_logits = s.song_outputs(batch, false)?;
     let mut song_dist = vec![0f32; n * m];
     let mut quadrants = vec![0f32; n * 4];
     for (r, &(_, song)) in plan.text_song.iter().enumerate() {
@@ -170,21 +160,70 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
             quadrants[r * 4 + q.index()] = 1.0;
         }
     }
-    let ones = to(Tensor::ones([n as i64], (Kind::Float, tch::Device::Cpu)));
-    let song_ce = soft_cross_entropy(&song_logits, &to(tensor(&song_dist, n)), &ones).map_err(werr)?;
-    let song_quad = quadrant_loss(s, &song_logits.softmax(-1, Kind::Float), &to(tensor(&quadrants, n)));
-
-    let mut parts = BTreeMap::new();
-    let named = [
-        ("text", &text_ce),
-        ("text_va", &text_va),
-        ("text_quadrant", &text_quad),
-        ("song", &song_ce),
-        ("song_quadrant", &song_quad),
-    ];
-    for (name, t) in named {
-        parts.insert(name.to_string(), t.double_value(&[]));
+    let targets = Targets {
+        dist: to(tensor(&dist, n)),
+        has_dist: to(Tensor::from_slice(&has_dist)),
+        va: to(tensor(&va, n)),
+        has_va: to(Tensor::from_slice(&has_va)),
+        text_quadrants: to(tensor(&text_quadrants, n)),
+        mood_va: to(tensor(&mood_va, m)),
+        song_dist: to(tensor(&song_dist, n)),
+        song_quadrants: to(tensor(&quadrants, n)),
+    };
+    // Each member of an ensemble learns on its own; the loss and its parts are their mean.
+    let k = text_members.len() as f64;
+    let mut losses = Vec::with_capacity(text_members.len());
+    let mut parts: BTreeMap<String, f64> = BTreeMap::new();
+    for (text_logits, song_logits) in text_members.iter().zip(&song_members) {
+        let (loss, member_parts) = member_loss(s, &targets, text_logits, song_logits)?;
+        losses.push(loss);
+        for (name, v) in member_parts {
+            *parts.entry(name.to_string()).or_default() += v / k;
+        }
     }
+    Ok((Tensor::stack(&losses, 0).mean(Kind::Float), parts))
+}
+
+/// One batch's targets, on the model's device (see [`text_targets`]).
+struct Targets {
+    dist: Tensor,
+    has_dist: Tensor,
+    va: Tensor,
+    has_va: Tensor,
+    text_quadrants: Tensor,
+    /// The moods' valence–arousal points `[M, 2]`.
+    mood_va: Tensor,
+    song_dist: Tensor,
+    song_quadrants: Tensor,
+}
+
+/// A member's loss parts by name.
+type LossParts = [(&'static str, f64); 5];
+
+/// Loss of one head member's text logits `[B, M + 1]` and song logits `[B, M]`.
+fn member_loss(
+    s: &Session,
+    t: &Targets,
+    text_logits: &Tensor,
+    song_logits: &Tensor,
+) -> Result<(Tensor, LossParts), RunError> {
+    let werr = RunError::Weights;
+    let text_ce = soft_cross_entropy(text_logits, &t.dist, &t.has_dist).map_err(werr)?;
+    let (text_p, _) = s.model.text_mood_probabilities(text_logits);
+    let implied = text_p.matmul(&t.mood_va);
+    let va_err = (implied - &t.va).square().sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
+    let text_va = (va_err * &t.has_va).sum(Kind::Float) / t.has_va.sum(Kind::Float).clamp_min(1.0);
+    let text_quad = quadrant_loss(s, &text_p, &t.text_quadrants);
+    let ones = Tensor::ones([song_logits.size()[0]], (Kind::Float, song_logits.device()));
+    let song_ce = soft_cross_entropy(song_logits, &t.song_dist, &ones).map_err(werr)?;
+    let song_quad = quadrant_loss(s, &song_logits.softmax(-1, Kind::Float), &t.song_quadrants);
+    let parts = [
+        ("text", text_ce.double_value(&[])),
+        ("text_va", text_va.double_value(&[])),
+        ("text_quadrant", text_quad.double_value(&[])),
+        ("song", song_ce.double_value(&[])),
+        ("song_quadrant", song_quad.double_value(&[])),
+    ];
     let total = text_ce + text_va * VA_WEIGHT + text_quad + song_ce + song_quad;
     Ok((total.to_kind(Kind::Float), parts))
 }

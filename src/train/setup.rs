@@ -96,6 +96,8 @@ pub fn model_config(config: &TrainConfig, text: &Dataset) -> Result<ModelConfig,
     mc.text.fine_tuned = !config.freeze_text;
     mc.text.pooling = config.text_pooling.clone();
     mc.set_trunk(config.audio_trunk, config.musicnn_features);
+    mc.members = config.members;
+    mc.validate(Path::new("model config")).map_err(RunError::from)?;
     Ok(mc)
 }
 

@@ -200,13 +200,14 @@ fn fine_tuned_text_encoder_trains_and_is_saved_with_the_run() {
 }
 
 #[test]
-fn matching_settings_out_of_range_are_refused_before_training() {
+fn moods_settings_out_of_range_are_refused_before_training() {
     let work = tempfile::tempdir().unwrap();
     let run_dir = work.path().join("run");
     for (flag, value, says) in [
         ("--prior-power", "3", "--prior-power must be between 0 and 2, got 3"),
         ("--zero-shot-weight", "1.5", "--zero-shot-weight must be between 0 and 1, got 1.5"),
         ("--zero-shot-temperature", "0", "--zero-shot-temperature must be above 0 and at most 10, got 0"),
+        ("--members", "0", "--members must be between 1 and 16, got 0"),
     ] {
         let out = train(&run_dir, work.path(), &["--space", "moods", flag, value]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -214,4 +215,8 @@ fn matching_settings_out_of_range_are_refused_before_training() {
         assert!(stderr.contains(says), "{flag}: {stderr}");
         assert!(!run_dir.exists(), "{flag}: nothing is written");
     }
+    let out = train(&run_dir, work.path(), &["--space", "va", "--members", "2"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--members is for --space moods"), "{stderr}");
+    assert!(!run_dir.exists(), "nothing is written");
 }

@@ -221,6 +221,56 @@ fn moods_matching_mixes_in_the_mood_words_zero_shot() {
     assert!(err.contains("zero_shot_temperature"), "{err}");
 }
 
+#[test]
+fn a_moods_ensemble_matches_with_its_members_mean_and_survives_save_and_load() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    tch::manual_seed(7);
+    let mut cfg = ModelConfig::story(&["joy", "sadness", "neutral"]).unwrap();
+    cfg.members = 3;
+    let m = cfg.moods.len() as i64;
+    let model = EmotionModel::new(cfg.clone(), Device::Cpu).unwrap();
+    // Song side: the embedding's moods are the mean of the members' distributions.
+    let x = mel(2);
+    let (members, emb) = tch::no_grad(|| {
+        (model.audio_member_outputs(&x, false).unwrap(), model.embed_audio_mel(&x, false).unwrap())
+    });
+    assert_eq!(members.len(), 3);
+    let mean = members
+        .iter()
+        .map(|o| o.softmax(-1, Kind::Float))
+        .fold(Tensor::zeros([2, m], tch::kind::FLOAT_CPU), |a, p| a + p)
+        / 3.0;
+    assert!(max_abs_diff(&emb.narrow(1, 0, m), &mean) < 1e-6);
+    // Text side: the logits the prior and the match read are the members' mean softmax, logged.
+    let features = Tensor::randn([4, model.encoder_hidden_size()], tch::kind::FLOAT_CPU);
+    let members = tch::no_grad(|| model.text_member_outputs(&features, false)).unwrap();
+    let mean = members
+        .iter()
+        .map(|o| o.softmax(-1, Kind::Float))
+        .fold(Tensor::zeros([4, m + 1], tch::kind::FLOAT_CPU), |a, p| a + p)
+        / 3.0;
+    let ensemble = tch::no_grad(|| model.text_outputs(&features, false)).unwrap().softmax(-1, Kind::Float);
+    assert!(max_abs_diff(&ensemble, &mean) < 1e-6);
+    // Saved and loaded, it reads the same.
+    let dir = tempfile::tempdir().unwrap();
+    let mut model = model;
+    model.save(dir.path()).unwrap();
+    let loaded = EmotionModel::load(dir.path(), Device::Cpu).unwrap();
+    assert_eq!(loaded.config().members, 3);
+    let texts = ["She kissed him softly as the sun set.", "The storm tore the roof away."];
+    assert!(max_abs_diff(&model.embed_texts(&texts).unwrap(), &loaded.embed_texts(&texts).unwrap()) < 1e-6);
+    // Out of range, or outside the moods space, names the field.
+    cfg.members = 0;
+    let err = EmotionModel::new(cfg, Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("members must be between 1 and 16"), "{err}");
+    let mut va = ModelConfig::paper(Space::Va).unwrap();
+    va.members = 2;
+    let err = EmotionModel::new(va, Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("members 2 is for the moods space"), "{err}");
+}
+
 /// A fresh model of `base`, saved as `dir/plain`.
 fn saved_plain(base: &ModelConfig, dir: &std::path::Path) -> EmotionModel {
     let mut plain = EmotionModel::new(base.clone(), Device::Cpu).unwrap();

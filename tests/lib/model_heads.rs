@@ -56,3 +56,33 @@ fn train_mode_applies_dropout_and_batch_statistics() {
     let train = head.forward_t(&x, true);
     assert!((&train - &eval_a).abs().max().double_value(&[]) > 1e-3);
 }
+
+#[test]
+fn an_ensemble_of_heads_reads_the_mean_of_its_members_distributions() {
+    tch::manual_seed(5);
+    let vs = nn::VarStore::new(Device::Cpu);
+    let heads = storyscore::model::Heads::new(&vs.root(), "song", 50, 32, 12, 3);
+    assert_eq!(heads.len(), 3);
+    let names: std::collections::BTreeSet<String> = vs.variables().into_keys().collect();
+    for name in ["song_fc1.weight", "song_m1_fc1.weight", "song_m2_fc2.bias", "song_m2_bn.running_mean"] {
+        assert!(names.contains(name), "{name} in {names:?}");
+    }
+    let x = Tensor::randn([6, 50], tch::kind::FLOAT_CPU);
+    let members = heads.forward_members(&x, false);
+    assert_eq!(members.len(), 3);
+    assert!(
+        (&members[0] - &members[1]).abs().max().double_value(&[]) > 1e-3,
+        "each member starts on its own"
+    );
+    let mean = members
+        .iter()
+        .map(|o| o.softmax(-1, tch::Kind::Float))
+        .fold(Tensor::zeros([6, 12], tch::kind::FLOAT_CPU), |a, p| a + p)
+        / 3.0;
+    let ensemble = heads.forward_t(&x, false).softmax(-1, tch::Kind::Float);
+    assert!((ensemble - mean).abs().max().double_value(&[]) < 1e-6);
+    // A lone head is itself: its raw outputs, not a log-probability.
+    let one = storyscore::model::Heads::new(&vs.root(), "text", 50, 32, 12, 1);
+    let raw = one.forward_members(&x, false).remove(0);
+    assert_eq!((one.forward_t(&x, false) - raw).abs().max().double_value(&[]), 0.0);
+}
