@@ -17,8 +17,8 @@ pub struct Args {
     /// Music dataset with quadrants as KIND:PATH (4q).
     #[arg(long)]
     music: String,
-    /// Trunk to probe, untrained (mel-stats, musicnn, musicnn-msd, musicnn-mtt; a cnn is only
-    /// meaningful trained: give --model)
+    /// Trunk to probe, untrained (mel-stats, musicnn, musicnn-msd, musicnn-mtt, musicnn-both;
+    /// a cnn is only meaningful trained: give --model)
     #[arg(long, conflicts_with = "model")]
     trunk: Option<TrunkKind>,
     /// With a musicnn trunk, which of its features (penultimate, tags, penultimate-tags, pooled, all)
@@ -54,7 +54,11 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             if trunk == TrunkKind::Cnn {
                 anyhow::bail!("an untrained CNN's features are random: probe a trained one with --model");
             }
-            let mut config = ModelConfig::paper(Space::Classify)?;
+            // Only the trunk is probed; a two-tagger trunk belongs to the moods space.
+            let mut config = match trunk.parts() {
+                1 => ModelConfig::paper(Space::Classify)?,
+                _ => ModelConfig::story(&[])?,
+            };
             config.set_trunk(trunk, args.musicnn_features);
             (EmotionModel::new(config, tch::Device::Cpu)?, None)
         }

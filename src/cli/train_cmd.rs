@@ -65,9 +65,10 @@ pub struct Args {
     #[arg(long, default_value = "mean", value_parser = ["mean", "cls"])]
     pooling: String,
     /// Audio trunk: cnn (the paper's; seconds per step on a CPU), mel-stats (per-band
-    /// statistics of the log-mel; trains in minutes on a CPU), or musicnn / musicnn-msd /
+    /// statistics of the log-mel; trains in minutes on a CPU), musicnn / musicnn-msd /
     /// musicnn-mtt (the pretrained taggers, frozen; their features are computed once per clip
-    /// and cached)
+    /// and cached), or musicnn-both (both taggers, a song head on each, their mood
+    /// distributions averaged; --space moods)
     #[arg(long, default_value = "cnn")]
     audio_trunk: storyscore::model::TrunkKind,
     /// With a musicnn trunk, what the song head sees: penultimate (200), tags (50),
@@ -134,7 +135,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     config.text_pooling = args.pooling.clone();
     config.audio_trunk = args.audio_trunk;
     if args.musicnn_features.is_some() && args.audio_trunk.musicnn().is_none() {
-        anyhow::bail!("--musicnn-features needs --audio-trunk musicnn, musicnn-msd or musicnn-mtt");
+        anyhow::bail!(
+            "--musicnn-features needs --audio-trunk musicnn, musicnn-msd, musicnn-mtt or musicnn-both"
+        );
+    }
+    if args.audio_trunk.parts() > 1 && args.space != storyscore::model::Space::Moods {
+        anyhow::bail!("--audio-trunk {} is for --space moods", args.audio_trunk);
     }
     config.musicnn_features = args.musicnn_features;
     config.fold = args.fold.clone();

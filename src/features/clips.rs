@@ -55,7 +55,7 @@ pub fn clip_feature_rows(
     let trunk =
         model.musicnn().ok_or_else(|| FeatureError::NoFeatureRows(model.config().audio.trunk.to_string()))?;
     let root = crate::config::Dirs::resolve()?.cache;
-    let features = FeatureCache::new(&root, trunk.net(), &format!("windows={chunks} mode={mode:?}"));
+    let features = FeatureCache::new(&root, trunk, &format!("windows={chunks} mode={mode:?}"));
     clips
         .iter()
         .map(|clip| {

@@ -22,10 +22,14 @@ pub enum TrunkKind {
     MusicnnMsd,
     /// The pretrained musicnn MagnaTagATune tagger, frozen.
     MusicnnMtt,
+    /// Both taggers, frozen, each under its own song head; the song side reads the mean of the
+    /// heads' mood distributions (moods space).
+    MusicnnBoth,
 }
 
 impl TrunkKind {
-    pub const ALL: [Self; 4] = [Self::Cnn, Self::MelStats, Self::MusicnnMsd, Self::MusicnnMtt];
+    pub const ALL: [Self; 5] =
+        [Self::Cnn, Self::MelStats, Self::MusicnnMsd, Self::MusicnnMtt, Self::MusicnnBoth];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -33,16 +37,30 @@ impl TrunkKind {
             Self::MelStats => "mel-stats",
             Self::MusicnnMsd => "musicnn-msd",
             Self::MusicnnMtt => "musicnn-mtt",
+            Self::MusicnnBoth => "musicnn-both",
         }
     }
 
-    /// The pretrained tagger this trunk runs, if any (its weights are frozen).
+    /// The pretrained tagger this trunk runs, if any (its weights are frozen); the first of
+    /// [`Self::musicnn_models`].
     pub fn musicnn(self) -> Option<super::musicnn::MusicnnModel> {
+        self.musicnn_models().first().copied()
+    }
+
+    /// Every pretrained tagger this trunk runs, in the order of their feature blocks.
+    pub fn musicnn_models(self) -> &'static [super::musicnn::MusicnnModel] {
+        use super::musicnn::MusicnnModel::{Msd, Mtt};
         match self {
-            Self::MusicnnMsd => Some(super::musicnn::MusicnnModel::Msd),
-            Self::MusicnnMtt => Some(super::musicnn::MusicnnModel::Mtt),
-            Self::Cnn | Self::MelStats => None,
+            Self::MusicnnMsd => &[Msd],
+            Self::MusicnnMtt => &[Mtt],
+            Self::MusicnnBoth => &[Msd, Mtt],
+            Self::Cnn | Self::MelStats => &[],
         }
+    }
+
+    /// Feature blocks the trunk puts side by side, one per song head: one per tagger, else 1.
+    pub fn parts(self) -> usize {
+        self.musicnn_models().len().max(1)
     }
 }
 
@@ -59,7 +77,10 @@ impl std::str::FromStr for TrunkKind {
         match s {
             "musicnn" => Ok(Self::MusicnnMsd),
             _ => Self::ALL.into_iter().find(|t| t.as_str() == s).ok_or_else(|| {
-                format!("unknown audio trunk {s:?} (expected cnn, mel-stats, musicnn, musicnn-msd or musicnn-mtt)")
+                format!(
+                    "unknown audio trunk {s:?} (expected cnn, mel-stats, musicnn, musicnn-msd, musicnn-mtt or \
+                     musicnn-both)"
+                )
             }),
         }
     }
@@ -97,12 +118,14 @@ const POOLS: [(i64, i64); 7] = [(2, 2), (2, 2), (2, 2), (2, 2), (2, 2), (2, 3), 
 const SHARED_BLOCKS: usize = 2;
 
 impl AudioCnnConfig {
-    /// Width of the trunk's output (the song head's input).
+    /// Width of one of the trunk's output blocks (a song head's input).
     pub fn out_dim(&self) -> i64 {
         match self.trunk {
             TrunkKind::Cnn => self.ndim * 4,
             TrunkKind::MelStats => super::mel_stats::STATS * self.n_mels,
-            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt => self.musicnn_features.unwrap_or_default().dim(),
+            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt | TrunkKind::MusicnnBoth => {
+                self.musicnn_features.unwrap_or_default().dim()
+            }
         }
     }
 
@@ -111,7 +134,7 @@ impl AudioCnnConfig {
         match self.trunk {
             TrunkKind::Cnn => POOLS.iter().map(|p| p.1).product(),
             TrunkKind::MelStats => 2,
-            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt => 1,
+            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt | TrunkKind::MusicnnBoth => 1,
         }
     }
 

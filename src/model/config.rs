@@ -387,6 +387,12 @@ impl ModelConfig {
                 self.members, self.space
             ));
         }
+        if self.audio.trunk.parts() > 1 && self.space != Space::Moods {
+            return bad(format!(
+                "audio.trunk {} is for the moods space (its song heads' mood distributions are averaged)",
+                self.audio.trunk
+            ));
+        }
         if !self.text_mood_prior.is_empty() {
             if self.text_mood_prior.len() != self.moods.len() {
                 return bad(format!(

@@ -103,7 +103,9 @@ impl EmotionModel {
         let (song_out, text_out) = config.output_dims();
         let audio = AudioTrunk::new(&root, config.audio)?;
         let (hidden, members) = (config.head_hidden, config.members);
-        let song_head = Heads::new(&root, "song", config.audio.out_dim(), hidden, song_out, members);
+        // One song head per tagger of a two-tagger trunk, per member.
+        let song_members = members * config.audio.trunk.parts();
+        let song_head = Heads::new(&root, "song", config.audio.out_dim(), hidden, song_out, song_members);
         let encoder = TextEncoder::new(&root / "bert", &encoder_config).map_err(text_err)?;
         let text_head = Heads::new(&root, "text", encoder.hidden_size(), hidden, text_out, members);
         let tag_head = config
@@ -257,7 +259,12 @@ impl EmotionModel {
     pub fn audio_member_outputs(&self, mel: &Tensor, train: bool) -> Result<Vec<Tensor>> {
         self.audio.check_input(mel, &self.config.audio)?;
         check_batch(mel, train, "log-mel batch")?;
-        Ok(self.song_head.forward_members(&self.audio.forward_t(&mel.to_device(self.device()), train), train))
+        Ok(self.song_members(&self.audio.forward_t(&mel.to_device(self.device()), train), train))
+    }
+
+    /// Each song-head member's outputs from the trunk's output (its blocks side by side).
+    fn song_members(&self, trunk_out: &Tensor, train: bool) -> Vec<Tensor> {
+        self.song_head.forward_split(trunk_out, self.config.audio.trunk.parts(), train)
     }
 
     /// Song embeddings in the space: log-mel [B, n_mels, T] → [B, D]. For evaluation, a clip's 16
@@ -302,7 +309,7 @@ impl EmotionModel {
         WindowPlan::with_window(self.window_samples(), len, count, self.window_grid(front), mode)
     }
 
-    /// A frozen trunk's feature rows of a clip's `count` windows `[count, FEATURE_DIM]` (what
+    /// A frozen trunk's feature rows of a clip's `count` windows `[count, row_dim]` (what
     /// [`super::musicnn::FeatureCache`] keeps), and where each window starts.
     pub fn clip_feature_rows(
         &self,
@@ -316,7 +323,7 @@ impl EmotionModel {
         Ok((rows, plan.starts))
     }
 
-    /// A frozen trunk's feature rows `[windows, FEATURE_DIM]` of a plan's segments, in window order.
+    /// A frozen trunk's feature rows `[windows, row_dim]` of a plan's segments, in window order.
     pub fn window_feature_rows(
         &self,
         front: &MelFrontEnd,
@@ -365,7 +372,7 @@ impl EmotionModel {
         Ok(tch::no_grad(|| trunk.from_rows(&rows.to_device(self.device()), false)))
     }
 
-    /// Raw song-head outputs from a frozen trunk's feature rows `[B, FEATURE_DIM]`.
+    /// Raw song-head outputs from a frozen trunk's feature rows `[B, row_dim]`.
     pub fn audio_outputs_from_rows(&self, rows: &Tensor, train: bool) -> Result<Tensor> {
         Ok(Heads::combine(self.audio_member_outputs_from_rows(rows, train)?))
     }
@@ -374,12 +381,12 @@ impl EmotionModel {
     pub fn audio_member_outputs_from_rows(&self, rows: &Tensor, train: bool) -> Result<Vec<Tensor>> {
         let trunk = self.frozen_trunk()?;
         let size = expect_rank(rows, 2, "feature rows", "[B, features]")?;
-        if size[1] != super::musicnn::FEATURE_DIM {
-            let expected = format!("[B, {}]", super::musicnn::FEATURE_DIM);
+        if size[1] != trunk.row_dim() {
+            let expected = format!("[B, {}]", trunk.row_dim());
             return Err(ModelError::Shape { what: "feature rows".into(), expected, got: size });
         }
         check_batch(rows, train, "feature rows")?;
-        Ok(self.song_head.forward_members(&trunk.from_rows(rows, train), train))
+        Ok(self.song_members(&trunk.from_rows(rows, train), train))
     }
 
     /// Song embeddings in the space from a frozen trunk's feature rows → [B, D].
@@ -408,7 +415,7 @@ impl EmotionModel {
     pub fn embed_segment_mels(&self, mels: &SegmentMels) -> Result<Tensor> {
         let trunk =
             self.over_windows(mels, |mel, offsets| self.audio.forward_windows(mel, offsets, mels.frames))?;
-        let out = tch::no_grad(|| self.song_head.forward_t(&trunk, false));
+        let out = tch::no_grad(|| Heads::combine(self.song_members(&trunk, false)));
         Ok(self.song_in_space(out))
     }
 

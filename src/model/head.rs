@@ -88,6 +88,16 @@ impl Heads {
         self.members.iter().map(|h| h.forward_t(xs, train)).collect()
     }
 
+    /// Each member's output when the input is `parts` blocks side by side `[B, parts · in]`:
+    /// member k reads block k mod `parts` (one song head per tagger of a two-tagger trunk).
+    pub fn forward_split(&self, xs: &Tensor, parts: usize, train: bool) -> Vec<Tensor> {
+        if parts <= 1 {
+            return self.forward_members(xs, train);
+        }
+        let blocks = xs.chunk(parts as i64, 1);
+        self.members.iter().enumerate().map(|(k, h)| h.forward_t(&blocks[k % parts], train)).collect()
+    }
+
     /// The members' outputs as one: a lone head's own, else the log of their mean softmax.
     pub fn combine(mut outputs: Vec<Tensor>) -> Tensor {
         if outputs.len() == 1 {

@@ -23,10 +23,9 @@ impl AudioTrunk {
         Ok(match config.trunk {
             TrunkKind::Cnn => Self::Cnn(Box::new(AudioCnn::new(p, config))),
             TrunkKind::MelStats => Self::MelStats(MelStats::new(p, config.n_mels)),
-            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt => {
-                let model = config.trunk.musicnn().unwrap_or_default();
+            TrunkKind::MusicnnMsd | TrunkKind::MusicnnMtt | TrunkKind::MusicnnBoth => {
                 let features = config.musicnn_features.unwrap_or_default();
-                Self::Musicnn(Box::new(MusicnnTrunk::new(p, model, features)?))
+                Self::Musicnn(Box::new(MusicnnTrunk::new(p, config.trunk.musicnn_models(), features)?))
             }
         })
     }
@@ -75,7 +74,7 @@ impl AudioTrunk {
 }
 
 impl ModuleT for AudioTrunk {
-    /// [B, n_mels, T] → [B, config.out_dim()]
+    /// [B, n_mels, T] → [B, parts · config.out_dim()] (the blocks side by side)
     fn forward_t(&self, mel: &Tensor, train: bool) -> Tensor {
         match self {
             Self::Cnn(cnn) => cnn.forward_t(mel, train),

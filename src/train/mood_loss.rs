@@ -170,18 +170,34 @@ pub fn mood_loss(s: &Session, batch: &PreparedBatch) -> Result<(Tensor, BTreeMap
         song_dist: to(tensor(&song_dist, n)),
         song_quadrants: to(tensor(&quadrants, n)),
     };
-    // Each member of an ensemble learns on its own; the loss and its parts are their mean.
-    let k = text_members.len() as f64;
-    let mut losses = Vec::with_capacity(text_members.len());
-    let mut parts: BTreeMap<String, f64> = BTreeMap::new();
-    for (text_logits, song_logits) in text_members.iter().zip(&song_members) {
-        let (loss, member_parts) = member_loss(s, &targets, text_logits, song_logits)?;
-        losses.push(loss);
-        for (name, v) in member_parts {
-            *parts.entry(name.to_string()).or_default() += v / k;
-        }
+    // Each head member learns on its own; a side's losses are the means over its members (a
+    // two-tagger trunk has two song heads per text head).
+    let text_parts = text_members.iter().map(|l| text_loss(s, &targets, l)).collect::<Result<Vec<_>, _>>()?;
+    let song_parts = song_members.iter().map(|l| song_loss(s, &targets, l)).collect::<Result<Vec<_>, _>>()?;
+    let [text_ce, text_va, text_quad] = [0, 1, 2].map(|j| mean(text_parts.iter().map(|p| &p[j])));
+    let [song_ce, song_quad] = [0, 1].map(|j| mean(song_parts.iter().map(|p| &p[j])));
+    let mut parts = BTreeMap::new();
+    let named = [
+        ("text", &text_ce),
+        ("text_va", &text_va),
+        ("text_quadrant", &text_quad),
+        ("song", &song_ce),
+        ("song_quadrant", &song_quad),
+    ];
+    for (name, t) in named {
+        parts.insert(name.to_string(), t.double_value(&[]));
     }
-    Ok((Tensor::stack(&losses, 0).mean(Kind::Float), parts))
+    let total = text_ce + text_va * VA_WEIGHT + text_quad + song_ce + song_quad;
+    Ok((total.to_kind(Kind::Float), parts))
+}
+
+/// The mean of some scalar losses (a lone one as it is).
+fn mean<'a>(losses: impl Iterator<Item = &'a Tensor>) -> Tensor {
+    let losses: Vec<&Tensor> = losses.collect();
+    match losses.as_slice() {
+        [one] => one.shallow_clone(),
+        many => Tensor::stack(many, 0).mean(Kind::Float),
+    }
 }
 
 /// One batch's targets, on the model's device (see [`text_targets`]).
@@ -197,35 +213,24 @@ struct Targets {
     song_quadrants: Tensor,
 }
 
-/// A member's loss parts by name.
-type LossParts = [(&'static str, f64); 5];
-
-/// Loss of one head member's text logits `[B, M + 1]` and song logits `[B, M]`.
-fn member_loss(
-    s: &Session,
-    t: &Targets,
-    text_logits: &Tensor,
-    song_logits: &Tensor,
-) -> Result<(Tensor, LossParts), RunError> {
-    let werr = RunError::Weights;
-    let text_ce = soft_cross_entropy(text_logits, &t.dist, &t.has_dist).map_err(werr)?;
-    let (text_p, _) = s.model.text_mood_probabilities(text_logits);
-    let implied = text_p.matmul(&t.mood_va);
+/// One text-head member's losses from its logits `[B, M + 1]`: cross-entropy, valence–arousal
+/// error, quadrant.
+fn text_loss(s: &Session, t: &Targets, logits: &Tensor) -> Result<[Tensor; 3], RunError> {
+    let ce = soft_cross_entropy(logits, &t.dist, &t.has_dist).map_err(RunError::Weights)?;
+    let (p, _) = s.model.text_mood_probabilities(logits);
+    let implied = p.matmul(&t.mood_va);
     let va_err = (implied - &t.va).square().sum_dim_intlist([-1i64].as_slice(), false, Kind::Float);
-    let text_va = (va_err * &t.has_va).sum(Kind::Float) / t.has_va.sum(Kind::Float).clamp_min(1.0);
-    let text_quad = quadrant_loss(s, &text_p, &t.text_quadrants);
-    let ones = Tensor::ones([song_logits.size()[0]], (Kind::Float, song_logits.device()));
-    let song_ce = soft_cross_entropy(song_logits, &t.song_dist, &ones).map_err(werr)?;
-    let song_quad = quadrant_loss(s, &song_logits.softmax(-1, Kind::Float), &t.song_quadrants);
-    let parts = [
-        ("text", text_ce.double_value(&[])),
-        ("text_va", text_va.double_value(&[])),
-        ("text_quadrant", text_quad.double_value(&[])),
-        ("song", song_ce.double_value(&[])),
-        ("song_quadrant", song_quad.double_value(&[])),
-    ];
-    let total = text_ce + text_va * VA_WEIGHT + text_quad + song_ce + song_quad;
-    Ok((total.to_kind(Kind::Float), parts))
+    let va = (va_err * &t.has_va).sum(Kind::Float) / t.has_va.sum(Kind::Float).clamp_min(1.0);
+    let quadrant = quadrant_loss(s, &p, &t.text_quadrants);
+    Ok([ce, va, quadrant])
+}
+
+/// One song-head member's losses from its logits `[B, M]`: cross-entropy, quadrant.
+fn song_loss(s: &Session, t: &Targets, logits: &Tensor) -> Result<[Tensor; 2], RunError> {
+    let ones = Tensor::ones([logits.size()[0]], (Kind::Float, logits.device()));
+    let ce = soft_cross_entropy(logits, &t.song_dist, &ones).map_err(RunError::Weights)?;
+    let quadrant = quadrant_loss(s, &logits.softmax(-1, Kind::Float), &t.song_quadrants);
+    Ok([ce, quadrant])
 }
 
 #[cfg(test)]

@@ -371,7 +371,10 @@ fn failed_write_keeps_the_previous_index_and_no_temp_file() {
 
 #[test]
 fn the_default_model_says_which_quadrant_a_story_leans_to() {
-    if common::minilm_dir().is_none() || common::musicnn_weights("MTT_musicnn").is_none() {
+    if common::minilm_dir().is_none()
+        || common::musicnn_weights("MTT_musicnn").is_none()
+        || common::musicnn_weights("MSD_musicnn").is_none()
+    {
         return;
     }
     let work = tempfile::tempdir().unwrap();

@@ -215,8 +215,13 @@ fn moods_settings_out_of_range_are_refused_before_training() {
         assert!(stderr.contains(says), "{flag}: {stderr}");
         assert!(!run_dir.exists(), "{flag}: nothing is written");
     }
-    let out = train(&run_dir, work.path(), &["--space", "va", "--members", "2"]).output().unwrap();
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("--members is for --space moods"), "{stderr}");
-    assert!(!run_dir.exists(), "nothing is written");
+    for (flag, value, says) in [
+        ("--members", "2", "--members is for --space moods"),
+        ("--audio-trunk", "musicnn-both", "--audio-trunk musicnn-both is for --space moods"),
+    ] {
+        let out = train(&run_dir, work.path(), &["--space", "va", flag, value]).output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(stderr.contains(says), "{stderr}");
+        assert!(!run_dir.exists(), "nothing is written");
+    }
 }

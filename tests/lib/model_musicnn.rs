@@ -295,6 +295,112 @@ fn musicnn_trunk_trains_from_cached_features_and_explains_clips() {
     assert_eq!(text.matches("sounds like: ").count(), 2, "{text}");
 }
 
+/// The two-tagger trunk: each tagger's feature row side by side, a song head on each block, and
+/// the song side reading the mean of the heads' mood distributions; moods space only.
+#[test]
+fn two_tagger_trunk_puts_a_song_head_on_each_tagger_and_averages_them() {
+    use storyscore::model::musicnn::FEATURE_DIM;
+    use storyscore::model::{EmotionModel, ModelConfig, Space, TrunkKind};
+    let (Some(_), Some(_)) = (common::musicnn_weights("MSD_musicnn"), common::musicnn_weights("MTT_musicnn"))
+    else {
+        return;
+    };
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    tch::manual_seed(11);
+    let mut cfg = ModelConfig::story(&["joy", "sadness", "neutral"]).unwrap();
+    cfg.set_trunk(TrunkKind::MusicnnBoth, None);
+    let model = EmotionModel::new(cfg.clone(), Device::Cpu).unwrap();
+    let names: Vec<String> = model.var_store().variables().into_keys().collect();
+    for name in
+        ["musicnn_bn.running_mean", "musicnn_m1_bn.running_mean", "song_fc1.weight", "song_m1_fc1.weight"]
+    {
+        assert!(names.iter().any(|n| n == name), "{name}");
+    }
+    assert!(!names.iter().any(|n| n.starts_with("song_m2") || n.starts_with("text_m1")), "{names:?}");
+    // Rows: MSD's block, then MTT's.
+    let trunk = model.musicnn().unwrap();
+    assert_eq!(trunk.row_dim(), 2 * FEATURE_DIM);
+    let mel = Tensor::randn([3, 96, PATCH_FRAMES], tch::kind::FLOAT_CPU);
+    let rows = tch::no_grad(|| trunk.feature_rows(&mel));
+    assert_eq!(rows.size(), [3, 2 * FEATURE_DIM]);
+    let msd = Musicnn::load(MusicnnModel::Msd, Device::Cpu).unwrap();
+    let own = tch::no_grad(|| msd.forward(&mel.transpose(1, 2)).unwrap().feature_row());
+    assert!((rows.narrow(1, 0, FEATURE_DIM) - &own).abs().max().double_value(&[]) < 1e-6);
+    // Head 0 reads MSD's block only, head 1 MTT's; the song side is their mean.
+    let members = tch::no_grad(|| model.audio_member_outputs_from_rows(&rows, false)).unwrap();
+    assert_eq!(members.len(), 2);
+    let blanked =
+        Tensor::cat(&[rows.narrow(1, 0, FEATURE_DIM), rows.narrow(1, FEATURE_DIM, FEATURE_DIM) * 0.0], 1);
+    let changed = tch::no_grad(|| model.audio_member_outputs_from_rows(&blanked, false)).unwrap();
+    assert_eq!((&changed[0] - &members[0]).abs().max().double_value(&[]), 0.0);
+    assert!((&changed[1] - &members[1]).abs().max().double_value(&[]) > 1e-4);
+    let m = cfg.moods.len() as i64;
+    let emb = tch::no_grad(|| model.embed_feature_rows(&rows, false)).unwrap();
+    let mean = (members[0].softmax(-1, Kind::Float) + members[1].softmax(-1, Kind::Float)) / 2.0;
+    assert!((emb.narrow(1, 0, m) - mean).abs().max().double_value(&[]) < 1e-6);
+    // One FEATURE_DIM block is the wrong width for it.
+    let err = model.audio_member_outputs_from_rows(&own, false).unwrap_err().to_string();
+    assert!(err.contains(&(2 * FEATURE_DIM).to_string()), "{err}");
+    // Averaging mood distributions is the moods space's; elsewhere the config names the field.
+    let mut va = ModelConfig::paper(Space::Va).unwrap();
+    va.set_trunk(TrunkKind::MusicnnBoth, None);
+    let err = EmotionModel::new(va, Device::Cpu).err().unwrap().to_string();
+    assert!(err.contains("audio.trunk musicnn-both is for the moods space"), "{err}");
+
+    // Trained, indexed and searched from the CLI: the rows of both taggers are cached together,
+    // and a clip sounds like the first tagger's (MSD's) words.
+    let Some(fixture) = common::shared("data/ttm_layout") else { return };
+    let dir = tempfile::tempdir().unwrap();
+    let cache = dir.path().join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let real = storyscore::config::Dirs::resolve().unwrap().cache;
+    for shared in ["text-features", "pcm16"] {
+        std::fs::create_dir_all(real.join(shared)).unwrap();
+        std::os::unix::fs::symlink(real.join(shared), cache.join(shared)).unwrap();
+    }
+    let spec = format!("ttm:{}", fixture.display());
+    let run = dir.path().join("run");
+    let args =
+        ["train", "--space", "moods", "--audio-trunk", "musicnn-both", "--text", &spec, "--music", &spec];
+    let steps =
+        ["--steps", "2", "--batch-size", "8", "--eval-every", "2", "--run-dir", run.to_str().unwrap()];
+    let out = storyscore(&[&args[..], &steps[..]].concat(), &cache);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{log}");
+    assert!(log.contains("musicnn MSD_musicnn + MTT_musicnn features of"), "{log}");
+    assert!(std::fs::read_dir(cache.join("musicnn"))
+        .unwrap()
+        .flatten()
+        .any(|e| e.file_name().to_string_lossy().starts_with("MSD_musicnn+MTT_musicnn-")));
+    let toml = std::fs::read_to_string(run.join("model.toml")).unwrap();
+    assert!(toml.contains("trunk = \"musicnn-both\""), "{toml}");
+    let weights = storyscore::model::weights::read_safetensors(&run.join("best.safetensors")).unwrap();
+    for name in ["musicnn_m1_bn.running_mean", "song_m1_fc2.weight", "text_fc2.weight"] {
+        assert!(weights.contains_key(name), "{name}");
+    }
+    let index = dir.path().join("index");
+    let audio = fixture.join("audio");
+    let args = [
+        "index",
+        "--model",
+        run.to_str().unwrap(),
+        audio.to_str().unwrap(),
+        "--out",
+        index.to_str().unwrap(),
+    ];
+    let out = storyscore(&args, &cache);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out =
+        storyscore(&["search", "--index", index.to_str().unwrap(), "--json", "A quiet walk home."], &cache);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let found: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hit = &found["results"][0];
+    assert_eq!(hit["sounds_like"].as_array().map(Vec::len), Some(10), "{hit}");
+    assert!(hit["sounds_like"].as_array().unwrap().iter().all(|t| msd.labels().iter().any(|l| t[0] == *l)));
+}
+
 /// A model directory naming musicnn without the converted weights is one line naming the file and
 /// the fix.
 #[test]

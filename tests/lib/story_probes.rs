@@ -48,7 +48,7 @@ fn default_model() -> Option<EmotionModel> {
         None => Path::new(env!("CARGO_MANIFEST_DIR")).join("data/default-model"),
     };
     let model = EmotionModel::load(&dir, Device::Cpu).unwrap();
-    if let Some(kind) = model.config().audio.trunk.musicnn() {
+    for kind in model.config().audio.trunk.musicnn_models() {
         common::musicnn_weights(kind.name())?;
     }
     Some(model)

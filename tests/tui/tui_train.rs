@@ -86,8 +86,8 @@ fn n_opens_the_form_with_the_minute_long_defaults_and_esc_cancels() {
     key(&mut app, KeyCode::Left);
     let form = app.train.form.as_ref().unwrap();
     // Right of classify is moods; left from the first trunk (mel-stats) wraps to the last of cnn,
-    // musicnn-msd, musicnn-mtt.
-    assert_eq!((form.space, form.trunk), (Space::Moods, TrunkKind::MusicnnMtt));
+    // musicnn-msd, musicnn-mtt, musicnn-both.
+    assert_eq!((form.space, form.trunk), (Space::Moods, TrunkKind::MusicnnBoth));
     key(&mut app, KeyCode::Esc);
     assert!(app.train.form.is_none() && app.focus == Focus::Normal);
     key(&mut app, KeyCode::Char('q'));
@@ -110,6 +110,11 @@ fn bad_values_keep_the_form_open_and_say_which_field() {
     key(&mut app, KeyCode::Enter);
     let err = app.train.form.as_ref().unwrap().error.clone().unwrap_or_default();
     assert!(err.starts_with("music data:") && err.contains("/no/such/folder"), "{err}");
+    // Two taggers' averaged mood distributions are the moods space's.
+    let form = app.train.form.as_mut().unwrap();
+    form.trunk = TrunkKind::MusicnnBoth;
+    let err = form.settings().err().unwrap_or_default();
+    assert_eq!(err, "audio trunk: musicnn-both is for the moods space");
     assert!(app.train.run_dir.is_none(), "no run started");
 }
 

@@ -8,28 +8,33 @@ use ndarray_npy::{ReadNpyExt, WriteNpyExt};
 use sha1::{Digest, Sha1};
 use tch::{Kind, Tensor};
 
-use super::{Musicnn, FEATURE_DIM};
+use super::MusicnnTrunk;
 use crate::model::error::{ModelError, Result};
 
 /// Bumped whenever the front end, the windows or the row layout change.
 const LAYOUT_VERSION: &str = "musicnn-rows-v1";
 
-/// Rows `[windows, FEATURE_DIM]` per clip, under `<root>/musicnn/<model>-<key>/`.
+/// Rows `[windows, row_dim]` per clip, under `<root>/musicnn/<model>[+<model>]-<key>/`.
 #[derive(Debug, Clone)]
 pub struct FeatureCache {
     dir: PathBuf,
+    width: i64,
 }
 
 impl FeatureCache {
-    /// The cache of `net`'s rows for windows described by `windows` (count, mode…), under `root`.
-    /// The folder's key changes with the weights, the layout version and `windows`.
-    pub fn new(root: &Path, net: &Musicnn, windows: &str) -> Self {
+    /// The cache of a trunk's rows (its taggers' side by side) for windows described by
+    /// `windows` (count, mode…), under `root`. The folder's key changes with the weights, the
+    /// layout version and `windows`.
+    pub fn new(root: &Path, trunk: &MusicnnTrunk, windows: &str) -> Self {
         let mut h = Sha1::new();
         h.update(LAYOUT_VERSION.as_bytes());
-        h.update(net.weights_id().as_bytes());
+        for net in trunk.nets() {
+            h.update(net.weights_id().as_bytes());
+        }
         h.update(windows.as_bytes());
         let key: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
-        Self { dir: root.join("musicnn").join(format!("{}-{key}", net.model().name())) }
+        let names: Vec<&str> = trunk.nets().iter().map(|n| n.model().name()).collect();
+        Self { dir: root.join("musicnn").join(format!("{}-{key}", names.join("+"))), width: trunk.row_dim() }
     }
 
     fn entry(&self, clip: &Path) -> PathBuf {
@@ -40,13 +45,13 @@ impl FeatureCache {
     /// entry (a killed writer, a damaged disk) is computed again.
     pub fn rows(&self, clip: &Path, compute: impl FnOnce() -> Result<Tensor>) -> Result<Tensor> {
         let entry = self.entry(clip);
-        if let Some(rows) = read(&entry) {
+        if let Some(rows) = read(&entry, self.width) {
             return Ok(rows);
         }
         let rows = compute()?.to_kind(Kind::Float).to_device(tch::Device::Cpu).contiguous();
         let size = rows.size();
-        if size.len() != 2 || size[1] != FEATURE_DIM {
-            let expected = format!("[windows, {FEATURE_DIM}]");
+        if size.len() != 2 || size[1] != self.width {
+            let expected = format!("[windows, {}]", self.width);
             return Err(ModelError::Shape { what: "musicnn feature rows".into(), expected, got: size });
         }
         let values = Vec::<f32>::try_from(rows.view([-1]))?;
@@ -62,11 +67,11 @@ impl FeatureCache {
     }
 }
 
-fn read(entry: &Path) -> Option<Tensor> {
+fn read(entry: &Path, width: i64) -> Option<Tensor> {
     let file = std::fs::File::open(entry).ok()?;
     let array = Array2::<f32>::read_npy(file).ok()?;
     let (r, c) = array.dim();
-    (c as i64 == FEATURE_DIM).then(|| {
+    (c as i64 == width).then(|| {
         let values: Vec<f32> = array.into_iter().collect();
         Tensor::from_slice(&values).view([r as i64, c as i64])
     })

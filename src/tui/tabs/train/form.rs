@@ -24,8 +24,13 @@ pub const DEFAULT_TRUNK: TrunkKind = TrunkKind::MelStats;
 pub const DEFAULT_STEPS: u64 = 300;
 pub const DEFAULT_LEARNING_RATE: &str = "1e-3";
 
-const TRUNKS: [TrunkKind; 4] =
-    [TrunkKind::MelStats, TrunkKind::Cnn, TrunkKind::MusicnnMsd, TrunkKind::MusicnnMtt];
+const TRUNKS: [TrunkKind; 5] = [
+    TrunkKind::MelStats,
+    TrunkKind::Cnn,
+    TrunkKind::MusicnnMsd,
+    TrunkKind::MusicnnMtt,
+    TrunkKind::MusicnnBoth,
+];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Field {
@@ -297,6 +302,9 @@ impl RunForm {
                 ))
             }
         };
+        if self.trunk.parts() > 1 && self.space != Space::Moods {
+            return Err(format!("audio trunk: {} is for the moods space", self.trunk));
+        }
         if self.cuda && !self.cuda_available {
             return Err("device: libtorch sees no CUDA device here; choose cpu".into());
         }
