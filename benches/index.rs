@@ -13,10 +13,11 @@
 //!
 //! `--trunk musicnn` measures the same path with the frozen musicnn MSD tagger instead of the CNN
 //! (its 96-band front end and 16 windows of 3 s; the `cnn` stage is then musicnn's), the
-//! `index_musicnn` row, which has no Python peer.
+//! `index_musicnn` row, which has no Python peer; `--trunk musicnn-mtt` and `musicnn-both` (the
+//! default model's: both taggers) measure the same row for the other trunks.
 //!
 //! `cargo bench --bench index` runs criterion on one 4Q clip, both ways. `cargo bench --bench index
-//! -- --json [--threads T] [--exact] [--trunk cnn|musicnn] DIR [--limit L]` prints one JSON line
+//! -- --json [--threads T] [--exact] [--trunk cnn|musicnn|musicnn-both] DIR [--limit L]` prints one JSON line
 //! with the peer's keys (`files_per_s`, `audio_s_per_wall_s`, `wall_s`, `cpu_s`, `stage_s`) for
 //! `scripts/bench`.
 
@@ -48,7 +49,12 @@ struct FileResult {
 
 impl Embedder {
     fn new(windows: WindowMode, trunk: TrunkKind) -> Result<Self, String> {
-        let mut config = ModelConfig::paper(Space::ThreeBranch).map_err(|e| e.to_string())?;
+        // Two taggers' averaged heads are the moods space's (the default model's trunk).
+        let mut config = match trunk.parts() {
+            1 => ModelConfig::paper(Space::ThreeBranch),
+            _ => ModelConfig::story(&[]),
+        }
+        .map_err(|e| e.to_string())?;
         config.set_trunk(trunk, None);
         let model = EmotionModel::new(config, Device::Cpu).map_err(|e| e.to_string())?;
         let mel = model.front_end();
