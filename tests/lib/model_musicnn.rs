@@ -154,6 +154,36 @@ fn storyscore(args: &[&str], cache: &Path) -> std::process::Output {
         .unwrap()
 }
 
+/// A cache dir under `dir` with no musicnn features; the encoded texts and decoded clips of
+/// earlier runs are shared.
+fn fresh_feature_cache(dir: &Path) -> std::path::PathBuf {
+    let cache = dir.join("cache");
+    std::fs::create_dir_all(&cache).unwrap();
+    let real = storyscore::config::Dirs::resolve().unwrap().cache;
+    for shared in ["text-features", "pcm16"] {
+        std::fs::create_dir_all(real.join(shared)).unwrap();
+        std::os::unix::fs::symlink(real.join(shared), cache.join(shared)).unwrap();
+    }
+    cache
+}
+
+/// Indexes the fixture's clips with the model in `run` into `dir/index`.
+fn index_fixture(run: &Path, fixture: &Path, dir: &Path, cache: &Path) -> std::path::PathBuf {
+    let index = dir.join("index");
+    let audio = fixture.join("audio");
+    let args = [
+        "index",
+        "--model",
+        run.to_str().unwrap(),
+        audio.to_str().unwrap(),
+        "--out",
+        index.to_str().unwrap(),
+    ];
+    let out = storyscore(&args, cache);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    index
+}
+
 fn npy_files(dir: &Path) -> Vec<(std::path::PathBuf, std::time::SystemTime)> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -177,14 +207,7 @@ fn musicnn_trunk_trains_from_cached_features_and_explains_clips() {
     let Some(fixture) = common::shared("data/ttm_layout") else { return };
     let Some(_) = common::musicnn_weights("MSD_musicnn") else { return };
     let dir = tempfile::tempdir().unwrap();
-    // A fresh feature cache; the encoded texts and decoded clips of earlier runs are reused.
-    let cache = dir.path().join("cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    let real = storyscore::config::Dirs::resolve().unwrap().cache;
-    for shared in ["text-features", "pcm16"] {
-        std::fs::create_dir_all(real.join(shared)).unwrap();
-        std::os::unix::fs::symlink(real.join(shared), cache.join(shared)).unwrap();
-    }
+    let cache = fresh_feature_cache(dir.path());
     let spec = format!("ttm:{}", fixture.display());
     let run = dir.path().join("run");
     let train = |run: &Path, steps: &str| {
@@ -249,20 +272,7 @@ fn musicnn_trunk_trains_from_cached_features_and_explains_clips() {
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(report["rows"].as_array().is_some_and(|r| r.iter().any(|r| r["space"] == "classify")));
 
-    let index = dir.path().join("index");
-    let audio = fixture.join("audio");
-    let out = storyscore(
-        &[
-            "index",
-            "--model",
-            run.to_str().unwrap(),
-            audio.to_str().unwrap(),
-            "--out",
-            index.to_str().unwrap(),
-        ],
-        &cache,
-    );
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let index = index_fixture(&run, &fixture, dir.path(), &cache);
     let out = storyscore(
         &[
             "search",
@@ -353,13 +363,7 @@ fn two_tagger_trunk_puts_a_song_head_on_each_tagger_and_averages_them() {
     // and a clip sounds like the first tagger's (MSD's) words.
     let Some(fixture) = common::shared("data/ttm_layout") else { return };
     let dir = tempfile::tempdir().unwrap();
-    let cache = dir.path().join("cache");
-    std::fs::create_dir_all(&cache).unwrap();
-    let real = storyscore::config::Dirs::resolve().unwrap().cache;
-    for shared in ["text-features", "pcm16"] {
-        std::fs::create_dir_all(real.join(shared)).unwrap();
-        std::os::unix::fs::symlink(real.join(shared), cache.join(shared)).unwrap();
-    }
+    let cache = fresh_feature_cache(dir.path());
     let spec = format!("ttm:{}", fixture.display());
     let run = dir.path().join("run");
     let args =
@@ -380,18 +384,7 @@ fn two_tagger_trunk_puts_a_song_head_on_each_tagger_and_averages_them() {
     for name in ["musicnn_m1_bn.running_mean", "song_m1_fc2.weight", "text_fc2.weight"] {
         assert!(weights.contains_key(name), "{name}");
     }
-    let index = dir.path().join("index");
-    let audio = fixture.join("audio");
-    let args = [
-        "index",
-        "--model",
-        run.to_str().unwrap(),
-        audio.to_str().unwrap(),
-        "--out",
-        index.to_str().unwrap(),
-    ];
-    let out = storyscore(&args, &cache);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let index = index_fixture(&run, &fixture, dir.path(), &cache);
     let out =
         storyscore(&["search", "--index", index.to_str().unwrap(), "--json", "A quiet walk home."], &cache);
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
