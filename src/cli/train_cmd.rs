@@ -139,12 +139,12 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
             "--musicnn-features needs --audio-trunk musicnn, musicnn-msd, musicnn-mtt or musicnn-both"
         );
     }
-    if args.audio_trunk.parts() > 1 && args.space != storyscore::model::Space::Moods {
+    if !args.audio_trunk.suits(args.space) {
         anyhow::bail!("--audio-trunk {} is for --space moods", args.audio_trunk);
     }
     config.musicnn_features = args.musicnn_features;
     config.fold = args.fold.clone();
-    if args.balance_labels && args.space != storyscore::model::Space::Moods {
+    if args.balance_labels && args.space != Space::Moods {
         anyhow::bail!("--balance-labels is for --space moods");
     }
     config.balance_labels = args.balance_labels;
@@ -171,7 +171,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if !ModelConfig::MEMBERS.contains(&args.members) {
         anyhow::bail!("--members must be between 1 and 16, got {}", args.members);
     }
-    if args.members > 1 && args.space != storyscore::model::Space::Moods {
+    if args.members > 1 && args.space != Space::Moods {
         anyhow::bail!("--members is for --space moods");
     }
     config.members = args.members;

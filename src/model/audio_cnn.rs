@@ -62,6 +62,12 @@ impl TrunkKind {
     pub fn parts(self) -> usize {
         self.musicnn_models().len().max(1)
     }
+
+    /// Whether a model of `space` can have this trunk: several song heads' mood distributions
+    /// are averaged, which only the moods space does.
+    pub fn suits(self, space: super::Space) -> bool {
+        self.parts() == 1 || space == super::Space::Moods
+    }
 }
 
 impl std::fmt::Display for TrunkKind {

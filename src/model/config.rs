@@ -153,11 +153,11 @@ impl ModelConfig {
     pub const MEMBERS: std::ops::RangeInclusive<usize> = 1..=16;
 }
 
-fn default_members() -> usize {
+pub(crate) fn default_members() -> usize {
     1
 }
 
-fn is_default_members(k: &usize) -> bool {
+pub(crate) fn is_default_members(k: &usize) -> bool {
     *k == default_members()
 }
 
@@ -387,7 +387,7 @@ impl ModelConfig {
                 self.members, self.space
             ));
         }
-        if self.audio.trunk.parts() > 1 && self.space != Space::Moods {
+        if !self.audio.trunk.suits(self.space) {
             return bad(format!(
                 "audio.trunk {} is for the moods space (its song heads' mood distributions are averaged)",
                 self.audio.trunk

@@ -51,6 +51,16 @@ impl ModuleT for Head {
     }
 }
 
+/// The name of an ensemble's member `k` of `name`: member 0 keeps the plain name, member k is
+/// `{name}_m{k}` (heads and the two-tagger trunk's BatchNorms alike).
+pub fn member_name(name: &str, k: usize) -> String {
+    if k == 0 {
+        name.to_string()
+    } else {
+        format!("{name}_m{k}")
+    }
+}
+
 /// One head or an ensemble of `members` heads over the same input, each from its own random
 /// start (moods space). Member 0 keeps the plain names (`song_fc1`), member k is `song_m{k}_…`.
 /// The ensemble's output is the log of its members' mean softmax, so a softmax of it is their
@@ -63,10 +73,7 @@ pub struct Heads {
 impl Heads {
     pub fn new(p: &nn::Path, name: &str, in_dim: i64, hidden: i64, out_dim: i64, members: usize) -> Self {
         let members = (0..members.max(1))
-            .map(|k| {
-                let name = if k == 0 { name.to_string() } else { format!("{name}_m{k}") };
-                Head::new(p, &name, in_dim, hidden, out_dim)
-            })
+            .map(|k| Head::new(p, &member_name(name, k), in_dim, hidden, out_dim))
             .collect();
         Self { members }
     }

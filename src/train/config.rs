@@ -86,7 +86,10 @@ pub struct TrainConfig {
     #[serde(default = "default_zero_shot_temperature")]
     pub zero_shot_temperature: f64,
     /// Moods space: heads per branch, an ensemble (model.toml's `members`).
-    #[serde(default = "default_members", skip_serializing_if = "is_default_members")]
+    #[serde(
+        default = "crate::model::config::default_members",
+        skip_serializing_if = "crate::model::config::is_default_members"
+    )]
     pub members: usize,
 }
 
@@ -101,14 +104,6 @@ fn default_prior_power() -> f64 {
 pub const DEFAULT_ZERO_SHOT_WEIGHT: f64 = 0.5;
 /// Chosen with [`DEFAULT_ZERO_SHOT_WEIGHT`].
 pub const DEFAULT_ZERO_SHOT_TEMPERATURE: f64 = 0.2;
-
-fn default_members() -> usize {
-    1
-}
-
-fn is_default_members(k: &usize) -> bool {
-    *k == default_members()
-}
 
 fn default_zero_shot_weight() -> f64 {
     DEFAULT_ZERO_SHOT_WEIGHT
@@ -209,7 +204,7 @@ impl TrainConfig {
             prior_power: DEFAULT_PRIOR_POWER,
             zero_shot_weight: DEFAULT_ZERO_SHOT_WEIGHT,
             zero_shot_temperature: DEFAULT_ZERO_SHOT_TEMPERATURE,
-            members: default_members(),
+            members: crate::model::config::default_members(),
         }
     }
 

@@ -7,7 +7,7 @@ use tch::Tensor;
 
 use super::{Musicnn, MusicnnFeatures, MusicnnModel, FEATURE_DIM};
 use crate::model::error::Result;
-use crate::model::head::bn_config;
+use crate::model::head::{bn_config, member_name};
 
 #[derive(Debug)]
 pub struct MusicnnTrunk {
@@ -24,8 +24,7 @@ impl MusicnnTrunk {
         let nets = models.iter().map(|m| Musicnn::load(*m, p.device())).collect::<Result<Vec<_>>>()?;
         let bns = (0..nets.len())
             .map(|k| {
-                let name = if k == 0 { "musicnn_bn".to_string() } else { format!("musicnn_m{k}_bn") };
-                nn::batch_norm1d(p / name, features.dim(), bn_config())
+                nn::batch_norm1d(p / format!("{}_bn", member_name("musicnn", k)), features.dim(), bn_config())
             })
             .collect();
         Ok(Self { nets, features, bns })

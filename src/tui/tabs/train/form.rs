@@ -302,7 +302,7 @@ impl RunForm {
                 ))
             }
         };
-        if self.trunk.parts() > 1 && self.space != Space::Moods {
+        if !self.trunk.suits(self.space) {
             return Err(format!("audio trunk: {} is for the moods space", self.trunk));
         }
         if self.cuda && !self.cuda_available {
