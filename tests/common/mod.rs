@@ -88,3 +88,16 @@ pub fn write_wav(
     }
     w.finalize().expect("finalize wav");
 }
+
+/// The mean of the softmaxes of some members' outputs `K × [B, C]` → `[B, C]`.
+pub fn mean_softmax(outputs: &[tch::Tensor]) -> tch::Tensor {
+    let probs: Vec<tch::Tensor> = outputs.iter().map(|o| o.softmax(-1, tch::Kind::Float)).collect();
+    tch::Tensor::stack(&probs, 0).mean_dim([0i64].as_slice(), false, tch::Kind::Float)
+}
+
+/// The one-line error a model of `config` is refused with.
+pub fn refusal(config: storyscore::model::ModelConfig) -> String {
+    storyscore::model::EmotionModel::new(config, tch::Device::Cpu)
+        .expect_err("the config is refused")
+        .to_string()
+}

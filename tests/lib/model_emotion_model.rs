@@ -164,11 +164,11 @@ fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
     // A prior that does not fit the moods, or a power out of range, names the field.
     let mut bad = skewed.clone();
     bad.text_mood_prior.pop();
-    let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
+    let err = common::refusal(bad);
     assert!(err.contains("text_mood_prior"), "{err}");
     let mut bad = skewed;
     bad.prior_power = 3.0;
-    let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
+    let err = common::refusal(bad);
     assert!(err.contains("prior_power"), "{err}");
 }
 
@@ -213,11 +213,11 @@ fn moods_matching_mixes_in_the_mood_words_zero_shot() {
     // Out of range names the field.
     let mut bad = base.clone();
     bad.zero_shot_weight = 1.5;
-    let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
+    let err = common::refusal(bad);
     assert!(err.contains("zero_shot_weight"), "{err}");
     let mut bad = base;
     bad.zero_shot_temperature = 0.0;
-    let err = EmotionModel::new(bad, Device::Cpu).err().unwrap().to_string();
+    let err = common::refusal(bad);
     assert!(err.contains("zero_shot_temperature"), "{err}");
 }
 
@@ -237,22 +237,12 @@ fn a_moods_ensemble_matches_with_its_members_mean_and_survives_save_and_load() {
         (model.audio_member_outputs(&x, false).unwrap(), model.embed_audio_mel(&x, false).unwrap())
     });
     assert_eq!(members.len(), 3);
-    let mean = members
-        .iter()
-        .map(|o| o.softmax(-1, Kind::Float))
-        .fold(Tensor::zeros([2, m], tch::kind::FLOAT_CPU), |a, p| a + p)
-        / 3.0;
-    assert!(max_abs_diff(&emb.narrow(1, 0, m), &mean) < 1e-6);
+    assert!(max_abs_diff(&emb.narrow(1, 0, m), &common::mean_softmax(&members)) < 1e-6);
     // Text side: the logits the prior and the match read are the members' mean softmax, logged.
     let features = Tensor::randn([4, model.encoder_hidden_size()], tch::kind::FLOAT_CPU);
     let members = tch::no_grad(|| model.text_member_outputs(&features, false)).unwrap();
-    let mean = members
-        .iter()
-        .map(|o| o.softmax(-1, Kind::Float))
-        .fold(Tensor::zeros([4, m + 1], tch::kind::FLOAT_CPU), |a, p| a + p)
-        / 3.0;
     let ensemble = tch::no_grad(|| model.text_outputs(&features, false)).unwrap().softmax(-1, Kind::Float);
-    assert!(max_abs_diff(&ensemble, &mean) < 1e-6);
+    assert!(max_abs_diff(&ensemble, &common::mean_softmax(&members)) < 1e-6);
     // Saved and loaded, it reads the same.
     let dir = tempfile::tempdir().unwrap();
     let mut model = model;
@@ -263,11 +253,11 @@ fn a_moods_ensemble_matches_with_its_members_mean_and_survives_save_and_load() {
     assert!(max_abs_diff(&model.embed_texts(&texts).unwrap(), &loaded.embed_texts(&texts).unwrap()) < 1e-6);
     // Out of range, or outside the moods space, names the field.
     cfg.members = 0;
-    let err = EmotionModel::new(cfg, Device::Cpu).err().unwrap().to_string();
+    let err = common::refusal(cfg);
     assert!(err.contains("members must be between 1 and 16"), "{err}");
     let mut va = ModelConfig::paper(Space::Va).unwrap();
     va.members = 2;
-    let err = EmotionModel::new(va, Device::Cpu).err().unwrap().to_string();
+    let err = common::refusal(va);
     assert!(err.contains("members 2 is for the moods space"), "{err}");
 }
 

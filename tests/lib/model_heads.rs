@@ -74,13 +74,8 @@ fn an_ensemble_of_heads_reads_the_mean_of_its_members_distributions() {
         (&members[0] - &members[1]).abs().max().double_value(&[]) > 1e-3,
         "each member starts on its own"
     );
-    let mean = members
-        .iter()
-        .map(|o| o.softmax(-1, tch::Kind::Float))
-        .fold(Tensor::zeros([6, 12], tch::kind::FLOAT_CPU), |a, p| a + p)
-        / 3.0;
     let ensemble = heads.forward_t(&x, false).softmax(-1, tch::Kind::Float);
-    assert!((ensemble - mean).abs().max().double_value(&[]) < 1e-6);
+    assert!((ensemble - common::mean_softmax(&members)).abs().max().double_value(&[]) < 1e-6);
     // A lone head is itself: its raw outputs, not a log-probability.
     let one = storyscore::model::Heads::new(&vs.root(), "text", 50, 32, 12, 1);
     let raw = one.forward_members(&x, false).remove(0);

@@ -348,15 +348,14 @@ fn two_tagger_trunk_puts_a_song_head_on_each_tagger_and_averages_them() {
     assert!((&changed[1] - &members[1]).abs().max().double_value(&[]) > 1e-4);
     let m = cfg.moods.len() as i64;
     let emb = tch::no_grad(|| model.embed_feature_rows(&rows, false)).unwrap();
-    let mean = (members[0].softmax(-1, Kind::Float) + members[1].softmax(-1, Kind::Float)) / 2.0;
-    assert!((emb.narrow(1, 0, m) - mean).abs().max().double_value(&[]) < 1e-6);
+    assert!((emb.narrow(1, 0, m) - common::mean_softmax(&members)).abs().max().double_value(&[]) < 1e-6);
     // One FEATURE_DIM block is the wrong width for it.
     let err = model.audio_member_outputs_from_rows(&own, false).unwrap_err().to_string();
     assert!(err.contains(&(2 * FEATURE_DIM).to_string()), "{err}");
     // Averaging mood distributions is the moods space's; elsewhere the config names the field.
     let mut va = ModelConfig::paper(Space::Va).unwrap();
     va.set_trunk(TrunkKind::MusicnnBoth, None);
-    let err = EmotionModel::new(va, Device::Cpu).err().unwrap().to_string();
+    let err = common::refusal(va);
     assert!(err.contains("audio.trunk musicnn-both is for the moods space"), "{err}");
 
     // Trained, indexed and searched from the CLI: the rows of both taggers are cached together,
