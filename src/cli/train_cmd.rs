@@ -97,6 +97,11 @@ pub struct Args {
     /// rare moods (calm, peaceful, sad) are not drowned by frequent ones
     #[arg(long, default_value_t = storyscore::train::DEFAULT_PRIOR_POWER)]
     prior_power: f64,
+    /// Moods space: match with a clip's mood probabilities divided by the song side's mean over
+    /// its training clips to this power (0: off), so a mood few clips had (scary) is not
+    /// outvoted by the frequent ones
+    #[arg(long, default_value_t = storyscore::train::DEFAULT_SONG_PRIOR_POWER)]
+    song_prior_power: f64,
     /// Moods space: share of a text's mood distribution taken from the encoder alone, by its
     /// similarity to each mood word (0 to 1; carries the mood words to prose unlike the training
     /// texts)
@@ -157,6 +162,10 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--prior-power must be between 0 and 2, got {}", args.prior_power);
     }
     config.prior_power = args.prior_power;
+    if !ModelConfig::PRIOR_POWERS.contains(&args.song_prior_power) {
+        anyhow::bail!("--song-prior-power must be between 0 and 2, got {}", args.song_prior_power);
+    }
+    config.song_prior_power = args.song_prior_power;
     if !ModelConfig::ZERO_SHOT_WEIGHTS.contains(&args.zero_shot_weight) {
         anyhow::bail!("--zero-shot-weight must be between 0 and 1, got {}", args.zero_shot_weight);
     }

@@ -124,6 +124,15 @@ pub struct ModelConfig {
     /// rarely had (calm, peaceful, sad) are not drowned by the frequent ones. 0: off.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub prior_power: f64,
+    /// Moods space: the song side's mean mood distribution over its training clips (moods
+    /// order, summing to 1), written when training ends.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub song_mood_prior: Vec<f64>,
+    /// Moods space: a clip's mood probabilities are divided by `song_mood_prior` to this power
+    /// (and renormalised) before matching, as a text's are by its own prior: a mood few
+    /// training clips had (scary) is not outvoted by the frequent ones (angry, tense). 0: off.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub song_prior_power: f64,
     /// Moods space: share of a text's mood distribution that comes from the encoder alone
     /// (zero-shot): the softmax of its cosine similarity to each mood word, over
     /// `zero_shot_temperature`. The head knows the training texts' domains (comments,
@@ -236,6 +245,8 @@ impl ModelConfig {
             quadrant_weight: default_quadrant_weight(),
             text_mood_prior: Vec::new(),
             prior_power: 0.0,
+            song_mood_prior: Vec::new(),
+            song_prior_power: 0.0,
             zero_shot_weight: 0.0,
             zero_shot_temperature: default_zero_shot_temperature(),
             members: default_members(),
@@ -366,8 +377,11 @@ impl ModelConfig {
         if !(0.0..=100.0).contains(&self.quadrant_weight) {
             return bad(format!("quadrant_weight must be between 0 and 100, got {}", self.quadrant_weight));
         }
-        if !Self::PRIOR_POWERS.contains(&self.prior_power) {
-            return bad(format!("prior_power must be between 0 and 2, got {}", self.prior_power));
+        for (field, power) in [("prior_power", self.prior_power), ("song_prior_power", self.song_prior_power)]
+        {
+            if !Self::PRIOR_POWERS.contains(&power) {
+                return bad(format!("{field} must be between 0 and 2, got {power}"));
+            }
         }
         if !Self::ZERO_SHOT_WEIGHTS.contains(&self.zero_shot_weight) {
             return bad(format!("zero_shot_weight must be between 0 and 1, got {}", self.zero_shot_weight));
@@ -393,16 +407,17 @@ impl ModelConfig {
                 self.audio.trunk
             ));
         }
-        if !self.text_mood_prior.is_empty() {
-            if self.text_mood_prior.len() != self.moods.len() {
-                return bad(format!(
-                    "text_mood_prior has {} values, moods has {}",
-                    self.text_mood_prior.len(),
-                    self.moods.len()
-                ));
+        for (field, prior) in
+            [("text_mood_prior", &self.text_mood_prior), ("song_mood_prior", &self.song_mood_prior)]
+        {
+            if prior.is_empty() {
+                continue;
             }
-            if let Some(v) = self.text_mood_prior.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
-                return bad(format!("text_mood_prior values must be positive, got {v}"));
+            if prior.len() != self.moods.len() {
+                return bad(format!("{field} has {} values, moods has {}", prior.len(), self.moods.len()));
+            }
+            if let Some(v) = prior.iter().find(|v| !(v.is_finite() && **v > 0.0)) {
+                return bad(format!("{field} values must be positive, got {v}"));
             }
         }
         if self.space == Space::Moods {

@@ -57,6 +57,8 @@ pub struct EmotionModel {
     mood_quadrants: Tensor,
     /// Moods space: `text_mood_prior^-prior_power` `[1, M]`, when the config asks for it.
     prior_weights: Option<Tensor>,
+    /// Moods space: `song_mood_prior^-song_prior_power` `[1, M]`, when the config asks for it.
+    song_prior_weights: Option<Tensor>,
     /// Moods space with a `zero_shot_weight`: the encoder's unit-length features of each mood
     /// word `[M, H]`.
     mood_words: Option<Tensor>,
@@ -128,7 +130,11 @@ impl EmotionModel {
         let pooling = config.text.pooling.parse::<Pooling>().map_err(ModelError::Text)?;
         let label_to_mood = label_to_mood(&config).to_device(device);
         let mood_quadrants = mood_quadrants(&config).to_device(device);
-        let prior_weights = prior_weights(&config).map(|t| t.to_device(device));
+        let prior_weights = mood_prior_weights(&config, &config.text_mood_prior, config.prior_power)
+            .map(|t| t.to_device(device));
+        let song_prior_weights =
+            mood_prior_weights(&config, &config.song_mood_prior, config.song_prior_power)
+                .map(|t| t.to_device(device));
         let mut model = Self {
             config,
             vs,
@@ -143,6 +149,7 @@ impl EmotionModel {
             label_to_mood,
             mood_quadrants,
             prior_weights,
+            song_prior_weights,
             mood_words: None,
             id: String::new(),
         };
@@ -522,10 +529,15 @@ impl EmotionModel {
     }
 
     /// Moods space, song side: logits over the moods `[B, M]` → `[B, M + 5]`: the mood
-    /// probabilities, the quadrant probabilities they sum to (times √`quadrant_weight`), and a
-    /// zero neutral column (texts carry their neutral probability there).
+    /// probabilities (corrected for the song prior, [`ModelConfig::song_prior_power`]), the
+    /// quadrant probabilities they sum to (times √`quadrant_weight`), and a zero neutral column
+    /// (texts carry their neutral probability there).
     pub fn mood_embedding(&self, logits: &Tensor) -> Tensor {
-        let p = logits.softmax(-1, Kind::Float);
+        let mut p = logits.softmax(-1, Kind::Float);
+        if let Some(w) = &self.song_prior_weights {
+            p = &p * w;
+            p = &p / p.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
+        }
         let zero = Tensor::zeros([p.size()[0], 1], (Kind::Float, p.device()));
         self.mood_point(p, zero)
     }
@@ -721,14 +733,11 @@ fn check_batch(xs: &Tensor, train: bool, what: &str) -> Result<()> {
     Ok(())
 }
 
-/// `text_mood_prior^-prior_power` `[1, M]` (moods space), `None` when either is unset.
-fn prior_weights(config: &ModelConfig) -> Option<Tensor> {
-    let ok = config.space == Space::Moods
-        && config.prior_power > 0.0
-        && config.text_mood_prior.len() == config.moods.len();
+/// `prior^-power` `[1, M]` (moods space), `None` when either is unset.
+fn mood_prior_weights(config: &ModelConfig, prior: &[f64], power: f64) -> Option<Tensor> {
+    let ok = config.space == Space::Moods && power > 0.0 && prior.len() == config.moods.len();
     ok.then(|| {
-        let w: Vec<f32> =
-            config.text_mood_prior.iter().map(|p| p.max(1e-6).powf(-config.prior_power) as f32).collect();
+        let w: Vec<f32> = prior.iter().map(|p| p.max(1e-6).powf(-power) as f32).collect();
         Tensor::from_slice(&w).view([1, w.len() as i64])
     })
 }

@@ -78,6 +78,11 @@ pub struct TrainConfig {
     /// `prior_power`; the prior itself is measured when training ends or stops).
     #[serde(default = "default_prior_power")]
     pub prior_power: f64,
+    /// Moods space: the power of the song prior matching divides by (model.toml's
+    /// `song_prior_power`; the prior is measured with the text one). Runs stored before it
+    /// existed read 0 (off).
+    #[serde(default)]
+    pub song_prior_power: f64,
     /// Moods space: the zero-shot share of a text's mood distribution in matching (model.toml's
     /// `zero_shot_weight`, written with the prior).
     #[serde(default = "default_zero_shot_weight")]
@@ -99,6 +104,9 @@ pub const DEFAULT_PRIOR_POWER: f64 = 0.5;
 fn default_prior_power() -> f64 {
     DEFAULT_PRIOR_POWER
 }
+
+/// Chosen by 5-fold cross-validation (docs/evaluation.md, "The song prior").
+pub const DEFAULT_SONG_PRIOR_POWER: f64 = 0.0;
 
 /// Chosen by 5-fold cross-validation (docs/evaluation.md, "Zero-shot mood words").
 pub const DEFAULT_ZERO_SHOT_WEIGHT: f64 = 0.5;
@@ -202,6 +210,7 @@ impl TrainConfig {
             lexicon_share: default_lexicon_share(),
             text_quadrants: TextQuadrants::default(),
             prior_power: DEFAULT_PRIOR_POWER,
+            song_prior_power: DEFAULT_SONG_PRIOR_POWER,
             zero_shot_weight: DEFAULT_ZERO_SHOT_WEIGHT,
             zero_shot_temperature: DEFAULT_ZERO_SHOT_TEMPERATURE,
             members: crate::model::config::default_members(),

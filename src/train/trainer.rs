@@ -419,10 +419,13 @@ fn train(
     }
     // Finished or stopped, a run with a best checkpoint is a usable model: it gets its prior.
     if cfg.space == Space::Moods && s.output.run.best_path().is_file() {
-        let prior = super::calibrate::write_text_prior(&s)?;
-        let shown: Vec<String> =
-            s.model.config().moods.iter().zip(&prior).map(|(m, p)| format!("{m} {p:.3}")).collect();
-        note(format!("text prior over the training texts (best weights): {}", shown.join(", ")));
+        let priors = super::calibrate::write_priors(&s)?;
+        let shown = |prior: &[f64]| -> String {
+            let moods = &s.model.config().moods;
+            moods.iter().zip(prior).map(|(m, p)| format!("{m} {p:.3}")).collect::<Vec<_>>().join(", ")
+        };
+        note(format!("text prior over the training texts (best weights): {}", shown(&priors.text)));
+        note(format!("song prior over the training clips (best weights): {}", shown(&priors.song)));
     }
     Ok(state.step)
 }

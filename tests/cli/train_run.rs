@@ -205,6 +205,7 @@ fn moods_settings_out_of_range_are_refused_before_training() {
     let run_dir = work.path().join("run");
     for (flag, value, says) in [
         ("--prior-power", "3", "--prior-power must be between 0 and 2, got 3"),
+        ("--song-prior-power", "2.5", "--song-prior-power must be between 0 and 2, got 2.5"),
         ("--zero-shot-weight", "1.5", "--zero-shot-weight must be between 0 and 1, got 1.5"),
         ("--zero-shot-temperature", "0", "--zero-shot-temperature must be above 0 and at most 10, got 0"),
         ("--members", "0", "--members must be between 1 and 16, got 0"),

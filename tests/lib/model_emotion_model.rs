@@ -173,6 +173,56 @@ fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
 }
 
 #[test]
+fn moods_matching_divides_out_the_song_prior() {
+    if common::minilm_dir().is_none() {
+        return;
+    }
+    let base = ModelConfig::story(&["joy", "sadness", "neutral"]).unwrap();
+    let m = base.moods.len() as i64;
+    let mut skewed = base.clone();
+    // The first mood (angry) had half of the training clips' mass.
+    skewed.song_mood_prior = (0..m).map(|i| if i == 0 { 0.5 } else { 0.5 / (m - 1) as f64 }).collect();
+    skewed.song_prior_power = 1.0;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = saved_plain(&base, dir.path());
+    let corrected = with_config(dir.path(), &skewed, "skewed");
+    let logits = Tensor::randn([5, m], tch::kind::FLOAT_CPU);
+    let a = plain.mood_embedding(&logits);
+    let b = corrected.mood_embedding(&logits);
+    // The moods still sum to 1, the quadrant columns are their sums, neutral's column stays 0.
+    let sums = b.narrow(1, 0, m).sum_dim_intlist([1i64].as_slice(), false, Kind::Float);
+    assert!(max_abs_diff(&sums, &Tensor::ones([5], tch::kind::FLOAT_CPU)) < 1e-5);
+    let quadrants = b.narrow(1, 0, m).matmul(corrected.mood_quadrant_matrix());
+    assert!(max_abs_diff(&quadrants, &b.narrow(1, m, 4)) < 1e-5);
+    assert_eq!(b.narrow(1, m + 4, 1).abs().max().double_value(&[]), 0.0);
+    // The frequent mood loses share on every clip; two moods with the same prior keep their ratio.
+    assert!(bool::try_from(b.narrow(1, 0, 1).lt_tensor(&a.narrow(1, 0, 1)).all()).unwrap());
+    let ratio = |e: &Tensor| e.narrow(1, 1, 1) / e.narrow(1, 2, 1);
+    assert!(max_abs_diff(&ratio(&a), &ratio(&b)) < 1e-3);
+    // The text side is untouched by the song prior.
+    let features = Tensor::randn([3, 384], tch::kind::FLOAT_CPU);
+    let (ta, tb) = (
+        plain.embed_text_features(&features, false).unwrap(),
+        corrected.embed_text_features(&features, false).unwrap(),
+    );
+    assert!(max_abs_diff(&ta, &tb) < 1e-6);
+    // A power of 0 is the song head's own reading.
+    let mut off = skewed.clone();
+    off.song_prior_power = 0.0;
+    let off = with_config(dir.path(), &off, "off");
+    assert!(max_abs_diff(&a, &off.mood_embedding(&logits)) < 1e-6);
+    // A prior that does not fit the moods, or a power out of range, names the field.
+    let mut bad = skewed.clone();
+    bad.song_mood_prior.pop();
+    let err = common::refusal(bad);
+    assert!(err.contains("song_mood_prior"), "{err}");
+    let mut bad = skewed;
+    bad.song_prior_power = 3.0;
+    let err = common::refusal(bad);
+    assert!(err.contains("song_prior_power"), "{err}");
+}
+
+#[test]
 fn moods_matching_mixes_in_the_mood_words_zero_shot() {
     if common::minilm_dir().is_none() {
         return;

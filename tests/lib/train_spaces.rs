@@ -91,6 +91,15 @@ fn moods_space_trains_on_joined_text_data_and_reports_every_view() {
     assert!(written.text_mood_prior.iter().all(|p| *p > 0.0), "{:?}", written.text_mood_prior);
     assert!((written.text_mood_prior.iter().sum::<f64>() - 1.0).abs() < 1e-6);
     assert_eq!(written.prior_power, storyscore::train::DEFAULT_PRIOR_POWER);
+    // And the song side's over its training clips.
+    assert_eq!(written.song_mood_prior.len(), 12, "{config}");
+    assert!(written.song_mood_prior.iter().all(|p| *p > 0.0), "{:?}", written.song_mood_prior);
+    assert!(
+        (written.song_mood_prior.iter().sum::<f64>() - 1.0).abs() < 1e-6,
+        "{:?}",
+        written.song_mood_prior
+    );
+    assert_eq!(written.song_prior_power, storyscore::train::DEFAULT_SONG_PRIOR_POWER);
     assert_eq!(written.zero_shot_weight, storyscore::train::DEFAULT_ZERO_SHOT_WEIGHT);
     assert_eq!(written.zero_shot_temperature, storyscore::train::DEFAULT_ZERO_SHOT_TEMPERATURE);
     let rows = eval_rows(&fixture, &run_dir);
