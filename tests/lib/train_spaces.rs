@@ -107,8 +107,8 @@ fn moods_space_trains_on_joined_text_data_and_reports_every_view() {
     let tags = rows.iter().find(|r| r["space"] == "moods" && r["mapping"] == "manual").unwrap();
     assert!((0.0..=1.0).contains(&tags["p_at_5"].as_f64().unwrap()), "{tags}");
 
-    // A joined text spec trains (here as an ensemble of two heads per branch), and a rated
-    // dataset gives the valence–arousal view.
+    // A joined text spec trains (here as an ensemble of two heads per branch, matched with the
+    // song prior divided out), and a rated dataset gives the valence–arousal view.
     let ttm = format!("ttm:{}", fixture.display());
     let joined = format!("{ttm}+emobank:{}", emobank.display());
     let joined_dir = dir.path().join("joined");
@@ -116,13 +116,15 @@ fn moods_space_trains_on_joined_text_data_and_reports_every_view() {
         .args(["train", "--space", "moods", "--text", &joined, "--music", &ttm, "--run-dir"])
         .arg(&joined_dir)
         .args(["--batch-size", "8", "--steps", "2", "--eval-every", "2", "--checkpoint-every", "2"])
-        .args(["--members", "2"])
+        .args(["--members", "2", "--song-prior-power", "0.5"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
     let written = storyscore::model::ModelConfig::load(&joined_dir.join("model.toml")).unwrap();
     assert_eq!(written.members, 2);
     assert_eq!(written.text_mood_prior.len(), 12, "the prior is the ensemble's");
+    assert_eq!(written.song_mood_prior.len(), 12, "the song prior is the ensemble's too");
+    assert_eq!(written.song_prior_power, 0.5);
     let weights = tch::Tensor::read_safetensors(joined_dir.join("best.safetensors")).unwrap();
     for name in ["song_fc2.weight", "song_m1_fc2.weight", "text_fc2.weight", "text_m1_fc2.weight"] {
         assert!(weights.iter().any(|(n, _)| n == name), "{name} in the best weights");
