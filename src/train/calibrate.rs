@@ -42,14 +42,7 @@ pub fn text_mood_prior(s: &Session) -> Result<Vec<f64>, RunError> {
         let moods: Vec<f64> = Vec::try_from(moods.to_device(tch::Device::Cpu)).map_err(RunError::from)?;
         sum.iter_mut().zip(moods).for_each(|(a, b)| *a += b);
     }
-    let total: f64 = sum.iter().sum();
-    if rows.is_empty() || !(total.is_finite() && total > 0.0) {
-        return Err(RunError::format(
-            &s.output.run.metrics_path(),
-            "no training text to measure the text prior on",
-        ));
-    }
-    Ok(distribution(&sum, total))
+    distribution(s, &sum, "no training text to measure the text prior on")
 }
 
 /// Mean mood probabilities of the model's song side over the run's training clips (each clip
@@ -69,21 +62,19 @@ pub fn song_mood_prior(s: &Session) -> Result<Vec<f64>, RunError> {
     let m = s.model.config().moods.len() as i64;
     let mean = embeddings.narrow(1, 0, m).mean_dim([0i64].as_slice(), false, Kind::Double);
     let mean: Vec<f64> = Vec::try_from(mean).map_err(RunError::from)?;
-    let total: f64 = mean.iter().sum();
-    if clips.is_empty() || !(total.is_finite() && total > 0.0) {
-        return Err(RunError::format(
-            &s.output.run.metrics_path(),
-            "no training clip to measure the song prior on",
-        ));
-    }
-    Ok(distribution(&mean, total))
+    distribution(s, &mean, "no training clip to measure the song prior on")
 }
 
-/// `mass / total` with each share at least 1e-6 (a prior divides), summing to 1.
-fn distribution(mass: &[f64], total: f64) -> Vec<f64> {
+/// `mass` as shares with each at least 1e-6 (a prior divides), summing to 1; `empty` is the
+/// error when there is no mass (no training item, or non-finite outputs).
+fn distribution(s: &Session, mass: &[f64], empty: &str) -> Result<Vec<f64>, RunError> {
+    let total: f64 = mass.iter().sum();
+    if !(total.is_finite() && total > 0.0) {
+        return Err(RunError::format(&s.output.run.metrics_path(), empty));
+    }
     let floored: Vec<f64> = mass.iter().map(|v| (v / total).max(1e-6)).collect();
     let sum: f64 = floored.iter().sum();
-    floored.iter().map(|v| v / sum).collect()
+    Ok(floored.iter().map(|v| v / sum).collect())
 }
 
 /// The priors a run measured: the text side's and the song side's, moods order.

@@ -128,6 +128,11 @@ fn bad_inputs_are_errors() {
     assert!(err.contains("model.safetensors"), "{err}");
 }
 
+/// A prior of `m` moods with half its mass on the first.
+fn half_on_the_first(m: i64) -> Vec<f64> {
+    (0..m).map(|i| if i == 0 { 0.5 } else { 0.5 / (m - 1) as f64 }).collect()
+}
+
 #[test]
 fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
     if common::minilm_dir().is_none() {
@@ -137,7 +142,7 @@ fn moods_matching_divides_out_the_text_prior_and_keeps_neutral() {
     let m = base.moods.len() as i64;
     let mut skewed = base.clone();
     // The first mood (angry) had half of the training texts' mass.
-    skewed.text_mood_prior = (0..m).map(|i| if i == 0 { 0.5 } else { 0.5 / (m - 1) as f64 }).collect();
+    skewed.text_mood_prior = half_on_the_first(m);
     skewed.prior_power = 1.0;
     // Both read the same weights from disk, through model.toml as a trained model would.
     let dir = tempfile::tempdir().unwrap();
@@ -181,7 +186,7 @@ fn moods_matching_divides_out_the_song_prior() {
     let m = base.moods.len() as i64;
     let mut skewed = base.clone();
     // The first mood (angry) had half of the training clips' mass.
-    skewed.song_mood_prior = (0..m).map(|i| if i == 0 { 0.5 } else { 0.5 / (m - 1) as f64 }).collect();
+    skewed.song_mood_prior = half_on_the_first(m);
     skewed.song_prior_power = 1.0;
     let dir = tempfile::tempdir().unwrap();
     let plain = saved_plain(&base, dir.path());
