@@ -19,7 +19,8 @@ pub struct Args {
     top: u32,
     /// Print JSON: {"query", "space", "query_moods", "query_quadrant" (moods space: the quadrant
     /// the text leans to), "results": [{"rank", "score", "path", "moods", "preview_start_s",
-    /// "sounds_like" (musicnn models: tag probabilities)}, ...], "notices"} (docs/json.md).
+    /// "sounds_like" (musicnn models: tag probabilities), "stands_out" (moods the clip has more of
+    /// than the library's average clip, and how many times)}, ...], "notices"} (docs/json.md).
     #[arg(long)]
     json: bool,
     /// Average the embeddings of the sentences instead of embedding the passage as a whole.
@@ -103,6 +104,9 @@ fn table(r: &SearchResults) -> String {
         ));
         if let Some(heard) = storyscore::index::sounds_like_text(&h.sounds_like) {
             out.push_str(&format!("     sounds like: {heard}\n"));
+        }
+        if let Some(apart) = storyscore::index::stands_out_text(&h.stands_out) {
+            out.push_str(&format!("     stands out here: {apart}\n"));
         }
     }
     out

@@ -15,7 +15,7 @@ pub struct Args {
     #[arg(long)]
     index: PathBuf,
     /// Print JSON: {"passages": [{"start", "text", "moods", "quadrant" (moods space), "clip",
-    /// "score", "preview_start_s"}, ...]} (docs/json.md).
+    /// "score", "preview_start_s", "sounds_like", "stands_out"}, ...]} (docs/json.md).
     #[arg(long)]
     json: bool,
     /// Also write the clips as an M3U playlist, in story order.
@@ -84,6 +84,9 @@ fn timeline(track: &Soundtrack) -> String {
         ));
         if let Some(heard) = storyscore::index::sounds_like_text(&p.sounds_like) {
             out.push_str(&format!("{:>17}sounds like: {heard}\n", ""));
+        }
+        if let Some(apart) = storyscore::index::stands_out_text(&p.stands_out) {
+            out.push_str(&format!("{:>17}stands out here: {apart}\n", ""));
         }
     }
     out

@@ -14,7 +14,7 @@ pub mod store;
 pub mod topk;
 
 pub use indexer::{build_index, default_index_dir, DamagePolicy, IndexEvent, IndexOptions, IndexReport};
-pub use moods::{sounds_like_text, MoodAnchors};
+pub use moods::{sounds_like_text, stands_out_text, LibraryMoods, MoodAnchors};
 pub use persist::remove_index;
 pub use records::SoundsLikeMap;
 pub use search::{

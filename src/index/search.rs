@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 use tch::{Device, Kind, Tensor};
 
-use super::moods::MoodAnchors;
+use super::moods::{LibraryMoods, MoodAnchors};
 use super::store::{ClipIndex, ClipRecord, IndexError};
 use crate::audio::{load_mono_16k, AudioError, EVAL_CHUNKS};
 use crate::model::{EmotionModel, ModelError, QuadrantShare, Similarity, Space, WindowMode};
@@ -75,6 +75,10 @@ pub struct SearchHit {
     /// What a pretrained tagger hears in the clip (musicnn models), best first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sounds_like: Vec<(String, f32)>,
+    /// The moods the clip has more of than the library's average clip, with how many times
+    /// (probability spaces), most first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stands_out: Vec<(String, f32)>,
 }
 
 /// The chunk of a clip that fits a query best.
@@ -161,6 +165,7 @@ pub struct Searcher {
     index: ClipIndex,
     model: EmotionModel,
     anchors: MoodAnchors,
+    library: Option<LibraryMoods>,
     dir: PathBuf,
 }
 
@@ -187,7 +192,9 @@ impl Searcher {
             });
         }
         let anchors = MoodAnchors::of(&model)?;
-        Ok(Self { index, model, anchors, dir: index_dir.to_path_buf() })
+        let library =
+            LibraryMoods::new(&model.config().moods, index.embeddings(), index.dim(), index.space());
+        Ok(Self { index, model, anchors, library, dir: index_dir.to_path_buf() })
     }
 
     pub fn index(&self) -> &ClipIndex {
@@ -200,6 +207,11 @@ impl Searcher {
 
     pub fn anchors(&self) -> &MoodAnchors {
         &self.anchors
+    }
+
+    /// What stands out in clip embedding `v` against this library's average clip.
+    pub fn stands_out(&self, v: &[f32]) -> Vec<(String, f32)> {
+        self.library.as_ref().map_or_else(Vec::new, |l| l.stands_out(v))
     }
 
     pub fn dir(&self) -> &Path {
@@ -324,6 +336,7 @@ impl Searcher {
                 preview_start_s: preview.map_or(0.0, |p| p.start_s),
                 preview_score: preview.map(|p| p.score),
                 sounds_like: clip.sounds_like.clone(),
+                stands_out: self.stands_out(emb),
             });
         }
         Ok(SearchResults {

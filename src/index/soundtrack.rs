@@ -47,6 +47,9 @@ pub struct SoundtrackPassage {
     /// What a pretrained tagger hears in the clip (musicnn models), best first.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub sounds_like: Vec<(String, f32)>,
+    /// The moods the clip has more of than the library's average clip (as in search).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub stands_out: Vec<(String, f32)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -124,6 +127,7 @@ pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, 
             duration_s: record.duration_s,
             preview_start_s: best_chunk_of(index, clip, &record, v)?.map_or(0.0, |c| c.start_s),
             sounds_like: record.sounds_like.clone(),
+            stands_out: index.embedding(clip).map_or_else(Vec::new, |e| searcher.stands_out(e)),
         });
     }
     Ok(Soundtrack { passages: out, notices })

@@ -418,3 +418,65 @@ fn the_default_model_says_which_quadrant_a_story_leans_to() {
         .collect();
     assert_eq!(leans, ["Q3", "Q1"], "{track}");
 }
+
+#[test]
+fn clips_say_what_stands_out_in_their_library() {
+    if common::minilm_dir().is_none()
+        || common::musicnn_weights("MTT_musicnn").is_none()
+        || common::musicnn_weights("MSD_musicnn").is_none()
+    {
+        return;
+    }
+    let Some(fourq) = common::shared("data/4q") else { return };
+    // Two 4Q clips of each quadrant: a library whose clips differ.
+    let meta = std::fs::read_to_string(fourq.join("meta.csv")).unwrap();
+    let mut picked: Vec<(String, String)> = Vec::new();
+    for line in meta.lines().skip(1) {
+        let mut fields = line.split(',');
+        let (Some(id), Some(quadrant)) = (fields.next(), fields.next()) else { continue };
+        if picked.iter().filter(|(_, q)| q == quadrant).count() < 2 {
+            picked.push((id.to_string(), quadrant.to_string()));
+        }
+    }
+    assert_eq!(picked.len(), 8);
+    let work = tempfile::tempdir().unwrap();
+    let (lib, index) = (work.path().join("lib"), work.path().join("idx"));
+    std::fs::create_dir(&lib).unwrap();
+    for (id, _) in &picked {
+        std::fs::copy(fourq.join(format!("{id}.ogg")), lib.join(format!("{id}.ogg"))).unwrap();
+    }
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/default-model");
+    let (m, l, x) = (model.to_str().unwrap(), lib.to_str().unwrap(), index.to_str().unwrap());
+    let out = storyscore(&["index", "--model", m, l, "--out", x], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let story = "Footsteps crept closer in the dark hallway and something scratched at the locked door.";
+    let out = storyscore(&["search", "--index", x, "--json", "--top", "8", story], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let moods: Vec<String> = storyscore::model::ModelConfig::load(&model.join("model.toml")).unwrap().moods;
+    let mut standing_out = 0;
+    for hit in r["results"].as_array().unwrap() {
+        let Some(list) = hit.get("stands_out") else { continue };
+        let list = list.as_array().unwrap();
+        let ratios: Vec<f64> = list.iter().map(|m| m[1].as_f64().unwrap()).collect();
+        assert!(!list.is_empty() && list.len() <= 3, "{hit}");
+        assert!(ratios.iter().all(|r| *r >= 1.25 - 1e-6), "{hit}");
+        assert!(ratios.windows(2).all(|w| w[0] >= w[1]), "most first: {hit}");
+        assert!(list.iter().all(|m| moods.iter().any(|x| x == m[0].as_str().unwrap())), "{hit}");
+        standing_out += 1;
+    }
+    // In eight clips of four quadrants, most have a mood well above the library's average.
+    assert!(standing_out >= 4, "{r}");
+    let table =
+        String::from_utf8_lossy(&storyscore(&["search", "--index", x, story], None).stdout).into_owned();
+    assert!(table.contains("stands out here: "), "{table}");
+    // A soundtrack says the same of the clip it picks.
+    let story_file = work.path().join("story.txt");
+    std::fs::write(&story_file, format!("{story}\n")).unwrap();
+    let out = storyscore(&["soundtrack", "--index", x, "--json", story_file.to_str().unwrap()], None);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let track: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let passage = &track["passages"][0];
+    let same = r["results"].as_array().unwrap().iter().find(|h| h["path"] == passage["clip"]).unwrap();
+    assert_eq!(passage.get("stands_out"), same.get("stands_out"), "{passage} vs {same}");
+}

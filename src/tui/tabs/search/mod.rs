@@ -199,6 +199,16 @@ impl SearchTab {
         if let Some(story) = &self.story {
             draw_soundtrack(frame, results_area, block, story, &mut self.table, theme);
         } else if let Some(hits) = &self.hits {
+            // What sets the selected clip apart from the rest of the library, under the table.
+            let selected = self.table.selected().and_then(|i| hits.results.results.get(i));
+            let block = match selected.and_then(|h| Some((h, crate::index::stands_out_text(&h.stands_out)?)))
+            {
+                Some((h, text)) => block.title_bottom(Line::styled(
+                    format!(" {} stands out here: {text} ", h.title),
+                    theme.muted(),
+                )),
+                None => block,
+            };
             draw_hits(frame, results_area, block, hits, &mut self.table, theme);
         } else {
             let text = match &self.index {
@@ -401,7 +411,36 @@ mod tests {
             preview_start_s,
             preview_score: Some(0.5),
             sounds_like: Vec::new(),
+            stands_out: Vec::new(),
         }
+    }
+
+    #[test]
+    fn the_selected_clip_says_what_stands_out_in_the_library() {
+        let mut tab = SearchTab::new(&Plan::Unavailable("no index".into()));
+        let mut frantic = hit(1, "Frantic", 0.0);
+        frantic.stands_out = vec![("angry".into(), 4.5), ("tense".into(), 2.9)];
+        let results = SearchResults {
+            query: "q".into(),
+            space: Space::Moods,
+            query_moods: Vec::new(),
+            query_quadrant: None,
+            results: vec![frantic, hit(2, "Knolls", 0.0)],
+            notices: Vec::new(),
+        };
+        let hits = Hits { results, query_point: None, rows: vec![0, 1], query_vector: Vec::new() };
+        tab.on_engine(EngineEvent::Results(Box::new(hits)));
+        let theme = crate::tui::theme::Theme::shipped("mono").unwrap();
+        let screen = |tab: &mut SearchTab| {
+            let mut term = ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 20)).unwrap();
+            term.draw(|f| tab.render(f, f.area(), &theme, false)).unwrap();
+            let buffer = term.backend().buffer().clone();
+            buffer.content().iter().map(|c| c.symbol()).collect::<String>()
+        };
+        assert!(screen(&mut tab).contains("Frantic stands out here: angry ×4.5, tense ×2.9"));
+        // A clip with nothing above the library's average says nothing.
+        tab.apply(Action::Down);
+        assert!(!screen(&mut tab).contains("stands out"));
     }
 
     #[test]
@@ -433,6 +472,7 @@ mod tests {
             duration_s: 30.0,
             preview_start_s: 7.25,
             sounds_like: Vec::new(),
+            stands_out: Vec::new(),
         };
         tab.on_engine(EngineEvent::Soundtrack(Soundtrack { passages: vec![passage], notices: Vec::new() }));
         assert_eq!(tab.selected_preview(), Some(("c.ogg".into(), 7.25)));
