@@ -369,12 +369,16 @@ fn failed_write_keeps_the_previous_index_and_no_temp_file() {
     assert!(temps.is_empty(), "{temps:?}");
 }
 
+/// Whether the shipped default model can run here: MiniLM and both musicnn taggers installed.
+fn default_model_runs() -> bool {
+    common::minilm_dir().is_some()
+        && common::musicnn_weights("MTT_musicnn").is_some()
+        && common::musicnn_weights("MSD_musicnn").is_some()
+}
+
 #[test]
 fn the_default_model_says_which_quadrant_a_story_leans_to() {
-    if common::minilm_dir().is_none()
-        || common::musicnn_weights("MTT_musicnn").is_none()
-        || common::musicnn_weights("MSD_musicnn").is_none()
-    {
+    if !default_model_runs() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
@@ -421,10 +425,7 @@ fn the_default_model_says_which_quadrant_a_story_leans_to() {
 
 #[test]
 fn clips_say_what_stands_out_in_their_library() {
-    if common::minilm_dir().is_none()
-        || common::musicnn_weights("MTT_musicnn").is_none()
-        || common::musicnn_weights("MSD_musicnn").is_none()
-    {
+    if !default_model_runs() {
         return;
     }
     let Some(fourq) = common::shared("data/4q") else { return };
