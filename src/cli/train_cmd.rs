@@ -158,13 +158,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     }
     config.lexicon_share = args.lexicon_share;
     config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
-    if !ModelConfig::PRIOR_POWERS.contains(&args.prior_power) {
-        anyhow::bail!("--prior-power must be between 0 and 2, got {}", args.prior_power);
+    for (flag, power) in [("--prior-power", args.prior_power), ("--song-prior-power", args.song_prior_power)]
+    {
+        if !ModelConfig::PRIOR_POWERS.contains(&power) {
+            anyhow::bail!("{flag} must be between 0 and 2, got {power}");
+        }
     }
     config.prior_power = args.prior_power;
-    if !ModelConfig::PRIOR_POWERS.contains(&args.song_prior_power) {
-        anyhow::bail!("--song-prior-power must be between 0 and 2, got {}", args.song_prior_power);
-    }
     config.song_prior_power = args.song_prior_power;
     if !ModelConfig::ZERO_SHOT_WEIGHTS.contains(&args.zero_shot_weight) {
         anyhow::bail!("--zero-shot-weight must be between 0 and 1, got {}", args.zero_shot_weight);

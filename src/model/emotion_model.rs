@@ -503,12 +503,8 @@ impl EmotionModel {
     /// ([`ModelConfig::zero_shot_weight`]), at the share the moods had beside neutral; training
     /// losses see the head's own.
     fn text_mood_embedding(&self, features: &Tensor, logits: &Tensor) -> Tensor {
-        let (mut moods, neutral) = self.text_moods_and_neutral(logits);
-        if let Some(w) = &self.prior_weights {
-            moods = &moods * w; // not in place: `moods` is a view of the softmax
-        }
-        let total = moods.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
-        moods = &moods / total;
+        let (moods, neutral) = self.text_moods_and_neutral(logits);
+        let mut moods = rebalanced(&moods, self.prior_weights.as_ref());
         if let Some(words) = &self.mood_words {
             let share = self.config.zero_shot_weight;
             let sims = l2_normalize(&features.to_device(self.device())).matmul(&words.tr());
@@ -535,8 +531,7 @@ impl EmotionModel {
     pub fn mood_embedding(&self, logits: &Tensor) -> Tensor {
         let mut p = logits.softmax(-1, Kind::Float);
         if let Some(w) = &self.song_prior_weights {
-            p = &p * w;
-            p = &p / p.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
+            p = rebalanced(&p, Some(w));
         }
         let zero = Tensor::zeros([p.size()[0], 1], (Kind::Float, p.device()));
         self.mood_point(p, zero)
@@ -731,6 +726,14 @@ fn check_batch(xs: &Tensor, train: bool, what: &str) -> Result<()> {
         return Err(ModelError::Shape { what: what.into(), expected: expected.into(), got: size });
     }
     Ok(())
+}
+
+/// Mood shares `[B, M]` times a prior's weights `[1, M]` when given (not in place: `p` may be a
+/// view of a softmax), each row rescaled to sum to 1.
+fn rebalanced(p: &Tensor, weights: Option<&Tensor>) -> Tensor {
+    let p = weights.map_or_else(|| p.shallow_clone(), |w| p * w);
+    let total = p.sum_dim_intlist([-1i64].as_slice(), true, Kind::Float).clamp_min(1e-12);
+    p / total
 }
 
 /// `prior^-power` `[1, M]` (moods space), `None` when either is unset.

@@ -193,7 +193,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         Some(trunk) => {
             note(format!(
                 "musicnn {} features of {} training clips (computed once, cached)",
-                trunk.nets().iter().map(|n| n.model().name()).collect::<Vec<_>>().join(" + "),
+                trunk.names().join(" + "),
                 train.songs.len()
             ));
             let clips: Vec<&Path> = train

@@ -33,8 +33,8 @@ impl FeatureCache {
         }
         h.update(windows.as_bytes());
         let key: String = h.finalize().iter().take(6).map(|b| format!("{b:02x}")).collect();
-        let names: Vec<&str> = trunk.nets().iter().map(|n| n.model().name()).collect();
-        Self { dir: root.join("musicnn").join(format!("{}-{key}", names.join("+"))), width: trunk.row_dim() }
+        let dir = root.join("musicnn").join(format!("{}-{key}", trunk.names().join("+")));
+        Self { dir, width: trunk.row_dim() }
     }
 
     fn entry(&self, clip: &Path) -> PathBuf {

@@ -39,6 +39,11 @@ impl MusicnnTrunk {
         &self.nets
     }
 
+    /// The taggers' names (`MSD_musicnn`, …), in block order.
+    pub fn names(&self) -> Vec<&'static str> {
+        self.nets.iter().map(|n| n.model().name()).collect()
+    }
+
     /// Width of a feature row: each tagger's [`FEATURE_DIM`] side by side.
     pub fn row_dim(&self) -> i64 {
         FEATURE_DIM * self.nets.len() as i64
