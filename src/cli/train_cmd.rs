@@ -83,6 +83,10 @@ pub struct Args {
     /// rated texts as one group, equally often) instead of uniformly
     #[arg(long)]
     balance_labels: bool,
+    /// Draw each part of a joined --text (isear:A+goemotions:B) with total weight proportional to
+    /// its size to this power: 1 every text alike, 0 every dataset alike (0 to 1)
+    #[arg(long, default_value_t = 1.0, value_name = "P")]
+    dataset_power: f64,
     /// Moods space: share of training text draws given to the mood lexicon (the mood words and
     /// AllMusic tags of data/story_moods.json), 0 to 0.9; none by default
     #[arg(long, default_value_t = 0.0)]
@@ -153,6 +157,13 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         anyhow::bail!("--balance-labels is for --space moods");
     }
     config.balance_labels = args.balance_labels;
+    if !(0.0..=1.0).contains(&args.dataset_power) {
+        anyhow::bail!("--dataset-power must be between 0 and 1, got {}", args.dataset_power);
+    }
+    if args.dataset_power != 1.0 && args.balance_labels {
+        anyhow::bail!("--dataset-power and --balance-labels each set the text draws; give one");
+    }
+    config.dataset_power = args.dataset_power;
     if !(0.0..=0.9).contains(&args.lexicon_share) {
         anyhow::bail!("--lexicon-share must be between 0 and 0.9, got {}", args.lexicon_share);
     }

@@ -128,11 +128,21 @@ pub struct Dataset {
     /// Every label an item may carry, in the dataset's canonical order.
     pub vocabulary: Vec<String>,
     pub items: Vec<Item>,
+    /// Joined specs (`isear:A+goemotions:B`, and the mood lexicon training appends): the index
+    /// of each part's first item.
+    #[serde(skip)]
+    pub parts: Vec<usize>,
 }
 
 impl Dataset {
     pub fn new(kind: DatasetKind, source: impl Into<PathBuf>, vocabulary: Vec<String>) -> Self {
-        Self { kind, source: source.into(), vocabulary, items: Vec::new() }
+        Self { kind, source: source.into(), vocabulary, items: Vec::new(), parts: Vec::new() }
+    }
+
+    /// Which part item `i` came from: the number of parts starting at or before it (items of
+    /// one part share it).
+    pub fn part_of(&self, i: usize) -> usize {
+        self.parts.partition_point(|&start| start <= i)
     }
 
     /// Text or audio, from the kind (a `ttm` layout yields one dataset of each).

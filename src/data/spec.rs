@@ -141,9 +141,12 @@ pub fn load_joined(specs: &str, modality: Modality) -> Result<(Dataset, Vec<RowI
         let (data, part_issues) = spec.load(modality)?;
         issues.extend(part_issues);
         let Some(into) = merged.as_mut() else {
+            let mut data = data;
+            data.parts = vec![0];
             merged = Some(data);
             continue;
         };
+        into.parts.push(into.items.len());
         for word in data.vocabulary {
             if !into.vocabulary.contains(&word) {
                 into.vocabulary.push(word);

@@ -67,6 +67,10 @@ pub struct TrainConfig {
     /// texts as one group) is equally likely, instead of every text.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub balance_labels: bool,
+    /// Each part of a joined text dataset is drawn with total weight ∝ its size to this power
+    /// (1: every text alike; 0: every dataset alike).
+    #[serde(default = "one", skip_serializing_if = "is_one")]
+    pub dataset_power: f64,
     /// Moods space: share of the training text draws that go to the mood lexicon (a hundred
     /// words among tens of thousands of texts would otherwise hardly be seen).
     #[serde(default = "default_lexicon_share", skip_serializing_if = "is_default_lexicon_share")]
@@ -172,6 +176,15 @@ fn is_default_lexicon_share(share: &f64) -> bool {
     *share == default_lexicon_share()
 }
 
+/// `dataset_power`'s default: every text drawn alike.
+fn one() -> f64 {
+    1.0
+}
+
+fn is_one(v: &f64) -> bool {
+    *v == 1.0
+}
+
 fn default_pooling() -> String {
     "mean".into()
 }
@@ -207,6 +220,7 @@ impl TrainConfig {
             musicnn_features: None,
             fold: None,
             balance_labels: false,
+            dataset_power: 1.0,
             lexicon_share: default_lexicon_share(),
             text_quadrants: TextQuadrants::default(),
             prior_power: DEFAULT_PRIOR_POWER,

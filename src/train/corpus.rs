@@ -148,7 +148,22 @@ impl Corpus {
     /// Draw texts label-balanced: each first label of `text` (the unlabelled texts as one group)
     /// gets the same total weight.
     pub fn balance_labels(&mut self, text: &Dataset) {
-        let group = |t: &CorpusText| text.items[t.item].labels.first().cloned().unwrap_or_default();
+        self.weigh_groups(|t| text.items[t.item].labels.first().cloned().unwrap_or_default(), |n| 1.0 / n);
+    }
+
+    /// Draw each part of a joined text dataset (ISEAR, GoEmotions, EmoBank) with total weight
+    /// proportional to its size to the power `power`: 1 is every text alike (the big datasets
+    /// dominate), 0 every dataset alike, between a compromise.
+    pub fn weigh_datasets(&mut self, text: &Dataset, power: f64) {
+        self.weigh_groups(|t| text.part_of(t.item), |n| n.powf(power - 1.0));
+    }
+
+    /// Draw weights by group: each text of a group of `n` texts weighs `weight(n)`.
+    fn weigh_groups<K: Eq + std::hash::Hash>(
+        &mut self,
+        group: impl Fn(&CorpusText) -> K,
+        weight: impl Fn(f64) -> f64,
+    ) {
         let mut counts = std::collections::HashMap::new();
         for t in &self.texts {
             *counts.entry(group(t)).or_insert(0usize) += 1;
@@ -158,7 +173,7 @@ impl Corpus {
             .texts
             .iter()
             .map(|t| {
-                total += 1.0 / counts[&group(t)] as f64;
+                total += weight(counts[&group(t)] as f64);
                 total
             })
             .collect();
@@ -305,5 +320,34 @@ mod tests {
         corpus.boost(|item| item == 0, 0.25);
         let first = (0..4000).filter(|_| corpus.draw_text(&mut rng) == 0).count();
         assert!((900..1100).contains(&first), "{first} of 4000 draws of the boosted text");
+    }
+
+    #[test]
+    fn dataset_power_sets_each_joined_part_s_share() {
+        // Two parts: 90 texts, then 10 (as `isear:A+emobank:B` would be joined).
+        let mut text = Dataset::new(DatasetKind::Isear, "x", vec!["a".into()]);
+        text.items = (0..100).map(|i| Item::new(i.to_string(), ItemContent::Text(String::new()))).collect();
+        text.parts = vec![0, 90];
+        assert_eq!((text.part_of(0), text.part_of(89), text.part_of(90), text.part_of(99)), (1, 1, 2, 2));
+        let corpus = || Corpus {
+            texts: (0..100).map(|item| CorpusText { item, label: 0, mood: 0 }).collect(),
+            songs: vec![CorpusSong { item: 0, moods: vec![0] }],
+            songs_by_mood: vec![vec![0]],
+            n_moods: 1,
+            independent: true,
+            text_cumulative: Vec::new(),
+        };
+        // The small part's share: 10 / 100 by size, 1/2 when every part is alike, and
+        // √10 / (√90 + √10) = 1/4 at power 0.5.
+        for (power, share) in [(1.0, 0.1), (0.0, 0.5), (0.5, 0.25)] {
+            let mut c = corpus();
+            c.weigh_datasets(&text, power);
+            let mut rng = StdRng::seed_from_u64(11);
+            let small = (0..8000).filter(|_| c.draw_text(&mut rng) >= 90).count() as f64 / 8000.0;
+            assert!(
+                (small - share).abs() < 0.02,
+                "power {power}: the small part has {small:.3} of the draws"
+            );
+        }
     }
 }

@@ -63,6 +63,7 @@ pub const LEXICON_PREFIX: &str = "story-moods:";
 /// vocabulary, not development data: always in the train split, never evaluated.
 fn add_mood_lexicon(text: &mut Dataset) -> Result<(), RunError> {
     let story = crate::emotion::StoryMoods::shipped().map_err(RunError::from)?;
+    text.parts.push(text.items.len());
     for (word, mood) in story.lexicon() {
         if !text.vocabulary.iter().any(|v| v == mood) {
             text.vocabulary.push(mood.to_string());
@@ -175,6 +176,9 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     let mut train = Corpus::new(&text, &music, Split::Train, &mc, mapper, true);
     if config.balance_labels {
         train.balance_labels(&text);
+    }
+    if config.dataset_power != 1.0 {
+        train.weigh_datasets(&text, config.dataset_power);
     }
     if config.space == Space::Moods {
         train.boost(|item| text.items[item].id.starts_with(LEXICON_PREFIX), config.lexicon_share);

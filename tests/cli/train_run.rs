@@ -209,6 +209,7 @@ fn moods_settings_out_of_range_are_refused_before_training() {
         ("--zero-shot-weight", "1.5", "--zero-shot-weight must be between 0 and 1, got 1.5"),
         ("--zero-shot-temperature", "0", "--zero-shot-temperature must be above 0 and at most 10, got 0"),
         ("--members", "0", "--members must be between 1 and 16, got 0"),
+        ("--dataset-power", "1.5", "--dataset-power must be between 0 and 1, got 1.5"),
     ] {
         let out = train(&run_dir, work.path(), &["--space", "moods", flag, value]).output().unwrap();
         let stderr = String::from_utf8_lossy(&out.stderr);

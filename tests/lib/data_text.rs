@@ -131,3 +131,19 @@ fn emobank_keeps_its_splits_and_normalises_va() {
     let (lo, hi) = v.iter().fold((1.0f32, 0.0f32), |(a, b), x| (a.min(*x), b.max(*x)));
     assert!((lo - 0.05).abs() < 1e-6 && (hi - 0.9).abs() < 1e-6, "{lo} {hi}");
 }
+
+#[test]
+fn joined_text_specs_remember_where_each_part_starts() {
+    let (Some(isear), Some(emobank)) =
+        (common::shared("data/isear/isear.csv"), common::shared("data/emobank/emobank.csv"))
+    else {
+        return;
+    };
+    let spec = format!("isear:{}+emobank:{}", isear.display(), emobank.display());
+    let (joined, _) = data::load_joined(&spec, Modality::Text).unwrap();
+    let first = joined.items.iter().position(|i| i.va.is_some()).unwrap();
+    assert_eq!(joined.parts, [0, first], "EmoBank's rows follow ISEAR's");
+    assert_eq!(joined.len() - first, 10_062);
+    assert_eq!(joined.part_of(first - 1), 1);
+    assert_eq!(joined.part_of(first), 2);
+}
