@@ -217,6 +217,11 @@ fn moods_settings_out_of_range_are_refused_before_training() {
         assert!(stderr.contains(says), "{flag}: {stderr}");
         assert!(!run_dir.exists(), "{flag}: nothing is written");
     }
+    let both = ["--space", "moods", "--dataset-power", "0.5", "--balance-labels"];
+    let out = train(&run_dir, work.path(), &both).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("--dataset-power and --balance-labels each set the text draws"), "{stderr}");
+    assert!(!run_dir.exists(), "nothing is written");
     for (flag, value, says) in [
         ("--members", "2", "--members is for --space moods"),
         ("--audio-trunk", "musicnn-both", "--audio-trunk musicnn-both is for --space moods"),

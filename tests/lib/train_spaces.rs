@@ -108,7 +108,8 @@ fn moods_space_trains_on_joined_text_data_and_reports_every_view() {
     assert!((0.0..=1.0).contains(&tags["p_at_5"].as_f64().unwrap()), "{tags}");
 
     // A joined text spec trains (here as an ensemble of two heads per branch, matched with the
-    // song prior divided out), and a rated dataset gives the valence–arousal view.
+    // song prior divided out, each dataset drawn by the square root of its size), and a rated
+    // dataset gives the valence–arousal view.
     let ttm = format!("ttm:{}", fixture.display());
     let joined = format!("{ttm}+emobank:{}", emobank.display());
     let joined_dir = dir.path().join("joined");
@@ -116,10 +117,12 @@ fn moods_space_trains_on_joined_text_data_and_reports_every_view() {
         .args(["train", "--space", "moods", "--text", &joined, "--music", &ttm, "--run-dir"])
         .arg(&joined_dir)
         .args(["--batch-size", "8", "--steps", "2", "--eval-every", "2", "--checkpoint-every", "2"])
-        .args(["--members", "2", "--song-prior-power", "0.5"])
+        .args(["--members", "2", "--song-prior-power", "0.5", "--dataset-power", "0.5"])
         .output()
         .unwrap();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let recipe = std::fs::read_to_string(joined_dir.join("config.toml")).unwrap();
+    assert!(recipe.contains("dataset_power = 0.5"), "the run keeps its text mix for --resume: {recipe}");
     let written = storyscore::model::ModelConfig::load(&joined_dir.join("model.toml")).unwrap();
     assert_eq!(written.members, 2);
     assert_eq!(written.text_mood_prior.len(), 12, "the prior is the ensemble's");
