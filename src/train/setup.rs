@@ -177,6 +177,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     if config.balance_labels {
         train.balance_labels(&text);
     }
+    // At 1 the draws stay uniform, from the same random numbers as runs made before the option.
     if config.dataset_power != 1.0 {
         train.weigh_datasets(&text, config.dataset_power);
     }
