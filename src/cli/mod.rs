@@ -14,6 +14,8 @@ mod search_cmd;
 mod soundtrack_cmd;
 mod train_cmd;
 
+use std::path::PathBuf;
+
 use clap::{Parser, Subcommand};
 
 use storyscore::config::{Config, Dirs};
@@ -71,6 +73,24 @@ impl Context {
         let dirs = Dirs::resolve()?;
         let config = Config::load(&dirs.config_file)?;
         Ok(Self { dirs, config })
+    }
+
+    /// The index a command searches: `--index` when given, else the one the app searches (the
+    /// configured library's, kept up to date each time the app opens).
+    pub fn index_dir(&self, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+        if let Some(dir) = given {
+            return Ok(dir);
+        }
+        let dir = self.dirs.default_index();
+        if !dir.join("index.toml").is_file() {
+            anyhow::bail!(
+                "no --index given and no default index at {}: run `storyscore` once (it indexes the \
+                 library in {}), or give --index DIR of an index made by `storyscore index`",
+                dir.display(),
+                self.dirs.config_file.display()
+            );
+        }
+        Ok(dir)
     }
 }
 

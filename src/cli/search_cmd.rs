@@ -1,4 +1,4 @@
-//! `storyscore search --index DIR [--top K] [--json] [--per-sentence] [--like FILE] TEXT`.
+//! `storyscore search [--index DIR] [--top K] [--json] [--per-sentence] [--like FILE] TEXT`.
 
 use std::path::PathBuf;
 
@@ -11,9 +11,10 @@ use super::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Index directory written by `storyscore index`.
+    /// Index directory written by `storyscore index` (default: the index the app searches, of
+    /// the library in config.toml).
     #[arg(long)]
-    index: PathBuf,
+    index: Option<PathBuf>,
     /// How many clips to list.
     #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..))]
     top: u32,
@@ -41,8 +42,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let k = args.top as usize;
     // Read and check the text before loading anything heavy.
     let story = args.text.as_deref().map(StoryText::from_arg).transpose()?;
-    let searcher = Searcher::open(&args.index, ctx.config.tch_device())
-        .with_context(|| format!("cannot open index {}", args.index.display()))?;
+    let index = ctx.index_dir(args.index)?;
+    let searcher = Searcher::open(&index, ctx.config.tch_device())
+        .with_context(|| format!("cannot open index {}", index.display()))?;
     let results = match (&args.like, story) {
         (Some(file), _) => searcher.like(file, k)?,
         (None, Some(story)) => {

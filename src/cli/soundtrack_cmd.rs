@@ -1,4 +1,4 @@
-//! `storyscore soundtrack --index DIR [--json] [--m3u OUT] FILE`: a clip for every passage.
+//! `storyscore soundtrack [--index DIR] [--json] [--m3u OUT] FILE`: a clip for every passage.
 
 use std::path::PathBuf;
 
@@ -11,9 +11,10 @@ use super::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Index directory written by `storyscore index`.
+    /// Index directory written by `storyscore index` (default: the index the app searches, of
+    /// the library in config.toml).
     #[arg(long)]
-    index: PathBuf,
+    index: Option<PathBuf>,
     /// Print JSON: {"passages": [{"start", "text", "moods", "quadrant" (moods space), "clip",
     /// "score", "preview_start_s", "sounds_like", "stands_out"}, ...]} (docs/json.md).
     #[arg(long)]
@@ -37,8 +38,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     } else {
         StoryText::from_file(&args.file)?
     };
-    let searcher = Searcher::open(&args.index, ctx.config.tch_device())
-        .with_context(|| format!("cannot open index {}", args.index.display()))?;
+    let index = ctx.index_dir(args.index)?;
+    let searcher = Searcher::open(&index, ctx.config.tch_device())
+        .with_context(|| format!("cannot open index {}", index.display()))?;
     let track = soundtrack(&searcher, &story)?;
     for notice in &track.notices {
         eprintln!("note: {notice}");

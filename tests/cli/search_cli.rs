@@ -26,6 +26,11 @@ fn storyscore(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// `storyscore` with its data dir (where the default index lives) set to `data`.
+fn storyscore_with_data(data: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_storyscore")).args(args).env("STORYSCORE_DATA", data).output().unwrap()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -117,6 +122,24 @@ fn index_then_search_text_stdin_and_like() {
     assert_eq!(r["results"][0]["path"].as_str().unwrap(), tone2.to_str().unwrap());
     assert!((r["results"][0]["score"].as_f64().unwrap() - 1.0).abs() < 1e-4);
 
+    // Without --index, search and soundtrack use the index the app searches (the data dir's
+    // indexes/default).
+    let data = work.path().join("data");
+    std::fs::create_dir_all(data.join("indexes")).unwrap();
+    std::os::unix::fs::symlink(&index, data.join("indexes/default")).unwrap();
+    let models = storyscore::config::Dirs::resolve().unwrap().minilm().parent().unwrap().to_path_buf();
+    std::os::unix::fs::symlink(models, data.join("models")).unwrap();
+    let story = work.path().join("story.txt");
+    std::fs::write(&story, "The storm broke over the ship.\n\nAt dawn the sea was calm.").unwrap();
+    let given = storyscore(&["search", "--index", x, "--json", "The storm broke over the ship."], None);
+    let default = storyscore_with_data(&data, &["search", "--json", "The storm broke over the ship."]);
+    assert!(default.status.success(), "{}", stderr(&default));
+    assert_eq!(default.stdout, given.stdout);
+    let out = storyscore_with_data(&data, &["soundtrack", "--json", story.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["passages"].as_array().unwrap().len(), 2, "{r}");
+
     // A file outside the index is embedded on the fly, the same way the indexer does it.
     let outside = work.path().join("outside.wav");
     std::fs::copy(&tone2, &outside).unwrap();
@@ -168,6 +191,18 @@ fn bad_queries_and_missing_index_fail_cleanly() {
     let out = storyscore(&["search", "--index", m, "a calm morning"], None);
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no index at") && stderr(&out).contains("nope"), "{}", stderr(&out));
+
+    // No --index and no default index: one line naming where the default would be.
+    let empty = dir.path().join("data");
+    let story = dir.path().join("story.txt");
+    std::fs::write(&story, "A calm morning.").unwrap();
+    for args in [&["search", "a calm morning"][..], &["soundtrack", story.to_str().unwrap()][..]] {
+        let out = storyscore_with_data(&empty, args);
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        let default = empty.join("indexes").join("default");
+        assert!(stderr(&out).contains(&format!("no default index at {}", default.display())), "{}", stderr(&out));
+        assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
+    }
 
     let out = storyscore(&["search", "--index", m, "--top", "0", "x"], None);
     assert_eq!(out.status.code(), Some(2), "usage error: {}", stderr(&out));
