@@ -1,4 +1,4 @@
-//! `storyscore index --model DIR LIBRARY… [--out INDEX_DIR] [--json]`: embed a music library.
+//! `storyscore index [--model DIR] LIBRARY… [--out INDEX_DIR] [--json]`: embed a music library.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -15,9 +15,10 @@ use super::Context;
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
-    /// Model directory (model.toml + model.safetensors), run directory, or authors' .ckpt.
+    /// Model directory (model.toml + model.safetensors), run directory, or authors' .ckpt
+    /// (default: the default model, the one the app uses).
     #[arg(long)]
-    model: PathBuf,
+    model: Option<PathBuf>,
     /// Music folders (searched recursively for wav, flac, ogg, mp3, npy) or single files.
     #[arg(required = true, value_name = "LIBRARY")]
     libraries: Vec<PathBuf>,
@@ -55,8 +56,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         tch::set_num_threads(ctx.config.threads as i32);
     }
     let device = ctx.config.tch_device();
-    let model = EmotionModel::load(&args.model, device)
-        .with_context(|| format!("cannot load model {}", args.model.display()))?;
+    let model_dir = args.model.clone().unwrap_or_else(|| ctx.dirs.default_model());
+    let model = EmotionModel::load(&model_dir, device)
+        .with_context(|| format!("cannot load model {}", model_dir.display()))?;
     let out = args
         .out
         .clone()
@@ -74,7 +76,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let wait = !args.no_wait;
     let options = IndexOptions { progress: Some(tx), windows, on_damaged, wait, ..IndexOptions::default() };
     let start = Instant::now();
-    let result = build_index(&model, &args.model, &args.libraries, &out, &options);
+    let result = build_index(&model, &model_dir, &args.libraries, &out, &options);
     drop(options);
     let _ = bar_thread.join();
     let report = result?;
@@ -104,8 +106,9 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
 }
 
 fn print_summary(report: &IndexReport, out: &std::path::Path, wall_s: f64) {
+    let noun = if report.clips == 1 { "clip" } else { "clips" };
     println!(
-        "{} clips in {} (embedded {}, reused {}, removed {}) in {wall_s:.1} s",
+        "{} {noun} in {} (embedded {}, reused {}, removed {}) in {wall_s:.1} s",
         report.clips,
         out.display(),
         report.embedded,
@@ -114,6 +117,15 @@ fn print_summary(report: &IndexReport, out: &std::path::Path, wall_s: f64) {
     );
     print_files("skipped", &report.skipped);
     print_files("warnings for", &report.warnings);
+    if report.clips > 0 {
+        println!("search it: storyscore search --index {} \"a passage of your story\"", shell_quoted(out));
+    }
+}
+
+/// `path` as one shell word, quoted when it needs to be.
+fn shell_quoted(path: &std::path::Path) -> String {
+    let text = path.display().to_string();
+    shlex::try_quote(&text).map(|q| q.into_owned()).unwrap_or(text)
 }
 
 /// `skipped 3 files:` and one line per file (path once, then the reason), the rest counted.

@@ -6,6 +6,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+use storyscore::config::Dirs;
 use storyscore::index::{ClipIndex, SearchError, Searcher};
 use storyscore::model::{EmotionModel, ModelConfig, Space};
 use tch::Device;
@@ -172,6 +173,33 @@ fn index_then_search_text_stdin_and_like() {
     let err = Searcher::with_model(&index, ClipIndex::open(&index).unwrap(), other).err().unwrap();
     assert!(matches!(err, SearchError::ModelChanged { .. }));
     assert!(err.to_string().contains("rebuild the index"), "{err}");
+}
+
+#[test]
+fn index_without_a_model_uses_the_default_and_says_how_to_search() {
+    if common::minilm_dir().is_none() || common::musicnn_weights("MTT_musicnn").is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let (data, lib) = (work.path().join("data"), work.path().join("my lib"));
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::create_dir(&lib).unwrap();
+    let models = storyscore::config::Dirs::resolve().unwrap().minilm().parent().unwrap().to_path_buf();
+    std::os::unix::fs::symlink(models, data.join("models")).unwrap();
+    write_tone(&lib.join("tone.wav"), 440.0, 4.0);
+    let out = storyscore_with_data(&data, &["index", lib.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(stdout.starts_with("1 clip in "), "{stdout}");
+    // The index is named after the library under the data dir, built with the default model,
+    // and the hint names it as one shell word.
+    let made: Vec<_> = std::fs::read_dir(data.join("indexes")).unwrap().map(|e| e.unwrap().path()).collect();
+    assert_eq!(made.len(), 1, "{made:?}");
+    let default = Dirs::resolve().unwrap().default_model();
+    let model = EmotionModel::load(&default, Device::Cpu).unwrap();
+    assert_eq!(ClipIndex::open(&made[0]).unwrap().model_id(), model.id());
+    let hint = format!("search it: storyscore search --index {} ", made[0].display());
+    assert!(stdout.contains(&hint), "{stdout}");
 }
 
 #[test]
