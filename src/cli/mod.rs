@@ -82,7 +82,7 @@ impl Context {
             return Ok(dir);
         }
         let dir = self.dirs.default_index();
-        if !dir.join("index.toml").is_file() {
+        if !storyscore::index::ClipIndex::exists(&dir) {
             anyhow::bail!(
                 "no --index given and no default index at {}: run `storyscore` once (it indexes the \
                  library in {}), or give --index DIR of an index made by `storyscore index`",

@@ -22,10 +22,15 @@ use crate::config::Staged;
 use crate::model::Space;
 
 impl ClipIndex {
+    /// Whether `dir` holds an index (its metadata file; [`Self::open`] checks the rest).
+    pub fn exists(dir: &Path) -> bool {
+        dir.join(META_FILE).is_file()
+    }
+
     /// Opens the index in `dir`, checking that its files agree.
     pub fn open(dir: &Path) -> Result<Self, IndexError> {
         let meta_path = dir.join(META_FILE);
-        if !meta_path.is_file() {
+        if !Self::exists(dir) {
             return Err(IndexError::Missing { dir: dir.to_path_buf() });
         }
         let text = std::fs::read_to_string(&meta_path)

@@ -35,7 +35,7 @@ pub enum Plan {
 impl Plan {
     pub fn of(dirs: &Dirs, config: &Config) -> Self {
         let index_dir = dirs.default_index();
-        let has_index = index_dir.join("index.toml").is_file();
+        let has_index = ClipIndex::exists(&index_dir);
         let libraries: Vec<PathBuf> = config.library.iter().filter(|p| p.is_dir()).cloned().collect();
         if libraries.is_empty() {
             if has_index {

@@ -27,6 +27,15 @@ fn storyscore(args: &[&str], stdin: Option<&[u8]>) -> Output {
     child.wait_with_output().unwrap()
 }
 
+/// A data dir under `root` that shares the installed models (MiniLM, musicnn) and nothing else.
+fn data_dir_with_models(root: &Path) -> std::path::PathBuf {
+    let data = root.join("data");
+    std::fs::create_dir_all(data.join("indexes")).unwrap();
+    let models = Dirs::resolve().unwrap().minilm().parent().unwrap().to_path_buf();
+    std::os::unix::fs::symlink(models, data.join("models")).unwrap();
+    data
+}
+
 /// `storyscore` with its data dir (where the default index lives) set to `data`.
 fn storyscore_with_data(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_storyscore")).args(args).env("STORYSCORE_DATA", data).output().unwrap()
@@ -125,11 +134,8 @@ fn index_then_search_text_stdin_and_like() {
 
     // Without --index, search and soundtrack use the index the app searches (the data dir's
     // indexes/default).
-    let data = work.path().join("data");
-    std::fs::create_dir_all(data.join("indexes")).unwrap();
+    let data = data_dir_with_models(work.path());
     std::os::unix::fs::symlink(&index, data.join("indexes/default")).unwrap();
-    let models = storyscore::config::Dirs::resolve().unwrap().minilm().parent().unwrap().to_path_buf();
-    std::os::unix::fs::symlink(models, data.join("models")).unwrap();
     let story = work.path().join("story.txt");
     std::fs::write(&story, "The storm broke over the ship.\n\nAt dawn the sea was calm.").unwrap();
     let given = storyscore(&["search", "--index", x, "--json", "The storm broke over the ship."], None);
@@ -181,11 +187,8 @@ fn index_without_a_model_uses_the_default_and_says_how_to_search() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
-    let (data, lib) = (work.path().join("data"), work.path().join("my lib"));
-    std::fs::create_dir_all(&data).unwrap();
+    let (data, lib) = (data_dir_with_models(work.path()), work.path().join("my lib"));
     std::fs::create_dir(&lib).unwrap();
-    let models = storyscore::config::Dirs::resolve().unwrap().minilm().parent().unwrap().to_path_buf();
-    std::os::unix::fs::symlink(models, data.join("models")).unwrap();
     write_tone(&lib.join("tone.wav"), 440.0, 4.0);
     let out = storyscore_with_data(&data, &["index", lib.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
