@@ -4,8 +4,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use storyscore::model::{ModelConfig, Space};
-use storyscore::train::{TrainCommand, TrainConfig, TrainEvent, TrainRequest, Trainer};
+use storyscore::model::Space;
+use storyscore::train::{Naming, TrainCommand, TrainConfig, TrainEvent, TrainRequest, Trainer};
 
 use super::Context;
 
@@ -128,9 +128,6 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     if args.device == "cuda" && !tch::Cuda::is_available() {
         eprintln!("note: --device cuda asked for, but libtorch sees no GPU; training on CPU");
     }
-    if args.batch_size < 4 {
-        anyhow::bail!("--batch-size must be at least 4 (two groups of at least 2), got {}", args.batch_size);
-    }
     let mut config =
         TrainConfig::new(args.space, &args.text, &args.music, ctx.dirs.minilm(), ctx.dirs.glove());
     config.epochs = args.epochs;
@@ -143,60 +140,20 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     config.train_mapper = args.train_mapper.clone();
     config.text_pooling = args.pooling.clone();
     config.audio_trunk = args.audio_trunk;
-    if args.musicnn_features.is_some() && args.audio_trunk.musicnn().is_none() {
-        anyhow::bail!(
-            "--musicnn-features needs --audio-trunk musicnn, musicnn-msd, musicnn-mtt or musicnn-both"
-        );
-    }
-    if !args.audio_trunk.suits(args.space) {
-        anyhow::bail!("--audio-trunk {} is for --space moods", args.audio_trunk);
-    }
     config.musicnn_features = args.musicnn_features;
     config.fold = args.fold.clone();
-    if args.balance_labels && args.space != Space::Moods {
-        anyhow::bail!("--balance-labels is for --space moods");
-    }
     config.balance_labels = args.balance_labels;
-    if !(0.0..=1.0).contains(&args.dataset_power) {
-        anyhow::bail!("--dataset-power must be between 0 and 1, got {}", args.dataset_power);
-    }
-    if args.dataset_power != 1.0 && args.balance_labels {
-        anyhow::bail!("--dataset-power and --balance-labels each set the text draws; give one");
-    }
     config.dataset_power = args.dataset_power;
-    if !(0.0..=0.9).contains(&args.lexicon_share) {
-        anyhow::bail!("--lexicon-share must be between 0 and 0.9, got {}", args.lexicon_share);
-    }
     config.lexicon_share = args.lexicon_share;
     config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
-    for (flag, power) in [("--prior-power", args.prior_power), ("--song-prior-power", args.song_prior_power)]
-    {
-        if !ModelConfig::PRIOR_POWERS.contains(&power) {
-            anyhow::bail!("{flag} must be between 0 and 2, got {power}");
-        }
-    }
     config.prior_power = args.prior_power;
     config.song_prior_power = args.song_prior_power;
-    if !ModelConfig::ZERO_SHOT_WEIGHTS.contains(&args.zero_shot_weight) {
-        anyhow::bail!("--zero-shot-weight must be between 0 and 1, got {}", args.zero_shot_weight);
-    }
-    if !ModelConfig::ZERO_SHOT_TEMPERATURES.contains(&args.zero_shot_temperature) {
-        anyhow::bail!(
-            "--zero-shot-temperature must be above 0 and at most 10, got {}",
-            args.zero_shot_temperature
-        );
-    }
     config.zero_shot_weight = args.zero_shot_weight;
     config.zero_shot_temperature = args.zero_shot_temperature;
-    if !ModelConfig::MEMBERS.contains(&args.members) {
-        anyhow::bail!("--members must be between 1 and 16, got {}", args.members);
-    }
-    if args.members > 1 && args.space != Space::Moods {
-        anyhow::bail!("--members is for --space moods");
-    }
     config.members = args.members;
     config.batch_size = args.batch_size;
     config.seed = args.seed;
+    config.check(Naming::Flags)?;
     let request = TrainRequest {
         run_dir: args.run_dir.clone(),
         config,

@@ -234,7 +234,105 @@ impl TrainConfig {
     pub fn to_toml(&self) -> Result<String, toml::ser::Error> {
         toml::to_string_pretty(self)
     }
+
+    /// The one home of the config's ranges and combinations, for a new run (named as the
+    /// `train` flags that set them) and for a stored `config.toml` read back by `--resume`
+    /// (named as its keys).
+    pub fn check(&self, naming: Naming) -> Result<(), ConfigProblem> {
+        use crate::model::ModelConfig;
+        let name = |key: &str| match naming {
+            Naming::Flags => format!("--{}", key.replace('_', "-")),
+            Naming::Keys => key.to_string(),
+        };
+        let moods_space = match naming {
+            Naming::Flags => "--space moods",
+            Naming::Keys => "space = \"moods\"",
+        };
+        let problem = |text: String| Err(ConfigProblem(text));
+        if self.batch_size < 4 {
+            return problem(format!(
+                "{} must be at least 4 (two groups of at least 2), got {}",
+                name("batch_size"),
+                self.batch_size
+            ));
+        }
+        if self.musicnn_features.is_some() && self.audio_trunk.musicnn().is_none() {
+            return problem(format!(
+                "{} needs {} musicnn, musicnn-msd, musicnn-mtt or musicnn-both",
+                name("musicnn_features"),
+                name("audio_trunk")
+            ));
+        }
+        if !self.audio_trunk.suits(self.space) {
+            return problem(format!("{} {} is for {moods_space}", name("audio_trunk"), self.audio_trunk));
+        }
+        if self.balance_labels && self.space != Space::Moods {
+            return problem(format!("{} is for {moods_space}", name("balance_labels")));
+        }
+        if !(0.0..=1.0).contains(&self.dataset_power) {
+            return problem(format!(
+                "{} must be between 0 and 1, got {}",
+                name("dataset_power"),
+                self.dataset_power
+            ));
+        }
+        if self.dataset_power != 1.0 && self.balance_labels {
+            return problem(format!(
+                "{} and {} each set the text draws; give one",
+                name("dataset_power"),
+                name("balance_labels")
+            ));
+        }
+        if !LEXICON_SHARES.contains(&self.lexicon_share) {
+            return problem(format!(
+                "{} must be between 0 and 0.9, got {}",
+                name("lexicon_share"),
+                self.lexicon_share
+            ));
+        }
+        for (key, power) in [("prior_power", self.prior_power), ("song_prior_power", self.song_prior_power)] {
+            if !ModelConfig::PRIOR_POWERS.contains(&power) {
+                return problem(format!("{} must be between 0 and 2, got {power}", name(key)));
+            }
+        }
+        if !ModelConfig::ZERO_SHOT_WEIGHTS.contains(&self.zero_shot_weight) {
+            return problem(format!(
+                "{} must be between 0 and 1, got {}",
+                name("zero_shot_weight"),
+                self.zero_shot_weight
+            ));
+        }
+        if !ModelConfig::ZERO_SHOT_TEMPERATURES.contains(&self.zero_shot_temperature) {
+            return problem(format!(
+                "{} must be above 0 and at most 10, got {}",
+                name("zero_shot_temperature"),
+                self.zero_shot_temperature
+            ));
+        }
+        if !ModelConfig::MEMBERS.contains(&self.members) {
+            return problem(format!("{} must be between 1 and 16, got {}", name("members"), self.members));
+        }
+        if self.members > 1 && self.space != Space::Moods {
+            return problem(format!("{} is for {moods_space}", name("members")));
+        }
+        Ok(())
+    }
 }
+
+/// How [`TrainConfig::check`] names a field: as the `train` flag or as the `config.toml` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Naming {
+    Flags,
+    Keys,
+}
+
+/// A config value out of its range, or two that conflict; the text names the field.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct ConfigProblem(String);
+
+/// Above 0.9 the lexicon's hundred words would crowd out the training texts.
+const LEXICON_SHARES: std::ops::RangeInclusive<f64> = 0.0..=0.9;
 
 /// How to start: a new run, or resuming the run in `run_dir`.
 #[derive(Debug, Clone)]
@@ -255,5 +353,33 @@ mod tests {
         let c = TrainConfig::new(Space::Va, "isear:a", "4q:b", "enc".into(), "vec".into());
         let back: TrainConfig = toml::from_str(&c.to_toml().unwrap()).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn check_names_the_flag_or_the_key_at_fault() {
+        let mut c = TrainConfig::new(Space::Moods, "isear:a", "4q:b", "enc".into(), "vec".into());
+        assert!(c.check(Naming::Flags).is_ok());
+        c.dataset_power = 2.0;
+        assert_eq!(
+            c.check(Naming::Flags).unwrap_err().to_string(),
+            "--dataset-power must be between 0 and 1, got 2"
+        );
+        assert_eq!(
+            c.check(Naming::Keys).unwrap_err().to_string(),
+            "dataset_power must be between 0 and 1, got 2"
+        );
+        c.dataset_power = 0.5;
+        c.balance_labels = true;
+        assert_eq!(
+            c.check(Naming::Keys).unwrap_err().to_string(),
+            "dataset_power and balance_labels each set the text draws; give one"
+        );
+        c.balance_labels = false;
+        c.lexicon_share = -0.1;
+        assert!(c.check(Naming::Keys).unwrap_err().to_string().starts_with("lexicon_share must be"));
+        c.lexicon_share = 0.0;
+        c.space = Space::Va;
+        c.members = 3;
+        assert_eq!(c.check(Naming::Flags).unwrap_err().to_string(), "--members is for --space moods");
     }
 }

@@ -17,8 +17,8 @@ pub mod trainer;
 use std::path::{Path, PathBuf};
 
 pub use config::{
-    TrainConfig, TrainRequest, DEFAULT_PRIOR_POWER, DEFAULT_SONG_PRIOR_POWER, DEFAULT_ZERO_SHOT_TEMPERATURE,
-    DEFAULT_ZERO_SHOT_WEIGHT,
+    ConfigProblem, Naming, TrainConfig, TrainRequest, DEFAULT_PRIOR_POWER, DEFAULT_SONG_PRIOR_POWER,
+    DEFAULT_ZERO_SHOT_TEMPERATURE, DEFAULT_ZERO_SHOT_WEIGHT,
 };
 pub use metrics_log::{read_metrics, MetricsLog, MetricsRecord, RunWatcher};
 pub use run_dir::{
@@ -33,6 +33,9 @@ pub enum RunError {
     Io { path: PathBuf, source: std::io::Error },
     #[error("{path}: {message}")]
     Format { path: PathBuf, message: String },
+    /// A config value out of range (a hand-edited `config.toml`, or a run built in code).
+    #[error("{path}: {source}")]
+    Config { path: PathBuf, source: ConfigProblem },
     #[error("{0} already holds a training run (config.toml exists); pass --resume to continue it")]
     Exists(PathBuf),
     #[error("{dir} is being trained by {holder}; follow it with `storyscore monitor` or wait for it to end")]

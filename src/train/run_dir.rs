@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use tch::Tensor;
 
-use super::{RunError, TrainConfig};
+use super::{Naming, RunError, TrainConfig};
 use crate::config::write_atomic;
 use crate::data::{split_map, Dataset, Split};
 
@@ -81,12 +81,14 @@ impl RunDir {
         Ok(run)
     }
 
-    /// Opens an existing run and reads its config.
+    /// Opens an existing run and reads its config, which may have been edited by hand: it is
+    /// checked before anything is written.
     pub fn open(root: &Path) -> Result<(Self, TrainConfig), RunError> {
         let run = Self { root: root.into() };
         let path = run.config_path();
         let text = std::fs::read_to_string(&path).map_err(|e| RunError::io(&path, e))?;
-        let config = toml::from_str(&text).map_err(|e| RunError::format(&path, e))?;
+        let config: TrainConfig = toml::from_str(&text).map_err(|e| RunError::format(&path, e))?;
+        config.check(Naming::Keys).map_err(|source| RunError::Config { path, source })?;
         std::fs::create_dir_all(run.checkpoint_dir()).map_err(|e| RunError::io(root, e))?;
         Ok((run, config))
     }

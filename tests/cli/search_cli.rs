@@ -231,7 +231,11 @@ fn bad_queries_and_missing_index_fail_cleanly() {
         let out = storyscore_with_data(&empty, args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let default = empty.join("indexes").join("default");
-        assert!(stderr(&out).contains(&format!("no default index at {}", default.display())), "{}", stderr(&out));
+        assert!(
+            stderr(&out).contains(&format!("no default index at {}", default.display())),
+            "{}",
+            stderr(&out)
+        );
         assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
     }
 

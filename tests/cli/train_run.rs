@@ -232,3 +232,28 @@ fn moods_settings_out_of_range_are_refused_before_training() {
         assert!(!run_dir.exists(), "nothing is written");
     }
 }
+
+#[test]
+fn a_hand_edited_config_out_of_range_is_refused_on_resume() {
+    let work = tempfile::tempdir().unwrap();
+    let run_dir = work.path().join("run");
+    std::fs::create_dir_all(&run_dir).unwrap();
+    let mut config = storyscore::train::TrainConfig::new(
+        storyscore::model::Space::Moods,
+        "isear:texts.csv",
+        "4q:clips",
+        "enc".into(),
+        "vec".into(),
+    );
+    config.dataset_power = 3.0;
+    let written = config.to_toml().unwrap();
+    let path = run_dir.join("config.toml");
+    std::fs::write(&path, &written).unwrap();
+    let out = train(&run_dir, work.path(), &["--resume"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    let says = format!("{}: dataset_power must be between 0 and 1, got 3", path.display());
+    assert!(stderr.contains(&says), "{stderr}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), written, "the config is left as it was");
+    assert!(!run_dir.join("checkpoints").exists(), "nothing else is written");
+}
