@@ -123,6 +123,10 @@ impl TextBox {
     }
 
     /// Draws the box; with `focused`, places the terminal cursor at the edit point.
+    pub fn is_empty(&self) -> bool {
+        self.text.is_empty()
+    }
+
     pub fn draw(&self, frame: &mut Frame, area: Rect, block: Block, focused: bool) {
         let inner = block.inner(area);
         frame.render_widget(Paragraph::new(self.text.as_str()).block(block).wrap(Wrap { trim: false }), area);

@@ -151,7 +151,11 @@ fn tiny_terminals_get_a_message_not_a_panic() {
 #[test]
 fn slash_focuses_search_and_typed_q_does_not_quit() {
     let mut h = Harness::new(Vec::new());
+    let hint = "press / to type a story";
+    h.key(KeyCode::Char('3'));
+    assert!(h.render(100, 24).contains(hint), "the empty, unfocused story box says how to type");
     h.key(KeyCode::Char('/'));
+    assert!(!h.render(100, 24).contains(hint), "the hint gives way to the cursor");
     for c in "quiet sorrow".chars() {
         h.key(KeyCode::Char(c));
     }

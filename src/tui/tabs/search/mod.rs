@@ -193,7 +193,13 @@ impl SearchTab {
         let border = if focused { theme.accent() } else { theme.muted() };
         let block =
             Block::bordered().title(format!(" {mode} ")).title_style(theme.title()).border_style(border);
+        let inner = block.inner(input_area);
         self.input.draw(frame, input_area, block, focused);
+        if !focused && self.input.is_empty() {
+            // Letters are commands until the box has the keys (s, y, q …), so say how to type.
+            let hint = "press / to type a story (or paste one), then enter";
+            frame.render_widget(Paragraph::new(Line::styled(hint, theme.muted())), inner);
+        }
         frame.render_widget(Paragraph::new(self.info_lines(theme)), info_area);
         let block = Block::bordered().title(" Results ").title_style(theme.title());
         if let Some(story) = &self.story {
@@ -215,8 +221,8 @@ impl SearchTab {
                 IndexState::Unavailable(why) => why.clone(),
                 IndexState::Ready { .. } if self.pending.is_some() => "searching …".into(),
                 IndexState::Ready { .. } => {
-                    "Type a story above and press enter: the clips whose mood fits it best appear here \
-                     (s switches to one clip per passage)."
+                    "Press / and type a story above, then enter: the clips whose mood fits it best appear \
+                     here (s switches to one clip per passage)."
                         .into()
                 }
                 _ => "The library is being prepared; a story typed now is searched when it is ready.".into(),
