@@ -43,7 +43,7 @@ impl Plan {
             }
             return Plan::Unavailable(format!(
                 "No music library to index: `library` in {} lists no existing folder. Add one there, \
-                 or run `storyscore index --model MODEL_DIR LIBRARY… --out {}`.",
+                 or run `storyscore index LIBRARY… --out {}` (it indexes with the default model).",
                 dirs.config_file.display(),
                 index_dir.display()
             ));
