@@ -167,15 +167,21 @@ fn first_launch_indexes_then_search_explains_and_map_marks_the_results() {
     let selected: PathBuf = h.app.map.selected_path().unwrap();
     assert!(status.starts_with(&selected.display().to_string()), "{status}");
 
-    // Soundtrack mode: one clip per passage, on a timeline.
+    // Soundtrack mode: one clip per passage, on a timeline. Switching with results on screen runs
+    // the story again in the new mode.
     h.key(KeyCode::Char('3'));
     h.key(KeyCode::Char('s'));
     assert!(h.app.search.soundtrack);
+    assert!(h.app.search.pending.is_some(), "the shown story is run again as a soundtrack");
+    h.pump_until("the story's soundtrack", |app| app.search.story.is_some());
+    assert_eq!(h.app.search.story.as_ref().unwrap().passages.len(), 1);
+    assert!(h.app.search.hits.is_none());
     h.key(KeyCode::Char('/'));
+    h.app.handle(Event::Input(Term::Key(KeyEvent::new(KeyCode::Char('u'), KeyModifiers::CONTROL))));
     h.type_text("The village woke to sunshine and laughter.");
     h.app.handle(Event::Input(Term::Paste("\n\nThen the dragon came, and the houses burned.".into())));
     h.key(KeyCode::Enter);
-    h.pump_until("the soundtrack", |app| app.search.story.is_some());
+    h.pump_until("the soundtrack", |app| app.search.pending.is_none());
     let story = h.app.search.story.clone().unwrap();
     assert_eq!(story.passages.len(), 2, "{story:?}");
     assert_ne!(story.passages[0].clip, story.passages[1].clip, "no clip is used twice");

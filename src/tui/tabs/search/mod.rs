@@ -91,6 +91,20 @@ impl SearchTab {
         Ok(if self.soundtrack { EngineRequest::Soundtrack(text) } else { EngineRequest::Search(text) })
     }
 
+    /// Switches between one ranking and one clip per passage. Results on screen are for the other
+    /// mode then, so the story they answer is run again in the new one.
+    pub fn toggle_mode(&mut self) -> (Option<EngineRequest>, String) {
+        self.soundtrack = !self.soundtrack;
+        let mode = if self.soundtrack { "soundtrack (one clip per passage)" } else { "query" };
+        let shown = self.hits.is_some() || self.story.is_some();
+        if shown && !self.input.is_empty() {
+            if let Ok(request) = self.submit() {
+                return (Some(request), format!("search mode: {mode} — running the story again"));
+            }
+        }
+        (None, format!("search mode: {mode} — enter in the box runs it"))
+    }
+
     /// Applies an engine report (the map's projection is the Map tab's).
     pub fn on_engine(&mut self, ev: EngineEvent) -> StatusMsg {
         match ev {
@@ -170,11 +184,6 @@ impl SearchTab {
             }
         };
         match action {
-            Action::ToggleSoundtrack => {
-                self.soundtrack = !self.soundtrack;
-                let mode = if self.soundtrack { "soundtrack (one clip per passage)" } else { "query" };
-                return Some((Level::Info, format!("search mode: {mode} — enter in the box runs it")));
-            }
             Action::Up => step(self, -1),
             Action::Down => step(self, 1),
             Action::PageUp => step(self, -10),

@@ -8,7 +8,7 @@ use crate::tui::effect::{play, status, Effect};
 use crate::tui::event::WorkerEvent;
 use crate::tui::keymap::{Action, Context};
 use crate::tui::playback::PlayRequest;
-use crate::tui::status::Focus;
+use crate::tui::status::{Focus, Level};
 use crate::tui::tabs::TabView;
 use crate::tui::theme::Theme;
 
@@ -43,6 +43,12 @@ impl TabView for SearchTab {
             Action::Play => play(self.selected_preview()),
             Action::Stop => vec![Effect::Audio(PlayRequest::Stop)],
             Action::CopyPath => vec![Effect::CopyPath(self.selected_clip())],
+            Action::ToggleSoundtrack => {
+                let (request, text) = self.toggle_mode();
+                let mut effects: Vec<Effect> = request.into_iter().map(Effect::Search).collect();
+                effects.push(Effect::Status(Level::Info, text));
+                effects
+            }
             _ => status(self.apply(action)),
         }
     }
