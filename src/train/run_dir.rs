@@ -68,13 +68,14 @@ pub struct RunDir {
 }
 
 impl RunDir {
-    /// Starts a new run: creates the folder and writes `config.toml`. Refuses a folder that already
-    /// holds a run (resume it with [`RunDir::open`] instead).
+    /// Starts a new run: checks the config, creates the folder and writes `config.toml`. Refuses a
+    /// folder that already holds a run (resume it with [`RunDir::open`] instead).
     pub fn create(root: &Path, config: &TrainConfig) -> Result<Self, RunError> {
         let run = Self { root: root.into() };
         if run.config_path().exists() {
             return Err(RunError::Exists(root.into()));
         }
+        config.check(Naming::Keys).map_err(|source| RunError::Config { path: run.config_path(), source })?;
         std::fs::create_dir_all(run.checkpoint_dir()).map_err(|e| RunError::io(root, e))?;
         let text = config.to_toml().map_err(|e| RunError::format(&run.config_path(), e))?;
         write_atomic(&run.config_path(), text.as_bytes()).map_err(|e| RunError::io(&run.config_path(), e))?;

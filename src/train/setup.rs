@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
 
-use super::config::{Naming, TrainRequest};
+use super::config::TrainRequest;
 use super::corpus::Corpus;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
@@ -110,8 +110,6 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         stored.max_steps = request.config.max_steps;
         (run, stored)
     } else {
-        let path = request.run_dir.join(super::CONFIG_FILE);
-        request.config.check(Naming::Keys).map_err(|source| RunError::Config { path, source })?;
         (RunDir::create(&request.run_dir, &request.config)?, request.config.clone())
     };
     let device = match config.device.as_str() {

@@ -27,6 +27,17 @@ fn create_writes_config_and_refuses_an_existing_run() {
 }
 
 #[test]
+fn create_refuses_a_config_out_of_range_before_writing() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("run");
+    let mut bad = config();
+    bad.batch_size = 2;
+    let err = RunDir::create(&root, &bad).unwrap_err().to_string();
+    assert!(err.contains("config.toml: batch_size must be at least 4"), "{err}");
+    assert!(!root.exists(), "nothing is written");
+}
+
+#[test]
 fn open_reports_the_bad_config_file() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("config.toml"), "space = 'sideways'\n").unwrap();
