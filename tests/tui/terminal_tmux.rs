@@ -277,13 +277,15 @@ fn run_form_starts_a_mel_stats_run_whose_loss_chart_moves_pauses_and_stops() {
         "{form}"
     );
     t.keys(&["Enter"]);
-    // The first run on a machine fills the caches first; then a step takes about a second.
+    // The first run on a machine fills the caches first; then a step takes about a second. A
+    // capture can land while a frame is being written, so each wait is for a whole chart (its
+    // step axis drawn), not just the header above it.
     let first = t.wait_until("the first step", Duration::from_secs(600), |s| {
-        s.contains("/300 · epoch") && train_step(s).is_some_and(|n| n >= 1) && s.contains("Loss per branch")
+        s.contains("/300 · epoch") && train_step(s).is_some_and(|n| n >= 1) && loss_chart(s).contains("step")
     });
     let n1 = train_step(&first).unwrap();
     let later = t.wait_until("two more steps", Duration::from_secs(60), |s| {
-        train_step(s).is_some_and(|n| n >= n1 + 2)
+        train_step(s).is_some_and(|n| n >= n1 + 2) && loss_chart(s).contains("step")
     });
     let n2 = train_step(&later).unwrap();
     assert!(n2 > n1);
