@@ -134,10 +134,31 @@ fn from_cached_corpora(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -
     found
 }
 
+/// Texts encoded between partial saves and progress reports: a killed encoding of a large
+/// corpus resumes from its last finished block.
+pub const SAVE_BLOCK: usize = 4096;
+
+/// File name prefix of a partial corpus (one finished block of a corpus still being encoded).
+const PARTIAL_PREFIX: &str = "text-partial-";
+
 /// Encoder features `[N, H]` (CPU, float) of `texts`, from the cache when present (this very
 /// list, or cached corpora holding them; only texts no cached corpus holds are encoded). A new
 /// list that needed encoding is cached as a corpus of its own.
 pub fn text_features(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> Result<Tensor, FeatureError> {
+    text_features_in_blocks(cache_dir, model, texts, SAVE_BLOCK, &|_, _| {})
+}
+
+/// [`text_features`], encoding the missing texts `block` at a time: each finished block is
+/// cached at once as a partial corpus (found again by a run that was killed), `progress(done,
+/// total)` is told after each, and the partial corpora the whole one covers are removed once it
+/// is written.
+pub fn text_features_in_blocks(
+    cache_dir: &Path,
+    model: &EmotionModel,
+    texts: &[&str],
+    block: usize,
+    progress: &dyn Fn(usize, usize),
+) -> Result<Tensor, FeatureError> {
     let path = cache_path(cache_dir, model, texts);
     let wanted = [texts.len() as i64, model.encoder_hidden_size()];
     if texts.is_empty() {
@@ -153,22 +174,59 @@ pub fn text_features(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -> 
     if rows.iter().all(Option::is_some) {
         return Ok(Tensor::stack(&rows.into_iter().flatten().collect::<Vec<_>>(), 0));
     }
+    let io = |source| FeatureError::Io { path: cache_dir.to_path_buf(), source };
+    std::fs::create_dir_all(cache_dir).map_err(io)?;
     let missing: Vec<usize> = (0..texts.len()).filter(|&i| rows[i].is_none()).collect();
-    let missing_texts: Vec<&str> = missing.iter().map(|&i| texts[i]).collect();
     let tokenizer = model.tokenizer();
-    let tokens = tokenizer
-        .encode_all(&missing_texts)
-        .map_err(|source| FeatureError::Tokenizer { path: tokenizer.path().to_path_buf(), source })?;
-    let encoded = encode_tokens(model, &tokens.iter().collect::<Vec<_>>())?;
-    for (r, &i) in missing.iter().enumerate() {
-        rows[i] = Some(encoded.get(r as i64));
+    let mut done = 0;
+    for part in missing.chunks(block.max(1)) {
+        let part_texts: Vec<&str> = part.iter().map(|&i| texts[i]).collect();
+        let tokens = tokenizer
+            .encode_all(&part_texts)
+            .map_err(|source| FeatureError::Tokenizer { path: tokenizer.path().to_path_buf(), source })?;
+        let encoded = encode_tokens(model, &tokens.iter().collect::<Vec<_>>())?;
+        for (r, &i) in part.iter().enumerate() {
+            rows[i] = Some(encoded.get(r as i64));
+        }
+        done += part.len();
+        if done < missing.len() {
+            let name = cache_path(cache_dir, model, &part_texts)
+                .file_name()
+                .map(|n| n.to_string_lossy().replacen("text-features-", PARTIAL_PREFIX, 1))
+                .unwrap_or_default();
+            let partial = cache_dir.join(name);
+            crate::model::weights::write_safetensors(&partial, &[("features".to_string(), encoded)])?;
+            write_keys(&partial, model, &part_texts)?;
+        }
+        progress(done, missing.len());
     }
     let features = Tensor::stack(&rows.into_iter().flatten().collect::<Vec<_>>(), 0);
-    std::fs::create_dir_all(cache_dir)
-        .map_err(|source| FeatureError::Io { path: cache_dir.to_path_buf(), source })?;
     crate::model::weights::write_safetensors(&path, &[("features".to_string(), features.shallow_clone())])?;
     write_keys(&path, model, texts)?;
+    remove_covered_partials(cache_dir, model, texts);
     Ok(features)
+}
+
+/// Removes the partial corpora whose texts are all among `texts` (cached whole by now). Best
+/// effort: a partial left behind only costs disk, and is still a valid cache.
+fn remove_covered_partials(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) {
+    let keys: std::collections::HashSet<u64> = texts.iter().map(|t| text_key(model, t)).collect();
+    let Ok(entries) = std::fs::read_dir(cache_dir) else { return };
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if !name.starts_with(PARTIAL_PREFIX) || path.extension().is_none_or(|e| e != "keys") {
+            continue;
+        }
+        let Ok(bytes) = std::fs::read(&path) else { continue };
+        let covered = bytes
+            .chunks_exact(8)
+            .all(|b| b.try_into().is_ok_and(|b: [u8; 8]| keys.contains(&u64::from_le_bytes(b))));
+        if covered {
+            let _ = std::fs::remove_file(&path);
+            let _ = std::fs::remove_file(path.with_extension("safetensors"));
+        }
+    }
 }
 
 /// Row keys beside a cached corpus (once), so a subset of its texts is found later.

@@ -13,7 +13,7 @@ use crate::cache::{Caches, PcmCache};
 use crate::data::{apply_splits, assign_fold, load_joined, parse_fold, Dataset, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
 use crate::features::clips::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};
-use crate::features::text::{text_features, TextInputs};
+use crate::features::text::{text_features_in_blocks, TextInputs, SAVE_BLOCK};
 use crate::metrics::RetrievalScores;
 use crate::model::{weights, EmotionModel, ModelConfig, Space, WindowMode};
 
@@ -162,7 +162,13 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     let caches = Caches::resolve().unwrap_or_else(|_| Caches::new(&run.cache_dir(), &Default::default()));
     let text_inputs = if config.freeze_text {
         note(format!("encoding {} texts with the frozen encoder (cached)", texts.len()));
-        let features = text_features(&caches.text_features(), &model, &texts)?;
+        let started = std::time::Instant::now();
+        let progress = |done: usize, total: usize| {
+            let left = started.elapsed().as_secs_f64() * (total - done) as f64 / done.max(1) as f64;
+            note(format!("encoded {done} of {total} texts, about {} left", minutes(left)));
+        };
+        let features =
+            text_features_in_blocks(&caches.text_features(), &model, &texts, SAVE_BLOCK, &progress)?;
         TextInputs::Cached(features.to_device(device))
     } else {
         let tokenizer = model.tokenizer();
@@ -301,5 +307,14 @@ impl Session {
             clip.is_some() && clip == quadrant_of(&self.data.valid.texts[keep[q]])
         })
         .map_err(|e| RunError::format(&self.output.run.config_path(), e))
+    }
+}
+
+/// A rough duration for a progress line: "40 s", "7 min".
+fn minutes(seconds: f64) -> String {
+    if seconds < 90.0 {
+        format!("{:.0} s", seconds.max(1.0))
+    } else {
+        format!("{:.0} min", seconds / 60.0)
     }
 }

@@ -33,6 +33,7 @@ mod model_musicnn;
 mod model_windows;
 mod story_probes;
 mod text_encoder;
+mod text_feature_cache;
 mod text_input;
 mod text_tokenizer;
 mod train_run_dir;
