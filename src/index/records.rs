@@ -2,7 +2,7 @@
 //! record per clip (`clips.jsonl` + `clips.idx`, or `clips.json` in indexes written before), and
 //! the errors of reading and writing an index.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
@@ -105,8 +105,43 @@ impl ClipRecord {
     }
 }
 
+/// Tells apart clips of one list of results whose titles are the same (a library can hold
+/// "Frantic" twice, as two files): each such title is followed by its file name, "Frantic
+/// [frantic-old.ogg]". A clip listed twice keeps its title.
+pub fn distinct_titles<'a>(items: impl IntoIterator<Item = (&'a mut String, &'a Path)>) {
+    let items: Vec<(&mut String, &Path)> = items.into_iter().collect();
+    let mut files: std::collections::HashMap<&str, std::collections::HashSet<&Path>> = Default::default();
+    for (title, path) in &items {
+        files.entry(title.as_str()).or_default().insert(path);
+    }
+    let repeated: std::collections::HashSet<String> =
+        files.into_iter().filter(|(_, paths)| paths.len() > 1).map(|(t, _)| t.to_string()).collect();
+    for (title, path) in items {
+        if let Some(name) = path.file_name().filter(|_| repeated.contains(title.as_str())) {
+            *title = format!("{title} [{}]", name.to_string_lossy());
+        }
+    }
+}
+
 /// `clips.json`.
 #[derive(Serialize, Deserialize)]
 pub(super) struct ClipsFile {
     pub(super) clips: Vec<ClipRecord>,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    #[test]
+    fn titles_two_files_share_are_told_apart_by_file_name() {
+        let paths = [Path::new("/m/frantic.ogg"), Path::new("/m/love.ogg"), Path::new("/m/frantic-old.ogg")];
+        let mut titles: Vec<String> = ["Frantic", "Love Theme", "Frantic"].map(String::from).to_vec();
+        super::distinct_titles(titles.iter_mut().zip(paths));
+        assert_eq!(titles, ["Frantic [frantic.ogg]", "Love Theme", "Frantic [frantic-old.ogg]"]);
+        // The same clip twice (a soundtrack may repeat one) is one clip: its title stays.
+        let mut titles: Vec<String> = ["Frantic", "Frantic"].map(String::from).to_vec();
+        super::distinct_titles(titles.iter_mut().zip([paths[0], paths[0]]));
+        assert_eq!(titles, ["Frantic", "Frantic"]);
+    }
 }

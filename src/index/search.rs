@@ -339,6 +339,7 @@ impl Searcher {
                 stands_out: self.stands_out(emb),
             });
         }
+        super::records::distinct_titles(results.iter_mut().map(|h| (&mut h.title, h.path.as_path())));
         Ok(SearchResults {
             query: query.to_string(),
             space: self.index.space(),

@@ -130,6 +130,7 @@ pub fn soundtrack(searcher: &Searcher, story: &StoryText) -> Result<Soundtrack, 
             stands_out: index.embedding(clip).map_or_else(Vec::new, |e| searcher.stands_out(e)),
         });
     }
+    super::records::distinct_titles(out.iter_mut().map(|p| (&mut p.title, p.clip.as_path())));
     Ok(Soundtrack { passages: out, notices })
 }
 
