@@ -89,7 +89,7 @@ pub fn clip_features(
     let front = model.front_end();
     let mean = |t: Tensor| t.mean_dim([0i64].as_slice(), false, Kind::Float).to_device(Device::Cpu);
     let rows: Vec<Tensor> = if model.musicnn().is_some() {
-        clip_feature_rows(model, &front, pcm, &paths, chunks, WindowMode::Exact)?
+        clip_feature_rows(model, &front, pcm, &paths, chunks, WindowMode::Exact, &|_, _| {})?
             .iter()
             .map(|r| model.trunk_from_rows(r).map(mean).map_err(werr))
             .collect::<Result<_, _>>()?

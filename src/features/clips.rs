@@ -22,7 +22,7 @@ pub fn clip_embeddings(
 ) -> Result<Tensor, FeatureError> {
     let mut rows = Vec::with_capacity(clips.len());
     let cached = match model.musicnn() {
-        Some(_) => Some(clip_feature_rows(model, front, cache, clips, chunks, mode)?),
+        Some(_) => Some(clip_feature_rows(model, front, cache, clips, chunks, mode, &|_, _| {})?),
         None => None,
     };
     for (i, clip) in clips.iter().enumerate() {
@@ -43,7 +43,8 @@ pub fn clip_embeddings(
 }
 
 /// A frozen trunk's feature rows `[chunks, FEATURE_DIM]` (CPU) of each clip, from the on-disk
-/// cache under the cache dir, computed and stored on a miss.
+/// cache under the cache dir, computed and stored on a miss; `progress(computed, to_compute)`
+/// is told after each clip that was not cached.
 pub fn clip_feature_rows(
     model: &EmotionModel,
     front: &MelFrontEnd,
@@ -51,14 +52,18 @@ pub fn clip_feature_rows(
     clips: &[&std::path::Path],
     chunks: usize,
     mode: WindowMode,
+    progress: &dyn Fn(usize, usize),
 ) -> Result<Vec<Tensor>, FeatureError> {
     let trunk =
         model.musicnn().ok_or_else(|| FeatureError::NoFeatureRows(model.config().audio.trunk.to_string()))?;
     let root = crate::config::Dirs::resolve()?.cache;
     let features = FeatureCache::new(&root, trunk, &format!("windows={chunks} mode={mode:?}"));
+    let to_compute = clips.iter().filter(|c| !features.has(c)).count();
+    let mut computed = 0;
     clips
         .iter()
         .map(|clip| {
+            let fresh = !features.has(clip);
             // A clip that cannot be decoded keeps its own one-line error (it names the file).
             let mut unreadable = None;
             let rows = features.rows(clip, || match cache.samples(clip) {
@@ -68,6 +73,10 @@ pub fn clip_feature_rows(
                     Err(ModelError::Read { path: clip.to_path_buf(), message: "undecodable".into() })
                 }
             });
+            if fresh {
+                computed += 1;
+                progress(computed, to_compute);
+            }
             match (rows, unreadable) {
                 (Ok(rows), _) => Ok(rows),
                 (Err(_), Some(e)) => Err(e.into()),

@@ -163,10 +163,8 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
     let text_inputs = if config.freeze_text {
         note(format!("encoding {} texts with the frozen encoder (cached)", texts.len()));
         let started = std::time::Instant::now();
-        let progress = |done: usize, total: usize| {
-            let left = started.elapsed().as_secs_f64() * (total - done) as f64 / done.max(1) as f64;
-            note(format!("encoded {done} of {total} texts, about {} left", minutes(left)));
-        };
+        let progress =
+            |done: usize, total: usize| note(progress_line("encoded", "texts", done, total, started));
         let features =
             text_features_in_blocks(&caches.text_features(), &model, &texts, SAVE_BLOCK, &progress)?;
         TextInputs::Cached(features.to_device(device))
@@ -216,7 +214,21 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            Some(clip_feature_rows(&model, &front, &pcm, &clips, config.eval_chunks, WindowMode::Exact)?)
+            let started = std::time::Instant::now();
+            let progress = |done: usize, total: usize| {
+                if done % 25 == 0 || done == total {
+                    note(progress_line("computed the features of", "clips", done, total, started));
+                }
+            };
+            Some(clip_feature_rows(
+                &model,
+                &front,
+                &pcm,
+                &clips,
+                config.eval_chunks,
+                WindowMode::Exact,
+                &progress,
+            )?)
         }
         None => None,
     };
@@ -308,6 +320,16 @@ impl Session {
         })
         .map_err(|e| RunError::format(&self.output.run.config_path(), e))
     }
+}
+
+/// "encoded 4096 of 65410 texts, about 15 min left", or, at the end, "encoded 65410 texts in 17 min".
+fn progress_line(verb: &str, what: &str, done: usize, total: usize, started: std::time::Instant) -> String {
+    let spent = started.elapsed().as_secs_f64();
+    if done >= total {
+        return format!("{verb} {total} {what} in {}", minutes(spent));
+    }
+    let left = spent * (total - done) as f64 / done.max(1) as f64;
+    format!("{verb} {done} of {total} {what}, about {} left", minutes(left))
 }
 
 /// A rough duration for a progress line: "40 s", "7 min".

@@ -41,6 +41,11 @@ impl FeatureCache {
         self.dir.join(format!("{}.npy", crate::config::file_cache_key(clip)))
     }
 
+    /// Whether `clip`'s rows are cached (then [`FeatureCache::rows`] reads rather than computes).
+    pub fn has(&self, clip: &Path) -> bool {
+        self.entry(clip).is_file()
+    }
+
     /// The rows of `clip`: read from the cache, or computed by `compute` and stored. An unreadable
     /// entry (a killed writer, a damaged disk) is computed again.
     pub fn rows(&self, clip: &Path, compute: impl FnOnce() -> Result<Tensor>) -> Result<Tensor> {
