@@ -1,7 +1,7 @@
 //! `storyscore index [--model DIR] LIBRARY… [--out INDEX_DIR] [--json]`: embed a music library.
 
 use std::io::IsTerminal;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::Context as _;
@@ -102,6 +102,43 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     } else {
         print_summary(&report, &out, wall_s);
     }
+    Ok(())
+}
+
+/// Makes the default index of the configured library (a search before the app ever ran): the
+/// progress bar and a one-line summary go to stderr, so a search's stdout stays its answer.
+pub fn index_library_once(
+    ctx: &Context,
+    model_dir: &Path,
+    libraries: &[PathBuf],
+    out: &Path,
+) -> anyhow::Result<()> {
+    let shown: Vec<String> = libraries.iter().map(|p| p.display().to_string()).collect();
+    eprintln!(
+        "indexing {} with the default model, once (the app and later searches reuse it) …",
+        shown.join(", ")
+    );
+    let model = EmotionModel::load(model_dir, ctx.config.tch_device())
+        .with_context(|| format!("cannot load model {}", model_dir.display()))?;
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let show_bar = std::io::stderr().is_terminal();
+    let followed = out.to_path_buf();
+    let bar_thread = std::thread::spawn(move || follow(rx, show_bar, &followed));
+    let options = IndexOptions { progress: Some(tx), ..IndexOptions::default() };
+    let start = Instant::now();
+    let result = build_index(&model, model_dir, libraries, out, &options);
+    drop(options);
+    let _ = bar_thread.join();
+    let report = result?;
+    let noun = if report.clips == 1 { "clip" } else { "clips" };
+    let skipped =
+        if report.skipped.is_empty() { String::new() } else { format!(", {} skipped", report.skipped.len()) };
+    eprintln!(
+        "indexed {} {noun}{skipped} into {} in {:.1} s",
+        report.clips,
+        out.display(),
+        start.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 

@@ -76,21 +76,30 @@ impl Context {
     }
 
     /// The index a command searches: `--index` when given, else the one the app searches (the
-    /// configured library's, kept up to date each time the app opens).
+    /// configured library's, kept up to date each time the app opens), made first when it does
+    /// not exist yet, as the app's first launch makes it.
     pub fn index_dir(&self, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
         if let Some(dir) = given {
             return Ok(dir);
         }
         let dir = self.dirs.default_index();
-        if !storyscore::index::ClipIndex::exists(&dir) {
-            anyhow::bail!(
-                "no --index given and no default index at {}: run `storyscore` once (it indexes the \
-                 library in {}), or give --index DIR of an index made by `storyscore index`",
-                dir.display(),
-                self.dirs.config_file.display()
-            );
+        if storyscore::index::ClipIndex::exists(&dir) {
+            return Ok(dir);
         }
-        Ok(dir)
+        match storyscore::tui::engine::Plan::of(&self.dirs, &self.config) {
+            storyscore::tui::engine::Plan::Index { model_dir, libraries, index_dir } => {
+                index_cmd::index_library_once(self, &model_dir, &libraries, &index_dir)?;
+                Ok(index_dir)
+            }
+            storyscore::tui::engine::Plan::Open { index_dir } => Ok(index_dir),
+            storyscore::tui::engine::Plan::Unavailable(why) => {
+                let why = why
+                    .chars()
+                    .next()
+                    .map_or(String::new(), |c| c.to_lowercase().chain(why.chars().skip(1)).collect());
+                anyhow::bail!("no --index given and no default index at {}: {why}", dir.display())
+            }
+        }
     }
 }
 

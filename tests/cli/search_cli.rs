@@ -41,6 +41,19 @@ fn storyscore_with_data(data: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_storyscore")).args(args).env("STORYSCORE_DATA", data).output().unwrap()
 }
 
+/// `storyscore` with its data dir set to `data` and a config file whose `library` is `libraries`.
+fn storyscore_with_library(data: &Path, libraries: &[&Path], args: &[&str]) -> Output {
+    let config = data.join("config.toml");
+    let listed: Vec<String> = libraries.iter().map(|p| format!("{:?}", p.display().to_string())).collect();
+    std::fs::write(&config, format!("library = [{}]\n", listed.join(", "))).unwrap();
+    Command::new(env!("CARGO_BIN_EXE_storyscore"))
+        .args(args)
+        .env("STORYSCORE_DATA", data)
+        .env("STORYSCORE_CONFIG", &config)
+        .output()
+        .unwrap()
+}
+
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
@@ -206,6 +219,36 @@ fn index_without_a_model_uses_the_default_and_says_how_to_search() {
 }
 
 #[test]
+fn a_first_search_indexes_the_configured_library_as_the_app_would() {
+    if common::minilm_dir().is_none() || common::musicnn_weights("MTT_musicnn").is_none() {
+        return;
+    }
+    let work = tempfile::tempdir().unwrap();
+    let (data, lib) = (data_dir_with_models(work.path()), work.path().join("lib"));
+    std::fs::create_dir(&lib).unwrap();
+    write_tone(&lib.join("low.wav"), 220.0, 4.0);
+    write_tone(&lib.join("high.wav"), 880.0, 4.0);
+    let out = storyscore_with_library(&data, &[&lib], &["search", "--json", "A calm morning by the sea."]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // stdout is the answer alone; the indexing is told on stderr.
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["results"].as_array().unwrap().len(), 2, "{r}");
+    let told = stderr(&out);
+    assert!(
+        told.contains(&format!("indexing {}", lib.display())) && told.contains("indexed 2 clips"),
+        "{told}"
+    );
+    let default = data.join("indexes/default");
+    let model = EmotionModel::load(&Dirs::resolve().unwrap().default_model(), Device::Cpu).unwrap();
+    assert_eq!(ClipIndex::open(&default).unwrap().model_id(), model.id());
+    // The next search reuses it, and says nothing about indexing.
+    let again = storyscore_with_library(&data, &[&lib], &["search", "--json", "A calm morning by the sea."]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(!stderr(&again).contains("indexing"), "{}", stderr(&again));
+    assert_eq!(again.stdout, out.stdout);
+}
+
+#[test]
 fn bad_queries_and_missing_index_fail_cleanly() {
     let dir = tempfile::tempdir().unwrap();
     let missing = dir.path().join("nope");
@@ -223,12 +266,14 @@ fn bad_queries_and_missing_index_fail_cleanly() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no index at") && stderr(&out).contains("nope"), "{}", stderr(&out));
 
-    // No --index and no default index: one line naming where the default would be.
+    // No --index, no default index and no library to make one of: one line naming where the
+    // default would be and what to do.
     let empty = dir.path().join("data");
+    std::fs::create_dir_all(&empty).unwrap();
     let story = dir.path().join("story.txt");
     std::fs::write(&story, "A calm morning.").unwrap();
     for args in [&["search", "a calm morning"][..], &["soundtrack", story.to_str().unwrap()][..]] {
-        let out = storyscore_with_data(&empty, args);
+        let out = storyscore_with_library(&empty, &[], args);
         assert_eq!(out.status.code(), Some(1), "{args:?}");
         let default = empty.join("indexes").join("default");
         assert!(
@@ -236,6 +281,7 @@ fn bad_queries_and_missing_index_fail_cleanly() {
             "{}",
             stderr(&out)
         );
+        assert!(stderr(&out).contains("storyscore index LIBRARY"), "{}", stderr(&out));
         assert_eq!(stderr(&out).trim().lines().count(), 1, "{}", stderr(&out));
     }
 
