@@ -16,6 +16,7 @@ mod train_cmd;
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::{Parser, Subcommand};
 
 use storyscore::config::{Config, Dirs};
@@ -75,24 +76,39 @@ impl Context {
         Ok(Self { dirs, config })
     }
 
-    /// The index a command searches: `--index` when given, else the one the app searches (the
-    /// configured library's, kept up to date each time the app opens), made first when it does
-    /// not exist yet, as the app's first launch makes it.
-    pub fn index_dir(&self, given: Option<PathBuf>) -> anyhow::Result<PathBuf> {
+    /// The searcher of the index a command searches: `--index` when given, else the one the app
+    /// searches (the configured library's, kept up to date each time the app opens). That one
+    /// is made first when it does not exist yet, and made again when the default model has
+    /// changed since (a new release's model), as the app does at launch.
+    pub fn searcher(&self, given: Option<PathBuf>) -> anyhow::Result<storyscore::index::Searcher> {
+        use storyscore::index::{SearchError, Searcher};
+        use storyscore::tui::engine::Plan;
+        let device = self.config.tch_device();
+        let open = |dir: &std::path::Path| {
+            Searcher::open(dir, device).with_context(|| format!("cannot open index {}", dir.display()))
+        };
         if let Some(dir) = given {
-            return Ok(dir);
+            return open(&dir);
         }
         let dir = self.dirs.default_index();
-        if storyscore::index::ClipIndex::exists(&dir) {
-            return Ok(dir);
-        }
-        match storyscore::tui::engine::Plan::of(&self.dirs, &self.config) {
-            storyscore::tui::engine::Plan::Index { model_dir, libraries, index_dir } => {
-                index_cmd::index_library_once(self, &model_dir, &libraries, &index_dir)?;
-                Ok(index_dir)
+        let exists = storyscore::index::ClipIndex::exists(&dir);
+        if exists {
+            match Searcher::open(&dir, device) {
+                Err(SearchError::ModelChanged { .. }) => {}
+                other => return other.with_context(|| format!("cannot open index {}", dir.display())),
             }
-            storyscore::tui::engine::Plan::Open { index_dir } => Ok(index_dir),
-            storyscore::tui::engine::Plan::Unavailable(why) => {
+        }
+        match Plan::of(&self.dirs, &self.config) {
+            Plan::Index { model_dir, libraries, index_dir } => {
+                if exists {
+                    eprintln!("the default index was made by an earlier default model: making it again");
+                    storyscore::index::remove_index(&index_dir)?;
+                }
+                index_cmd::index_library_once(self, &model_dir, &libraries, &index_dir)?;
+                open(&index_dir)
+            }
+            Plan::Open { index_dir } => open(&index_dir),
+            Plan::Unavailable(why) => {
                 let why = why
                     .chars()
                     .next()

@@ -2,8 +2,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context as _;
-use storyscore::index::{clock, QueryMode, SearchResults, Searcher};
+use storyscore::index::{clock, QueryMode, SearchResults};
 use storyscore::model::Space;
 use storyscore::text::StoryText;
 
@@ -42,9 +41,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     let k = args.top as usize;
     // Read and check the text before loading anything heavy.
     let story = args.text.as_deref().map(StoryText::from_arg).transpose()?;
-    let index = ctx.index_dir(args.index)?;
-    let searcher = Searcher::open(&index, ctx.config.tch_device())
-        .with_context(|| format!("cannot open index {}", index.display()))?;
+    let searcher = ctx.searcher(args.index)?;
     let results = match (&args.like, story) {
         (Some(file), _) => searcher.like(file, k)?,
         (None, Some(story)) => {

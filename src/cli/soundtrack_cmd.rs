@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use anyhow::Context as _;
 use storyscore::config::write_atomic;
-use storyscore::index::{clock, soundtrack, Searcher, Soundtrack};
+use storyscore::index::{clock, soundtrack, Soundtrack};
 use storyscore::text::StoryText;
 
 use super::Context;
@@ -38,9 +38,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     } else {
         StoryText::from_file(&args.file)?
     };
-    let index = ctx.index_dir(args.index)?;
-    let searcher = Searcher::open(&index, ctx.config.tch_device())
-        .with_context(|| format!("cannot open index {}", index.display()))?;
+    let searcher = ctx.searcher(args.index)?;
     let track = soundtrack(&searcher, &story)?;
     for notice in &track.notices {
         eprintln!("note: {notice}");

@@ -219,16 +219,29 @@ fn index_without_a_model_uses_the_default_and_says_how_to_search() {
 }
 
 #[test]
-fn a_first_search_indexes_the_configured_library_as_the_app_would() {
+fn a_first_search_indexes_the_configured_library_and_a_new_default_model_indexes_it_again() {
     if common::minilm_dir().is_none() || common::musicnn_weights("MTT_musicnn").is_none() {
         return;
     }
     let work = tempfile::tempdir().unwrap();
-    let (data, lib) = (data_dir_with_models(work.path()), work.path().join("lib"));
+    // The installed encoder and taggers, and a copy of the default model this test can change
+    // (an installed default model is found before the repository's).
+    let (data, lib) = (work.path().join("data"), work.path().join("lib"));
+    let models = Dirs::resolve().unwrap().minilm().parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(data.join("models/default-model")).unwrap();
+    for name in ["all-MiniLM-L6-v2", "musicnn"] {
+        std::os::unix::fs::symlink(models.join(name), data.join("models").join(name)).unwrap();
+    }
+    let shipped = Dirs::resolve().unwrap().default_model();
+    for name in ["model.toml", "model.safetensors"] {
+        std::fs::copy(shipped.join(name), data.join("models/default-model").join(name)).unwrap();
+    }
     std::fs::create_dir(&lib).unwrap();
     write_tone(&lib.join("low.wav"), 220.0, 4.0);
     write_tone(&lib.join("high.wav"), 880.0, 4.0);
-    let out = storyscore_with_library(&data, &[&lib], &["search", "--json", "A calm morning by the sea."]);
+    let search =
+        || storyscore_with_library(&data, &[&lib], &["search", "--json", "A calm morning by the sea."]);
+    let out = search();
     assert!(out.status.success(), "{}", stderr(&out));
     // stdout is the answer alone; the indexing is told on stderr.
     let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -239,13 +252,23 @@ fn a_first_search_indexes_the_configured_library_as_the_app_would() {
         "{told}"
     );
     let default = data.join("indexes/default");
-    let model = EmotionModel::load(&Dirs::resolve().unwrap().default_model(), Device::Cpu).unwrap();
+    let model = EmotionModel::load(&data.join("models/default-model"), Device::Cpu).unwrap();
     assert_eq!(ClipIndex::open(&default).unwrap().model_id(), model.id());
     // The next search reuses it, and says nothing about indexing.
-    let again = storyscore_with_library(&data, &[&lib], &["search", "--json", "A calm morning by the sea."]);
+    let again = search();
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(!stderr(&again).contains("indexing"), "{}", stderr(&again));
     assert_eq!(again.stdout, out.stdout);
+    // A new default model (an update): the index is made again with it, once.
+    let toml = data.join("models/default-model/model.toml");
+    let changed = std::fs::read_to_string(&toml).unwrap().replace("prior_power = 0.5", "prior_power = 0.6");
+    std::fs::write(&toml, changed).unwrap();
+    let renewed = search();
+    assert!(renewed.status.success(), "{}", stderr(&renewed));
+    assert!(stderr(&renewed).contains("made by an earlier default model"), "{}", stderr(&renewed));
+    let model = EmotionModel::load(&data.join("models/default-model"), Device::Cpu).unwrap();
+    assert_eq!(ClipIndex::open(&default).unwrap().model_id(), model.id());
+    assert!(!stderr(&search()).contains("indexing"));
 }
 
 #[test]
