@@ -96,6 +96,11 @@ pub struct Args {
     /// their mean NRC-VAD point is from each midline (soft)
     #[arg(long, default_value = "nrc", value_parser = ["nrc", "moods", "soft"])]
     text_quadrants: String,
+    /// Moods space: a rated text's (EmoBank's) valence–arousal target: its rating as it is
+    /// (raw), or stretched about the ratings' mean to the spread of the labelled texts' NRC-VAD
+    /// points (stretched; annotators rate sentences in a narrow band)
+    #[arg(long, default_value = storyscore::train::DEFAULT_RATINGS.as_str(), value_parser = ["raw", "stretched"])]
+    ratings: String,
     /// Moods space: match with a text's mood probabilities divided by the text head's mean over
     /// its training texts to this power (0: as the head reads them; 1: fully rebalanced), so
     /// rare moods (calm, peaceful, sad) are not drowned by frequent ones
@@ -146,6 +151,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
     config.dataset_power = args.dataset_power;
     config.lexicon_share = args.lexicon_share;
     config.text_quadrants = args.text_quadrants.parse().map_err(anyhow::Error::msg)?;
+    config.ratings = args.ratings.parse().map_err(anyhow::Error::msg)?;
     config.prior_power = args.prior_power;
     config.song_prior_power = args.song_prior_power;
     config.zero_shot_weight = args.zero_shot_weight;

@@ -78,6 +78,10 @@ pub struct TrainConfig {
     /// Moods space: where a text's quadrant target comes from.
     #[serde(default, skip_serializing_if = "TextQuadrants::is_default")]
     pub text_quadrants: TextQuadrants,
+    /// Moods space: how a rated text's valence–arousal (EmoBank) is taught. Runs stored
+    /// before it existed read `raw`.
+    #[serde(default)]
+    pub ratings: Ratings,
     /// Moods space: the power of the text prior matching divides by (model.toml's
     /// `prior_power`; the prior itself is measured when training ends or stops).
     #[serde(default = "default_prior_power")]
@@ -167,6 +171,79 @@ impl std::str::FromStr for TextQuadrants {
     }
 }
 
+/// Moods space: a rated text's valence–arousal target. `Raw`: its rating as it is (EmoBank's
+/// 1–5 ratings on 0–1). `Stretched`: each axis stretched about the rated texts' mean until its
+/// spread is that of the labelled texts' NRC-VAD points, and clipped to 0–1. Annotators rate
+/// whole sentences within a narrow band (EmoBank's arousal: sd 0.065), far narrower than the
+/// word norms the labelled texts are taught with (sd about 0.2), so a raw rating asks little
+/// more than "read it as neutral"; stretched, a calm sentence teaches calm.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ratings {
+    #[default]
+    Raw,
+    Stretched,
+}
+
+/// Chosen by 5-fold cross-validation (docs/evaluation.md, "Stretched ratings").
+pub const DEFAULT_RATINGS: Ratings = Ratings::Stretched;
+
+impl Ratings {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Raw => "raw",
+            Self::Stretched => "stretched",
+        }
+    }
+}
+
+impl std::str::FromStr for Ratings {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "raw" => Ok(Self::Raw),
+            "stretched" => Ok(Self::Stretched),
+            _ => Err(format!("expected raw or stretched, got {s:?}")),
+        }
+    }
+}
+
+/// How [`Ratings::Stretched`] maps one axis of a rating: `mean + (r − mean) × factor`, clipped.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct RatingStretch {
+    pub mean: [f32; 2],
+    pub factor: [f32; 2],
+}
+
+impl RatingStretch {
+    /// From the rated texts' (valence, arousal) and the labelled texts' mean NRC-VAD points;
+    /// `None` when either side has fewer than two texts or no spread.
+    pub fn measure(rated: &[[f32; 2]], labelled: &[[f32; 2]]) -> Option<Self> {
+        let stats = |xs: &[[f32; 2]], k: usize| {
+            let n = xs.len() as f32;
+            let mean = xs.iter().map(|x| x[k]).sum::<f32>() / n;
+            (mean, (xs.iter().map(|x| (x[k] - mean).powi(2)).sum::<f32>() / n).sqrt())
+        };
+        if rated.len() < 2 || labelled.len() < 2 {
+            return None;
+        }
+        let (mut mean, mut factor) = ([0f32; 2], [0f32; 2]);
+        for k in 0..2 {
+            let (m, sd) = stats(rated, k);
+            let (_, target) = stats(labelled, k);
+            if sd <= f32::EPSILON || target <= f32::EPSILON {
+                return None;
+            }
+            (mean[k], factor[k]) = (m, target / sd);
+        }
+        Some(Self { mean, factor })
+    }
+
+    pub fn apply(&self, va: [f32; 2]) -> [f32; 2] {
+        [0, 1].map(|k| (self.mean[k] + (va[k] - self.mean[k]) * self.factor[k]).clamp(0.0, 1.0))
+    }
+}
+
 /// None: drawing the mood lexicon was not cross-validated (docs/evaluation.md).
 fn default_lexicon_share() -> f64 {
     0.0
@@ -223,6 +300,7 @@ impl TrainConfig {
             dataset_power: 1.0,
             lexicon_share: default_lexicon_share(),
             text_quadrants: TextQuadrants::default(),
+            ratings: DEFAULT_RATINGS,
             prior_power: DEFAULT_PRIOR_POWER,
             song_prior_power: DEFAULT_SONG_PRIOR_POWER,
             zero_shot_weight: DEFAULT_ZERO_SHOT_WEIGHT,
@@ -353,6 +431,38 @@ mod tests {
         let c = TrainConfig::new(Space::Va, "isear:a", "4q:b", "enc".into(), "vec".into());
         let back: TrainConfig = toml::from_str(&c.to_toml().unwrap()).unwrap();
         assert_eq!(back, c);
+    }
+
+    #[test]
+    fn new_runs_stretch_ratings_and_runs_stored_before_read_raw() {
+        let c = TrainConfig::new(Space::Moods, "emobank:a", "4q:b", "enc".into(), "vec".into());
+        assert_eq!(c.ratings, Ratings::Stretched);
+        let stored: String = c
+            .to_toml()
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("ratings"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let old: TrainConfig = toml::from_str(&stored).unwrap();
+        assert_eq!(old.ratings, Ratings::Raw, "a config.toml without the key is an older run's");
+        assert_eq!("raw".parse::<Ratings>(), Ok(Ratings::Raw));
+        assert!("wide".parse::<Ratings>().unwrap_err().contains("raw or stretched"));
+    }
+
+    #[test]
+    fn ratings_are_stretched_to_the_labels_spread_about_their_own_mean() {
+        // Ratings with sd 0.1 about 0.5 on both axes; labels with sd 0.4 (valence), 0.2 (arousal).
+        let rated = [[0.4, 0.4], [0.6, 0.6]];
+        let labelled = [[0.1, 0.3], [0.9, 0.7]];
+        let r = RatingStretch::measure(&rated, &labelled).unwrap();
+        assert!((r.factor[0] - 4.0).abs() < 1e-5 && (r.factor[1] - 2.0).abs() < 1e-5, "{r:?}");
+        let near = |a: [f32; 2], b: [f32; 2]| (a[0] - b[0]).abs() < 1e-5 && (a[1] - b[1]).abs() < 1e-5;
+        assert!(near(r.apply([0.5, 0.5]), [0.5, 0.5]), "the mean stays");
+        assert!(near(r.apply([0.55, 0.45]), [0.7, 0.4]));
+        assert!(near(r.apply([0.9, 0.1]), [1.0, 0.0]), "clipped to 0–1");
+        assert_eq!(RatingStretch::measure(&rated[..1], &labelled), None);
+        assert_eq!(RatingStretch::measure(&[[0.5, 0.5], [0.5, 0.5]], &labelled), None, "no spread");
     }
 
     #[test]

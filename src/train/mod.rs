@@ -17,8 +17,8 @@ pub mod trainer;
 use std::path::{Path, PathBuf};
 
 pub use config::{
-    ConfigProblem, Naming, TrainConfig, TrainRequest, DEFAULT_PRIOR_POWER, DEFAULT_SONG_PRIOR_POWER,
-    DEFAULT_ZERO_SHOT_TEMPERATURE, DEFAULT_ZERO_SHOT_WEIGHT,
+    ConfigProblem, Naming, RatingStretch, Ratings, TrainConfig, TrainRequest, DEFAULT_PRIOR_POWER,
+    DEFAULT_RATINGS, DEFAULT_SONG_PRIOR_POWER, DEFAULT_ZERO_SHOT_TEMPERATURE, DEFAULT_ZERO_SHOT_WEIGHT,
 };
 pub use metrics_log::{read_metrics, MetricsLog, MetricsRecord, RunWatcher};
 pub use run_dir::{

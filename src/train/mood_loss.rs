@@ -2,7 +2,8 @@
 //!
 //! Text: cross-entropy against its labels' moods (spread evenly; `neutral` is a class of its
 //! own, whose probability the embedding spreads evenly over the moods), plus the squared error of the valence–arousal its probabilities imply (the
-//! moods' NRC-VAD points, weighted) against the text's own rating (EmoBank) or its labels'
+//! moods' NRC-VAD points, weighted) against the text's own rating (EmoBank; stretched to the
+//! labels' spread by default, see [`super::config::Ratings`]) or its labels'
 //! NRC-VAD points (not `neutral`'s: it sits at low arousal and would drag every reading down).
 //! Both sides also learn the quadrant their probabilities sum to: a text the NRC-VAD quadrant
 //! its labels agree on (the quadrant view's ground truth), a clip its 4Q quadrant. Clip: besides,
@@ -58,7 +59,7 @@ fn text_targets(
     let label_va: Vec<[f32; 3]> =
         it.labels.iter().filter(|l| *l != "neutral").filter_map(|l| tables.vad(l)).collect();
     let va = match (it.va, label_va.len()) {
-        (Some(v), _) => Some([v[0], v[1]]),
+        (Some(v), _) => Some(s.data.rating_stretch.map_or([v[0], v[1]], |r| r.apply([v[0], v[1]]))),
         (None, 0) => None,
         (None, n) => Some([
             label_va.iter().map(|v| v[0]).sum::<f32>() / n as f32,

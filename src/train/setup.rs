@@ -5,7 +5,7 @@ use std::path::Path;
 
 use tch::{Device, Kind, Tensor};
 
-use super::config::TrainRequest;
+use super::config::{RatingStretch, Ratings, TrainRequest};
 use super::corpus::Corpus;
 use super::{CheckpointState, MetricsLog, RunDir, RunError, TrainConfig};
 use crate::audio::MelFrontEnd;
@@ -41,6 +41,30 @@ pub struct RunData {
     /// A frozen trunk's cached feature rows of each training clip (row = window), aligned with
     /// `train.songs`; steps draw one window per clip instead of decoding audio.
     pub song_rows: Option<Vec<Tensor>>,
+    /// Moods space, `--ratings stretched`: how the rated training texts' targets are stretched
+    /// (none without rated and labelled texts both).
+    pub rating_stretch: Option<RatingStretch>,
+}
+
+/// [`RatingStretch`] of the training texts: the rated ones' (valence, arousal) against the
+/// labelled ones' mean NRC-VAD points (neutral left out, as the loss leaves it out).
+fn rating_stretch(text: &Dataset, train: &Corpus) -> Result<Option<RatingStretch>, RunError> {
+    let tables = crate::emotion::MoodTables::shipped()?;
+    let (mut rated, mut labelled) = (Vec::new(), Vec::new());
+    for t in &train.texts {
+        let item = &text.items[t.item];
+        if let Some(v) = item.va {
+            rated.push([v[0], v[1]]);
+            continue;
+        }
+        let points: Vec<[f32; 3]> =
+            item.labels.iter().filter(|l| *l != "neutral").filter_map(|l| tables.vad(l)).collect();
+        if !points.is_empty() {
+            let n = points.len() as f32;
+            labelled.push([0, 1].map(|k| points.iter().map(|p| p[k]).sum::<f32>() / n));
+        }
+    }
+    Ok(RatingStretch::measure(&rated, &labelled))
 }
 
 /// Where the run writes: its directory and metrics log, and the checkpoint it starts from.
@@ -189,6 +213,16 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         train.boost(|item| text.items[item].id.starts_with(LEXICON_PREFIX), config.lexicon_share);
     }
     let valid = Corpus::new(&text, &music, Split::Valid, &mc, mapper, false);
+    let rating_stretch = match (config.space, config.ratings) {
+        (Space::Moods, Ratings::Stretched) => rating_stretch(&text, &train)?,
+        _ => None,
+    };
+    if let Some(r) = rating_stretch {
+        note(format!(
+            "ratings stretched to the labels' spread: valence ×{:.2}, arousal ×{:.2} about {:.2}, {:.2}",
+            r.factor[0], r.factor[1], r.mean[0], r.mean[1]
+        ));
+    }
     note(format!(
         "train: {} texts, {} clips; valid: {} texts, {} clips with tag moods",
         train.texts.len(),
@@ -242,6 +276,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
         front,
         pcm,
         song_rows,
+        rating_stretch,
     };
     Ok(Session { config, model, data, output: RunOutput { run, log, start, resumed } })
 }
