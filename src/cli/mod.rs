@@ -60,7 +60,7 @@ pub enum Command {
     /// Pick a clip for every passage of a story, following its emotional arc.
     Soundtrack(soundtrack_cmd::Args),
     /// Train an emotion space into a run directory.
-    Train(train_cmd::Args),
+    Train(Box<train_cmd::Args>),
 }
 
 /// What every command gets: the resolved directories and the loaded config.
@@ -140,6 +140,6 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             let _stderr = storyscore::logging::StderrToLog::capture(&ctx.dirs.log_file());
             monitor_cmd::run(&ctx, args)
         }
-        Some(Command::Train(args)) => train_cmd::run(&ctx, args),
+        Some(Command::Train(args)) => train_cmd::run(&ctx, *args),
     }
 }

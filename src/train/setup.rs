@@ -250,7 +250,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
                 .collect::<Result<_, _>>()?;
             let started = std::time::Instant::now();
             let progress = |done: usize, total: usize| {
-                if done % 25 == 0 || done == total {
+                if done.is_multiple_of(25) || done == total {
                     note(progress_line("computed the features of", "clips", done, total, started));
                 }
             };
