@@ -56,15 +56,10 @@ fn text_targets(
     } else if total > 0.0 {
         dist.iter_mut().for_each(|d| *d /= total);
     }
-    let label_va: Vec<[f32; 3]> =
-        it.labels.iter().filter(|l| *l != "neutral").filter_map(|l| tables.vad(l)).collect();
-    let va = match (it.va, label_va.len()) {
-        (Some(v), _) => Some(s.data.rating_stretch.map_or([v[0], v[1]], |r| r.apply([v[0], v[1]]))),
-        (None, 0) => None,
-        (None, n) => Some([
-            label_va.iter().map(|v| v[0]).sum::<f32>() / n as f32,
-            label_va.iter().map(|v| v[1]).sum::<f32>() / n as f32,
-        ]),
+    let label_va = labels_va(&it.labels, tables);
+    let va = match it.va {
+        Some(v) => Some(s.data.rating_stretch.map_or([v[0], v[1]], |r| r.apply([v[0], v[1]]))),
+        None => label_va,
     };
     // A mood word (the mood lexicon) sits in its mood's quadrant; an emotion label in its NRC-VAD
     // one, or (`--text-quadrants moods`) in those of its moods.
@@ -91,15 +86,20 @@ fn text_targets(
     };
     let agreed = quadrants.first().filter(|q| quadrants.iter().all(|x| x == *q)).map(|q| one_hot(q.index()));
     let lexicon = it.labels.iter().any(|l| cfg.mood_quadrants.contains_key(l));
-    let quadrant = match (s.config.text_quadrants, label_va.is_empty()) {
-        (TextQuadrants::Soft, false) if !lexicon => {
-            let n = label_va.len() as f32;
-            let mean = |k: usize| label_va.iter().map(|v| v[k]).sum::<f32>() / n;
-            Some(soft_quadrants(mean(0), mean(1)))
-        }
+    let quadrant = match (s.config.text_quadrants, label_va) {
+        (TextQuadrants::Soft, Some([v, a])) if !lexicon => Some(soft_quadrants(v, a)),
         _ => agreed,
     };
     (dist, mapped, va.unwrap_or([0.5, 0.5]), va.is_some(), quadrant)
+}
+
+/// The mean NRC-VAD (valence, arousal) of `labels`, `neutral` left out (it sits at low arousal
+/// and would drag every reading down); none when no label has a point.
+pub(super) fn labels_va(labels: &[String], tables: &MoodTables) -> Option<[f32; 2]> {
+    let points: Vec<[f32; 3]> =
+        labels.iter().filter(|l| *l != "neutral").filter_map(|l| tables.vad(l)).collect();
+    let n = points.len() as f32;
+    (!points.is_empty()).then(|| [0, 1].map(|k| points.iter().map(|p| p[k]).sum::<f32>() / n))
 }
 
 /// `--text-quadrants soft`: each axis a logistic of its distance from the 0.5 midline, the

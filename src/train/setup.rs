@@ -57,12 +57,7 @@ fn rating_stretch(text: &Dataset, train: &Corpus) -> Result<Option<RatingStretch
             rated.push([v[0], v[1]]);
             continue;
         }
-        let points: Vec<[f32; 3]> =
-            item.labels.iter().filter(|l| *l != "neutral").filter_map(|l| tables.vad(l)).collect();
-        if !points.is_empty() {
-            let n = points.len() as f32;
-            labelled.push([0, 1].map(|k| points.iter().map(|p| p[k]).sum::<f32>() / n));
-        }
+        labelled.extend(super::mood_loss::labels_va(&item.labels, tables));
     }
     Ok(RatingStretch::measure(&rated, &labelled))
 }
