@@ -106,12 +106,9 @@ fn from_cached_corpora(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -
         if path.extension().is_none_or(|e| e != "keys") || found.iter().all(Option::is_some) {
             continue;
         }
-        let Ok(bytes) = std::fs::read(&path) else { continue };
-        let rows: std::collections::HashMap<u64, i64> = bytes
-            .chunks_exact(8)
-            .enumerate()
-            .filter_map(|(i, b)| Some((u64::from_le_bytes(b.try_into().ok()?), i as i64)))
-            .collect();
+        let Some(row_keys) = read_keys(&path) else { continue };
+        let rows: std::collections::HashMap<u64, i64> =
+            row_keys.iter().enumerate().map(|(i, &k)| (k, i as i64)).collect();
         let wanted: Vec<(usize, i64)> = (0..texts.len())
             .filter(|&i| found[i].is_none())
             .filter_map(|i| rows.get(&keys[i]).map(|&r| (i, r)))
@@ -124,7 +121,7 @@ fn from_cached_corpora(cache_dir: &Path, model: &EmotionModel, texts: &[&str]) -
         else {
             continue;
         };
-        if all.size().first() != Some(&((bytes.len() / 8) as i64)) {
+        if all.size().first() != Some(&(row_keys.len() as i64)) {
             continue;
         }
         for (i, r) in wanted {
@@ -218,15 +215,17 @@ fn remove_covered_partials(cache_dir: &Path, model: &EmotionModel, texts: &[&str
         if !name.starts_with(PARTIAL_PREFIX) || path.extension().is_none_or(|e| e != "keys") {
             continue;
         }
-        let Ok(bytes) = std::fs::read(&path) else { continue };
-        let covered = bytes
-            .chunks_exact(8)
-            .all(|b| b.try_into().is_ok_and(|b: [u8; 8]| keys.contains(&u64::from_le_bytes(b))));
-        if covered {
+        if read_keys(&path).is_some_and(|row_keys| row_keys.iter().all(|k| keys.contains(k))) {
             let _ = std::fs::remove_file(&path);
             let _ = std::fs::remove_file(path.with_extension("safetensors"));
         }
     }
+}
+
+/// The row keys of a cached corpus (its `.keys` file), or `None` when it cannot be read.
+fn read_keys(path: &Path) -> Option<Vec<u64>> {
+    let bytes = std::fs::read(path).ok()?;
+    Some(bytes.chunks_exact(8).filter_map(|b| Some(u64::from_le_bytes(b.try_into().ok()?))).collect())
 }
 
 /// Row keys beside a cached corpus (once), so a subset of its texts is found later.
