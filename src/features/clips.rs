@@ -58,12 +58,13 @@ pub fn clip_feature_rows(
         model.musicnn().ok_or_else(|| FeatureError::NoFeatureRows(model.config().audio.trunk.to_string()))?;
     let root = crate::config::Dirs::resolve()?.cache;
     let features = FeatureCache::new(&root, trunk, &format!("windows={chunks} mode={mode:?}"));
-    let to_compute = clips.iter().filter(|c| !features.has(c)).count();
+    let fresh: Vec<bool> = clips.iter().map(|c| !features.has(c)).collect();
+    let to_compute = fresh.iter().filter(|f| **f).count();
     let mut computed = 0;
     clips
         .iter()
-        .map(|clip| {
-            let fresh = !features.has(clip);
+        .zip(fresh)
+        .map(|(clip, fresh)| {
             // A clip that cannot be decoded keeps its own one-line error (it names the file).
             let mut unreadable = None;
             let rows = features.rows(clip, || match cache.samples(clip) {
