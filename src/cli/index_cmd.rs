@@ -64,23 +64,14 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         .clone()
         .unwrap_or_else(|| default_index_dir(&ctx.dirs.indexes(), &args.libraries, model.id()));
 
-    let (tx, rx) = crossbeam_channel::unbounded();
-    let show_bar = std::io::stderr().is_terminal() && !args.json;
-    let shown = out.clone();
-    let bar_thread = std::thread::spawn(move || follow(rx, show_bar, &shown));
     let windows = if args.exact_windows { WindowMode::Exact } else { WindowMode::Shared };
     let on_damaged = match args.on_damaged {
         OnDamaged::Keep => DamagePolicy::Keep,
         OnDamaged::Skip => DamagePolicy::Skip,
     };
-    let wait = !args.no_wait;
-    let options = IndexOptions { progress: Some(tx), windows, on_damaged, wait, ..IndexOptions::default() };
-    let start = Instant::now();
-    let result = build_index(&model, &model_dir, &args.libraries, &out, &options);
-    drop(options);
-    let _ = bar_thread.join();
-    let report = result?;
-    let wall_s = start.elapsed().as_secs_f64();
+    let options = IndexOptions { windows, on_damaged, wait: !args.no_wait, ..IndexOptions::default() };
+    let show_bar = std::io::stderr().is_terminal() && !args.json;
+    let (report, wall_s) = build_following(&model, &model_dir, &args.libraries, &out, options, show_bar)?;
 
     if args.json {
         let listed = |files: &[(PathBuf, String)]| -> Vec<serde_json::Value> {
@@ -120,26 +111,36 @@ pub fn index_library_once(
     );
     let model = EmotionModel::load(model_dir, ctx.config.tch_device())
         .with_context(|| format!("cannot load model {}", model_dir.display()))?;
-    let (tx, rx) = crossbeam_channel::unbounded();
     let show_bar = std::io::stderr().is_terminal();
-    let followed = out.to_path_buf();
-    let bar_thread = std::thread::spawn(move || follow(rx, show_bar, &followed));
-    let options = IndexOptions { progress: Some(tx), ..IndexOptions::default() };
-    let start = Instant::now();
-    let result = build_index(&model, model_dir, libraries, out, &options);
-    drop(options);
-    let _ = bar_thread.join();
-    let report = result?;
+    let (report, wall_s) =
+        build_following(&model, model_dir, libraries, out, IndexOptions::default(), show_bar)?;
     let noun = if report.clips == 1 { "clip" } else { "clips" };
     let skipped =
         if report.skipped.is_empty() { String::new() } else { format!(", {} skipped", report.skipped.len()) };
-    eprintln!(
-        "indexed {} {noun}{skipped} into {} in {:.1} s",
-        report.clips,
-        out.display(),
-        start.elapsed().as_secs_f64()
-    );
+    eprintln!("indexed {} {noun}{skipped} into {} in {wall_s:.1} s", report.clips, out.display());
     Ok(())
+}
+
+/// Runs the indexer with `options`, following its progress (a bar on stderr when `show_bar`,
+/// and a line when another process holds the index) → its report and the seconds it took.
+fn build_following(
+    model: &EmotionModel,
+    model_dir: &Path,
+    libraries: &[PathBuf],
+    out: &Path,
+    options: IndexOptions,
+    show_bar: bool,
+) -> anyhow::Result<(IndexReport, f64)> {
+    let (tx, rx) = crossbeam_channel::unbounded();
+    let followed = out.to_path_buf();
+    let bar_thread = std::thread::spawn(move || follow(rx, show_bar, &followed));
+    let options = IndexOptions { progress: Some(tx), ..options };
+    let start = Instant::now();
+    let result = build_index(model, model_dir, libraries, out, &options);
+    // The follower ends when the last sender (in `options`) is gone.
+    drop(options);
+    let _ = bar_thread.join();
+    Ok((result?, start.elapsed().as_secs_f64()))
 }
 
 fn print_summary(report: &IndexReport, out: &std::path::Path, wall_s: f64) {
