@@ -11,7 +11,7 @@ use super::Context;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// Index directory written by `storyscore index` (default: the index the app searches, of
-    /// the library in config.toml).
+    /// the library in config.toml; built when missing, rebuilt after a default model update).
     #[arg(long)]
     index: Option<PathBuf>,
     /// How many clips to list.
