@@ -56,7 +56,7 @@ fn text_targets(
     } else if total > 0.0 {
         dist.iter_mut().for_each(|d| *d /= total);
     }
-    let label_va = labels_va(&it.labels, tables);
+    let label_va = tables.labels_va(&it.labels);
     let va = match it.va {
         Some(v) => Some(s.data.rating_stretch.map_or([v[0], v[1]], |r| r.apply([v[0], v[1]]))),
         None => label_va,
@@ -91,15 +91,6 @@ fn text_targets(
         _ => agreed,
     };
     (dist, mapped, va.unwrap_or([0.5, 0.5]), va.is_some(), quadrant)
-}
-
-/// The mean NRC-VAD (valence, arousal) of `labels`, `neutral` left out (it sits at low arousal
-/// and would drag every reading down); none when no label has a point.
-pub(super) fn labels_va(labels: &[String], tables: &MoodTables) -> Option<[f32; 2]> {
-    let points: Vec<[f32; 3]> =
-        labels.iter().filter(|l| *l != "neutral").filter_map(|l| tables.vad(l)).collect();
-    let n = points.len() as f32;
-    (!points.is_empty()).then(|| [0, 1].map(|k| points.iter().map(|p| p[k]).sum::<f32>() / n))
 }
 
 /// `--text-quadrants soft`: each axis a logistic of its distance from the 0.5 midline, the

@@ -57,7 +57,7 @@ fn rating_stretch(text: &Dataset, train: &Corpus) -> Result<Option<RatingStretch
             rated.push([v[0], v[1]]);
             continue;
         }
-        labelled.extend(super::mood_loss::labels_va(&item.labels, tables));
+        labelled.extend(tables.labels_va(&item.labels));
     }
     Ok(RatingStretch::measure(&rated, &labelled))
 }
