@@ -80,6 +80,7 @@ pub fn run(ctx: &Context, args: Args) -> anyhow::Result<()> {
         chunks: usize::from(args.chunks),
         windows: if args.shared_windows { WindowMode::Shared } else { WindowMode::Exact },
         caches: Caches::new(&ctx.dirs.cache, &ctx.config),
+        note: |line| eprintln!("{line}"),
     };
     let mut rows = Vec::new();
     // Baselines are shown once per distinct evaluation set (run directories carry their own splits).

@@ -12,6 +12,7 @@ use super::protocol::{EvalSet, Selection, View};
 use super::table::EvalRow;
 use crate::cache::Caches;
 use crate::emotion::Mapping;
+use crate::features::progress::clip_progress;
 use crate::features::text::{cache_path, text_features};
 use crate::model::{EmotionModel, Space, WindowMode};
 use crate::train::RunError;
@@ -50,6 +51,8 @@ pub struct EvalOptions {
     pub windows: WindowMode,
     /// The decoded-audio and frozen-encoder feature caches.
     pub caches: Caches,
+    /// Told progress lines of long computations (a test fold's clip features: minutes).
+    pub note: fn(String),
 }
 
 fn metrics_err(what: String) -> impl FnOnce(MetricsError) -> EvalError {
@@ -169,7 +172,8 @@ fn embed(
     let front = model.front_end();
     let pcm = opts.caches.audio();
     let paths: Vec<&Path> = set.clips.iter().map(|c| c.path.as_path()).collect();
-    let clips = clip_embeddings(model, &front, &pcm, &paths, opts.chunks, opts.windows)?;
+    let progress = clip_progress(&opts.note);
+    let clips = clip_embeddings(model, &front, &pcm, &paths, opts.chunks, opts.windows, &progress)?;
     Ok(Embedded { texts: text_emb, text_probs, clips })
 }
 

@@ -11,7 +11,7 @@ use crate::model::{EmotionModel, ModelError, WindowMode};
 
 /// Embeddings `[N, D]` (CPU) of `clips`, each the mean over `chunks` evenly spaced windows
 /// (the paper's protocol: 16 of 5 s, [`WindowMode::Exact`]; musicnn's are 3 s, their feature
-/// rows read from the cache).
+/// rows read from the cache; `progress` as [`clip_feature_rows`] tells it).
 pub fn clip_embeddings(
     model: &EmotionModel,
     front: &MelFrontEnd,
@@ -19,10 +19,11 @@ pub fn clip_embeddings(
     clips: &[&std::path::Path],
     chunks: usize,
     mode: WindowMode,
+    progress: &dyn Fn(usize, usize),
 ) -> Result<Tensor, FeatureError> {
     let mut rows = Vec::with_capacity(clips.len());
     let cached = match model.musicnn() {
-        Some(_) => Some(clip_feature_rows(model, front, cache, clips, chunks, mode, &|_, _| {})?),
+        Some(_) => Some(clip_feature_rows(model, front, cache, clips, chunks, mode, progress)?),
         None => None,
     };
     for (i, clip) in clips.iter().enumerate() {

@@ -3,6 +3,7 @@
 //! evaluation both sit above this module.
 
 pub mod clips;
+pub mod progress;
 pub mod text;
 
 use std::path::PathBuf;

@@ -58,6 +58,7 @@ pub fn song_mood_prior(s: &Session) -> Result<Vec<f64>, RunError> {
         &clips,
         s.config.eval_chunks,
         WindowMode::Exact,
+        &|_, _| {},
     )?;
     let m = s.model.config().moods.len() as i64;
     let mean = embeddings.narrow(1, 0, m).mean_dim([0i64].as_slice(), false, Kind::Double);

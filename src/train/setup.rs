@@ -13,6 +13,7 @@ use crate::cache::{Caches, PcmCache};
 use crate::data::{apply_splits, assign_fold, load_joined, parse_fold, Dataset, Modality, Split};
 use crate::emotion::{Mapping, MoodVocabulary, TrainMapper};
 use crate::features::clips::{clip_embeddings, clip_feature_rows, text_embeddings, to_rows};
+use crate::features::progress::{clip_progress, progress_line};
 use crate::features::text::{text_features_in_blocks, TextInputs, SAVE_BLOCK};
 use crate::metrics::RetrievalScores;
 use crate::model::{weights, EmotionModel, ModelConfig, Space, WindowMode};
@@ -243,12 +244,7 @@ pub fn setup(request: &TrainRequest, note: &dyn Fn(String)) -> Result<Session, R
                     })
                 })
                 .collect::<Result<_, _>>()?;
-            let started = std::time::Instant::now();
-            let progress = |done: usize, total: usize| {
-                if done.is_multiple_of(25) || done == total {
-                    note(progress_line("computed the features of", "clips", done, total, started));
-                }
-            };
+            let progress = clip_progress(note);
             Some(clip_feature_rows(
                 &model,
                 &front,
@@ -315,6 +311,7 @@ impl Session {
             &clips,
             chunks,
             WindowMode::Exact,
+            &|_, _| {},
         )?;
         let moods = &self.model.config().moods;
         let labels = &self.model.config().text_labels;
@@ -349,24 +346,5 @@ impl Session {
             clip.is_some() && clip == quadrant_of(&self.data.valid.texts[keep[q]])
         })
         .map_err(|e| RunError::format(&self.output.run.config_path(), e))
-    }
-}
-
-/// "encoded 4096 of 65410 texts, about 15 min left", or, at the end, "encoded 65410 texts in 17 min".
-fn progress_line(verb: &str, what: &str, done: usize, total: usize, started: std::time::Instant) -> String {
-    let spent = started.elapsed().as_secs_f64();
-    if done >= total {
-        return format!("{verb} {total} {what} in {}", minutes(spent));
-    }
-    let left = spent * (total - done) as f64 / done.max(1) as f64;
-    format!("{verb} {done} of {total} {what}, about {} left", minutes(left))
-}
-
-/// A rough duration for a progress line: "40 s", "7 min".
-fn minutes(seconds: f64) -> String {
-    if seconds < 90.0 {
-        format!("{:.0} s", seconds.max(1.0))
-    } else {
-        format!("{:.0} min", seconds / 60.0)
     }
 }

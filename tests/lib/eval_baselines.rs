@@ -21,6 +21,7 @@ fn rows(all: bool) -> Option<Vec<EvalRow>> {
         chunks: 16,
         windows: WindowMode::Exact,
         caches,
+        note: |_| {},
     };
     Some(baseline_rows("baseline", &set, &opts).unwrap())
 }

@@ -93,7 +93,7 @@ fn top5_shares() -> Option<Vec<(Quadrant, usize, usize)>> {
     let cache = Dirs::resolve().unwrap().cache;
     let front: MelFrontEnd = model.front_end();
     let pcm = PcmCache::new(&cache.join("pcm16"), None);
-    let clips = clip_embeddings(&model, &front, &pcm, &refs, 16, WindowMode::Exact).unwrap();
+    let clips = clip_embeddings(&model, &front, &pcm, &refs, 16, WindowMode::Exact, &|_, _| {}).unwrap();
     let sim = model.similarity(&emb.to_kind(Kind::Float), &clips).unwrap();
     let top: Vec<Vec<i64>> = Vec::<Vec<i64>>::try_from(sim.topk(5, 1, true, true).1).unwrap();
     let mut shares = Vec::new();
