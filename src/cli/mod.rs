@@ -45,7 +45,8 @@ pub enum Command {
     /// Inspect datasets (`data stats KIND:PATH`).
     #[command(subcommand_required = true)]
     Data(data_cmd::Args),
-    /// Evaluate models on a test split beside the random and label-prior baselines.
+    /// Evaluate models on a test split beside the random and label-prior baselines (the
+    /// progress of clip features not yet cached goes to stderr).
     Eval(eval_cmd::Args),
     /// Convert an authors' Lightning checkpoint (.ckpt) into a model directory.
     Import(import_cmd::Args),
