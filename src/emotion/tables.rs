@@ -111,7 +111,8 @@ impl MoodTables {
     /// The mean NRC-VAD (valence, arousal) of `labels`, `neutral` left out (it sits at low
     /// arousal and would drag every reading down); none when no label has a point.
     pub fn labels_va(&self, labels: &[String]) -> Option<[f32; 2]> {
-        let points: Vec<[f32; 3]> = labels.iter().filter(|l| *l != "neutral").filter_map(|l| self.vad(l)).collect();
+        let points: Vec<[f32; 3]> =
+            labels.iter().filter(|l| *l != "neutral").filter_map(|l| self.vad(l)).collect();
         let n = points.len() as f32;
         (!points.is_empty()).then(|| [0, 1].map(|k| points.iter().map(|p| p[k]).sum::<f32>() / n))
     }
